@@ -175,3 +175,13 @@ type FieldChange struct {
 	Before string `json:"before"`
 	After  string `json:"after"`
 }
+
+// DesiredProfile is what a source (one SCIM request, or one Google user)
+// wants a profile to be. reconcile normalises it and diffs it against the
+// stored profile.
+type DesiredProfile struct {
+	Attributes
+	Active     bool   `json:"active"`
+	ExternalID string `json:"externalId,omitempty"`
+	GoogleID   string `json:"googleId,omitempty"`
+}
