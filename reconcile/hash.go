@@ -1,0 +1,45 @@
+package reconcile
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"slices"
+	"strconv"
+
+	"github.com/scimbridge/scimbridge"
+)
+
+// hashVersion prefixes the canonical encoding; changing the encoding means
+// changing it, which makes every stored hash miss once (a full diff run).
+const hashVersion = "scimbridge.desired.v1"
+
+// Hash returns the hex SHA-256 of a canonical encoding of Normalize(d): every
+// attribute by SCIM path, length-prefixed, in a fixed order, with emails
+// sorted so their order does not matter. It is stable across runs and
+// processes. Email case does matter, so a hash that is unchanged implies
+// DiffWith(DiffOptions{IgnoreEmailOrder: true}, ...) reports nothing: the
+// bridge can skip loading, diffing and writing such a profile.
+func Hash(d scimbridge.DesiredProfile) string {
+	d = Normalize(d)
+	h := sha256.New()
+	put := func(s string) {
+		h.Write([]byte(strconv.Itoa(len(s))))
+		h.Write([]byte{':'})
+		h.Write([]byte(s))
+	}
+	put(hashVersion)
+	for _, f := range scalarFields(&d) {
+		put(f.name)
+		put(f.value)
+	}
+	put("active")
+	put(strconv.FormatBool(d.Active))
+	keys := emailKeys(DiffOptions{}, d.Emails)
+	slices.Sort(keys)
+	put("emails")
+	put(strconv.Itoa(len(keys)))
+	for _, k := range keys {
+		put(k)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
