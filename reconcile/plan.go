@@ -1,0 +1,498 @@
+package reconcile
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/internal/textkey"
+)
+
+// DirectoryUser is one user of a complete Google listing, already mapped.
+type DirectoryUser struct {
+	// Desired has GoogleID and ExternalID set; UserName is the primary email.
+	Desired scimbridge.DesiredProfile
+	Aliases []string
+	// InScope says the user is inside the domain, org-unit and guest scope
+	// (applied locally by the caller).
+	InScope bool
+	// Excluded says the user matches an excluded username or a pinned
+	// Google id.
+	Excluded bool
+	// Suspended and Archived say why Desired.Active is false, for reasons.
+	Suspended bool
+	Archived  bool
+}
+
+// RecentCounts are the deactivations and reactivations the bridge applied
+// in the trailing 24 hours.
+type RecentCounts struct {
+	Deactivations int
+	Reactivations int
+}
+
+// DirectoryInput is everything PlanDirectory needs: the desired set (the
+// complete listing) and the current set (the stored profiles).
+type DirectoryInput struct {
+	Org      scimbridge.Organization
+	Settings scimbridge.BridgeSettings
+	// Users is the complete listing.
+	Users []DirectoryUser
+	// Stored is every non-detached profile of the organization, all sources.
+	Stored []scimbridge.Profile
+	// Deleted holds the Google ids the showDeleted pass confirmed deleted;
+	// nil when the pass did not run.
+	Deleted map[string]bool
+	Recent  RecentCounts
+	Now     time.Time
+	// NewID returns the profile id of each create.
+	NewID func() string
+}
+
+// PlannedChange is one write of a plan.
+type PlannedChange struct {
+	// Change is the whole after-profile; ExpectedVersion is the stored
+	// version (0 for creates).
+	Change  scimbridge.Change         `json:"change"`
+	Desired scimbridge.DesiredProfile `json:"desired"`
+	// Hash is Hash(Desired), stored as the profile's DesiredHash with the
+	// change. Change.Profile.DesiredHash holds the same value, but it does
+	// not survive JSON (a held plan): write Hash.
+	Hash   string `json:"hash"`
+	Reason string `json:"reason"`
+	// Guarded marks a deactivation or reactivation counted by the guard.
+	Guarded bool `json:"guarded,omitempty"`
+	// Group is shared by the changes that must be applied in one
+	// transaction (a rename cycle); 0 means independent.
+	Group int `json:"group,omitempty"`
+}
+
+// DirectoryPlan is what a bridge run does. It is a pure value: the same
+// input always gives the same plan.
+type DirectoryPlan struct {
+	// Apply is what the run applies now, in dependency order.
+	Apply []PlannedChange `json:"apply,omitempty"`
+	// Held is what the guard holds for approval (empty unless guarded), in
+	// dependency order.
+	Held []PlannedChange `json:"held,omitempty"`
+	// Skipped are the users and profiles left alone, with their reason.
+	Skipped   []scimbridge.ReportItem `json:"skipped,omitempty"`
+	Unchanged int                     `json:"unchanged"`
+	Guard     GuardResult             `json:"guard"`
+}
+
+// Report item kinds that are not change kinds.
+const (
+	ItemSkip     scimbridge.ChangeKind = "skip"
+	ItemExcluded scimbridge.ChangeKind = "excluded"
+)
+
+// Reasons of planned changes and skips.
+const (
+	ReasonNew            = "new in Google"
+	ReasonRenamed        = "renamed"
+	ReasonUpdated        = "updated in Google"
+	ReasonSuspended      = "suspended in Google"
+	ReasonArchived       = "archived in Google"
+	ReasonReactivated    = "reactivated in Google"
+	ReasonOutOfScope     = "out of scope"
+	ReasonDeleted        = "deleted in Google"
+	ReasonMissing        = "missing from listing"
+	ReasonAddressReused  = "address reused"
+	ReasonAdopted        = "adopted"
+	ReasonCycle          = "rename cycle: address released"
+	ReasonExcludedActive = "excluded, still active"
+)
+
+// bridgeDiff is how the bridge compares emails: Google's order and case of
+// addresses are not changes worth a write.
+var bridgeDiff = DiffOptions{IgnoreEmailOrder: true, FoldEmailCase: true}
+
+// NeedsDeletedCheck reports whether some active managed profile with a
+// Google id is missing from the listing, so the caller runs one
+// showDeleted=true pass and plans again with Deleted set. It is false once
+// Deleted is set.
+func NeedsDeletedCheck(in DirectoryInput) bool {
+	if in.Deleted != nil {
+		return false
+	}
+	listed := make(map[string]bool, len(in.Users))
+	for i := range in.Users {
+		listed[in.Users[i].Desired.GoogleID] = true
+	}
+	pinned := stringSet(in.Settings.ExcludedGoogleID)
+	for i := range in.Stored {
+		s := &in.Stored[i]
+		if s.Source == scimbridge.SourceGoogle && !s.Detached() && s.Active() &&
+			s.GoogleID != "" && !listed[s.GoogleID] && !pinned[s.GoogleID] {
+			return true
+		}
+	}
+	return false
+}
+
+// PlanDirectory computes the whole-directory plan of one bridge run: what
+// to create, update, deactivate and reactivate so the stored google
+// profiles match the listing, in an order the store's uniqueness rules
+// accept, with the guard applied. Only google profiles are changed (manual
+// and SAML ones may be adopted); nothing is ever deleted.
+func PlanDirectory(in DirectoryInput) (DirectoryPlan, error) {
+	p, err := newPlanner(in)
+	if err != nil {
+		return DirectoryPlan{}, fmt.Errorf("plan directory: %w", err)
+	}
+	for i := range in.Users {
+		if err := p.planUser(&in.Users[i]); err != nil {
+			return DirectoryPlan{}, fmt.Errorf("plan directory: %w", err)
+		}
+	}
+	if err := p.planAbsent(); err != nil {
+		return DirectoryPlan{}, fmt.Errorf("plan directory: %w", err)
+	}
+	if err := p.resolveConflicts(); err != nil {
+		return DirectoryPlan{}, fmt.Errorf("plan directory: %w", err)
+	}
+	ordered, err := orderSteps(p.live(), p.now)
+	if err != nil {
+		return DirectoryPlan{}, fmt.Errorf("plan directory: %w", err)
+	}
+	g := p.guard(ordered)
+	holdSteps(ordered, g, in.Settings.Hold)
+	plan := DirectoryPlan{Skipped: p.skipped, Unchanged: p.unchanged, Guard: g}
+	held := 0
+	for _, s := range ordered {
+		if s.held {
+			held++
+		}
+	}
+	if held > 0 {
+		plan.Held = make([]PlannedChange, 0, held)
+	}
+	if len(ordered) > held {
+		plan.Apply = make([]PlannedChange, 0, len(ordered)-held)
+	}
+	for _, s := range ordered {
+		if s.held {
+			plan.Held = append(plan.Held, s.pc)
+		} else {
+			plan.Apply = append(plan.Apply, s.pc)
+		}
+	}
+	return plan, nil
+}
+
+// listRole is what the listing says about a stored profile.
+type listRole int
+
+const (
+	roleNone       listRole = iota // not matched by any listed user
+	roleWanted                     // matched by an in-scope listed user
+	roleOutOfScope                 // matched by a listed user outside the scope
+	roleExcluded                   // matched by an excluded user, or pinned
+	roleForeign                    // another source's profile a listed user matched
+)
+
+// planner holds the state of one PlanDirectory call.
+type planner struct {
+	in      DirectoryInput
+	now     time.Time
+	stored  []*scimbridge.Profile
+	byGID   map[string]*scimbridge.Profile
+	byKey   map[string][]*scimbridge.Profile // profiles without a Google id
+	pinned  map[string]bool
+	role    map[string]listRole
+	stepOf  map[string]*step // stored profile id -> its step
+	steps   []*step
+	skipped []scimbridge.ReportItem
+	// unchanged counts listed users whose profile needs no write.
+	unchanged int
+}
+
+func newPlanner(in DirectoryInput) (*planner, error) {
+	p := &planner{
+		in:     in,
+		now:    in.Now.UTC(),
+		byGID:  map[string]*scimbridge.Profile{},
+		byKey:  map[string][]*scimbridge.Profile{},
+		pinned: stringSet(in.Settings.ExcludedGoogleID),
+		role:   map[string]listRole{},
+		stepOf: map[string]*step{},
+	}
+	seen := map[string]bool{}
+	for i := range in.Users {
+		gid := in.Users[i].Desired.GoogleID
+		if gid == "" {
+			return nil, scimbridge.Errorf(scimbridge.EINVALID, "listed user %q has no google id", in.Users[i].Desired.UserName)
+		}
+		if seen[gid] {
+			return nil, scimbridge.Errorf(scimbridge.EINVALID, "google id %s is listed twice", gid)
+		}
+		seen[gid] = true
+	}
+	for i := range in.Stored {
+		s := &in.Stored[i]
+		if s.Detached() {
+			continue
+		}
+		p.stored = append(p.stored, s)
+		if s.GoogleID != "" {
+			if _, dup := p.byGID[s.GoogleID]; !dup {
+				p.byGID[s.GoogleID] = s
+			}
+			continue
+		}
+		for _, k := range profileKeys(s) {
+			p.byKey[k] = append(p.byKey[k], s)
+		}
+	}
+	return p, nil
+}
+
+// match finds the stored profile of a listed user: by Google id; failing
+// that, among profiles without a Google id, by userName or email equal to
+// the primary email. ambiguous is set when two profiles match by address.
+func (p *planner) match(d scimbridge.DesiredProfile) (target *scimbridge.Profile, ambiguous bool) {
+	if s := p.byGID[d.GoogleID]; s != nil {
+		return s, false
+	}
+	for _, s := range p.byKey[textkey.Key(d.UserName)] {
+		if target != nil && target != s {
+			return target, true
+		}
+		target = s
+	}
+	return target, false
+}
+
+// planUser plans one listed user.
+func (p *planner) planUser(u *DirectoryUser) error {
+	d := Normalize(u.Desired)
+	target, ambiguous := p.match(d)
+	if target != nil && p.role[target.ID] != roleNone {
+		// Two listed users matched the same profile: only by address, so
+		// the listing holds the address twice.
+		if u.InScope && !u.Excluded && !p.pinned[d.GoogleID] {
+			p.skipUser(d, target.ID, "uniqueness: "+d.UserName+" is listed for two Google users")
+		}
+		return nil
+	}
+	switch {
+	case u.Excluded || p.pinned[d.GoogleID]:
+		if target != nil {
+			p.role[target.ID] = roleExcluded
+			if target.Source == scimbridge.SourceGoogle && target.Active() {
+				p.skipped = append(p.skipped, excludedItem(target))
+			}
+		}
+		return nil
+	case !u.InScope:
+		if target != nil && target.Source == scimbridge.SourceGoogle {
+			p.role[target.ID] = roleOutOfScope
+			if target.Active() {
+				return p.deactivate(target, ReasonOutOfScope)
+			}
+		}
+		return nil
+	case ambiguous:
+		p.skipUser(d, "", "uniqueness: "+d.UserName+" matches two existing profiles")
+		return nil
+	}
+	if target != nil && target.Source == scimbridge.SourceGoogle {
+		p.role[target.ID] = roleWanted
+		return p.update(target, d, u)
+	}
+	if !p.valid(d, target) {
+		return nil
+	}
+	if target == nil {
+		return p.create(d, u)
+	}
+	switch target.Source {
+	case scimbridge.SourceManual, scimbridge.SourceSAML:
+		p.role[target.ID] = roleForeign
+		if !p.in.Org.AdoptExisting {
+			p.skipUser(d, target.ID, fmt.Sprintf("uniqueness: held by a %s profile", target.Source))
+			return nil
+		}
+		return p.addStep(target, d, ReasonAdopted, func(base scimbridge.Profile) (scimbridge.Change, error) {
+			return Adopt(base, scimbridge.SourceGoogle, d, p.now)
+		})
+	default:
+		p.role[target.ID] = roleForeign
+		p.skipUser(d, target.ID, fmt.Sprintf("managed by %s", target.Source))
+		return nil
+	}
+}
+
+// create plans a new profile; a suspended or archived user is created
+// inactive so the directory and the report show it.
+func (p *planner) create(d scimbridge.DesiredProfile, u *DirectoryUser) error {
+	if p.in.NewID == nil {
+		return scimbridge.Errorf(scimbridge.EINVALID, "no profile id generator")
+	}
+	prof, err := NewProfile(p.in.Org.ID, scimbridge.SourceGoogle, d, p.in.NewID(), p.now)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", d.UserName, err)
+	}
+	reason := ReasonNew
+	if !d.Active {
+		reason += " (" + inactiveWord(u) + ")"
+	}
+	fields := DiffWith(DiffOptions{}, scimbridge.Profile{}, d)
+	fields = append(fields, scimbridge.FieldChange{Field: "email", After: prof.Email})
+	c := scimbridge.Change{Kind: scimbridge.ChangeCreate, Profile: prof, Reason: reason, Fields: fields}
+	p.push(&step{pc: PlannedChange{Change: c, Desired: d, Reason: reason}}, true)
+	return nil
+}
+
+// update plans the change of a matched google profile, if any: an
+// unchanged hash (and state) skips the diff altogether.
+func (p *planner) update(s *scimbridge.Profile, d scimbridge.DesiredProfile, u *DirectoryUser) error {
+	if s.DesiredHash != "" && s.DesiredHash == Hash(d) && s.Active() == d.Active {
+		p.unchanged++
+		return nil
+	}
+	if !p.valid(d, s) {
+		return nil
+	}
+	if p.in.Settings.Mode == scimbridge.ModeUpsertOnly && s.Active() && !d.Active {
+		d.Active = true
+		p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: s.ID, GoogleID: d.GoogleID,
+			UserName: d.UserName, Reason: "upsert-only: not deactivated (" + inactiveWord(u) + " in Google)"})
+	}
+	if len(DiffWith(bridgeDiff, *s, d)) == 0 {
+		p.unchanged++
+		return nil
+	}
+	kind := UpdateKind(*s, d)
+	reason := ReasonUpdated
+	switch {
+	case kind == scimbridge.ChangeDeactivate && u.Archived:
+		reason = ReasonArchived
+	case kind == scimbridge.ChangeDeactivate:
+		reason = ReasonSuspended
+	case kind == scimbridge.ChangeReactivate:
+		reason = ReasonReactivated
+	case s.UserName != d.UserName:
+		reason = ReasonRenamed
+	}
+	return p.addStep(s, d, reason, func(base scimbridge.Profile) (scimbridge.Change, error) {
+		return Apply(base, d, kind, p.now)
+	})
+}
+
+// deactivate plans the deactivation of an active google profile for reason
+// (absence); upsert-only records a skip instead.
+func (p *planner) deactivate(s *scimbridge.Profile, reason string) error {
+	if p.in.Settings.Mode == scimbridge.ModeUpsertOnly {
+		p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: s.ID, GoogleID: s.GoogleID,
+			UserName: s.UserName, Reason: "upsert-only: not deactivated (" + reason + ")"})
+		return nil
+	}
+	d := NormalizeProfile(*s)
+	d.Active = false
+	return p.addStep(s, d, reason, func(base scimbridge.Profile) (scimbridge.Change, error) {
+		return Apply(base, d, scimbridge.ChangeDeactivate, p.now)
+	})
+}
+
+// planAbsent deactivates the active google profiles no listed user
+// matched: deleted in Google, or missing from the listing. Pinned
+// exclusions are never deactivated.
+func (p *planner) planAbsent() error {
+	for _, s := range p.stored {
+		if s.Source != scimbridge.SourceGoogle || p.role[s.ID] != roleNone {
+			continue
+		}
+		if p.pinned[s.GoogleID] && s.GoogleID != "" {
+			p.role[s.ID] = roleExcluded
+			if s.Active() {
+				p.skipped = append(p.skipped, excludedItem(s))
+			}
+			continue
+		}
+		if !s.Active() {
+			continue
+		}
+		reason := ReasonMissing
+		if s.GoogleID != "" && p.in.Deleted[s.GoogleID] {
+			reason = ReasonDeleted
+		}
+		if err := p.deactivate(s, reason); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addStep builds the change of stored profile s and records it.
+func (p *planner) addStep(s *scimbridge.Profile, d scimbridge.DesiredProfile, reason string, build func(scimbridge.Profile) (scimbridge.Change, error)) error {
+	c, err := build(*s)
+	if err != nil {
+		return fmt.Errorf("plan %s: %w", s.UserName, err)
+	}
+	c.Reason = reason
+	st := &step{pc: PlannedChange{Change: c, Desired: d, Reason: reason}, before: s, build: build}
+	p.push(st, true)
+	return nil
+}
+
+// push records a step (replacing the profile's earlier step, if any) and
+// seals it; hashed says its builder already hashed its desired state.
+func (p *planner) push(st *step, hashed bool) {
+	st.seal(hashed)
+	if st.before != nil {
+		if old := p.stepOf[st.before.ID]; old != nil {
+			old.dead = true
+		}
+		p.stepOf[st.before.ID] = st
+	}
+	st.seq = len(p.steps)
+	p.steps = append(p.steps, st)
+}
+
+// live returns the steps still planned, in planning order.
+func (p *planner) live() []*step {
+	out := make([]*step, 0, len(p.steps))
+	for _, s := range p.steps {
+		if !s.dead {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// valid reports whether d can be stored (a userName, an email, no NUL);
+// otherwise it records the user as skipped.
+func (p *planner) valid(d scimbridge.DesiredProfile, target *scimbridge.Profile) bool {
+	err := Validate(d)
+	if err == nil {
+		_, err = ProfileEmail(d.Attributes)
+	}
+	if err == nil {
+		return true
+	}
+	id := ""
+	if target != nil {
+		id = target.ID
+	}
+	p.skipUser(d, id, "invalid: "+scimbridge.ErrorMessage(err))
+	return false
+}
+
+func (p *planner) skipUser(d scimbridge.DesiredProfile, profileID, reason string) {
+	p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: profileID,
+		GoogleID: d.GoogleID, UserName: d.UserName, Reason: reason})
+}
+
+func excludedItem(s *scimbridge.Profile) scimbridge.ReportItem {
+	return scimbridge.ReportItem{Kind: ItemExcluded, ProfileID: s.ID, GoogleID: s.GoogleID,
+		UserName: s.UserName, Reason: ReasonExcludedActive}
+}
+
+func inactiveWord(u *DirectoryUser) string {
+	if u.Archived {
+		return "archived"
+	}
+	return "suspended"
+}
