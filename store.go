@@ -58,7 +58,10 @@ type LeaseCheck struct {
 	Holder string
 }
 
-// ChangeEvent pairs a change with the event that commits with it.
+// ChangeEvent pairs a change with the event that commits with it. A change
+// whose Event has a zero Time is a side change of another change in the same
+// batch (a detached profile releasing its userName before a SCIM create) and
+// writes no event of its own: one SCIM request is exactly one event.
 type ChangeEvent struct {
 	Change Change
 	Event  Event

@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/internal/textkey"
+)
+
+// eventColumns are the events columns but id, in eventArgs order.
+var eventColumns = []string{
+	"org_id", "time", "method", "path", "status", "target_username",
+	"target_username_key", "client_ip", "user_agent", "request_id",
+	"duration_us", "source", "run_id", "kind", "profile_id", "error",
+	"request_body", "response_body", "request_truncated", "response_truncated", "count",
+}
+
+var eventSelect = "SELECT id, " + strings.Join(eventColumns, ", ") + " FROM events"
+
+// eventRow is "(?, ?, ...)" for one event.
+var eventRow = "(" + placeholders(len(eventColumns)) + ")"
+
+func (db *DB) eventArgs(e *scimbridge.Event, args []any) []any {
+	count := e.Count
+	if count == 0 {
+		count = 1
+	}
+	return append(args,
+		ns(e.OrgID), db.tm(e.Time), ns(e.Method), ns(e.Path), e.Status, ns(e.TargetUserName),
+		ns(textkey.Key(e.TargetUserName)), ns(e.ClientIP), ns(e.UserAgent), ns(e.RequestID),
+		e.Duration.Microseconds(), ns(string(e.Source)), ns(e.RunID), ns(string(e.Kind)), ns(e.ProfileID), ns(e.Error),
+		ns(e.RequestBody), ns(e.ResponseBody), e.RequestTruncated, e.ResponseTruncated, count)
+}
+
+func scanEvent(s interface{ Scan(...any) error }) (scimbridge.Event, error) {
+	var e scimbridge.Event
+	var durationUS int64
+	var source, kind string
+	err := s.Scan(&e.ID, strDest{&e.OrgID}, timeDest{&e.Time}, strDest{&e.Method}, strDest{&e.Path}, &e.Status,
+		strDest{&e.TargetUserName}, strDest{new(string)}, strDest{&e.ClientIP}, strDest{&e.UserAgent},
+		strDest{&e.RequestID}, &durationUS, strDest{&source}, strDest{&e.RunID}, strDest{&kind},
+		strDest{&e.ProfileID}, strDest{&e.Error}, strDest{&e.RequestBody}, strDest{&e.ResponseBody},
+		&e.RequestTruncated, &e.ResponseTruncated, &e.Count)
+	e.Duration = time.Duration(durationUS) * time.Microsecond
+	e.Source, e.Kind = scimbridge.EventSource(source), scimbridge.ChangeKind(kind)
+	return e, err
+}
+
+// insertEvents inserts events with one multi-row INSERT per MaxBatch rows.
+func (db *DB) insertEvents(ctx context.Context, x sqlx.ExecerContext, events []scimbridge.Event) error {
+	for start := 0; start < len(events); start += MaxBatch {
+		chunk := events[start:min(start+MaxBatch, len(events))]
+		var b strings.Builder
+		b.WriteString("INSERT INTO events (" + strings.Join(eventColumns, ", ") + ") VALUES ")
+		args := make([]any, 0, len(chunk)*len(eventColumns))
+		for i := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(eventRow)
+			args = db.eventArgs(&chunk[i], args)
+		}
+		if _, err := x.ExecContext(ctx, db.rebind(b.String()), args...); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+	}
+	return nil
+}
+
+// AppendEvents inserts a batch of events in one transaction.
+func (db *DB) AppendEvents(ctx context.Context, events []scimbridge.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if len(events) <= MaxBatch {
+		// One statement is atomic on its own.
+		return db.insertEvents(ctx, db.write, events)
+	}
+	return db.inTx(ctx, func(tx *sqlx.Tx) error { return db.insertEvents(ctx, tx, events) })
+}
+
+// ListEvents returns a page of events, newest first.
+func (db *DB) ListEvents(ctx context.Context, q scimbridge.EventQuery) (scimbridge.EventPage, error) {
+	var where []string
+	var args []any
+	if q.OrgID == "" {
+		// Events no organization could be named for (unknown token
+		// prefixes, discovery without a token).
+		where = append(where, "org_id IS NULL")
+	} else {
+		where, args = append(where, "org_id = ?"), append(args, q.OrgID)
+	}
+	if q.StatusClass != 0 {
+		if q.StatusClass < 1 || q.StatusClass > 5 {
+			return scimbridge.EventPage{}, scimbridge.Errorf(scimbridge.EINVALID, "status class must be 1 to 5")
+		}
+		where = append(where, "status >= ? AND status < ?")
+		args = append(args, q.StatusClass*100, (q.StatusClass+1)*100)
+	}
+	if q.Method != "" {
+		where, args = append(where, "method = ?"), append(args, q.Method)
+	}
+	if q.UserName != "" {
+		where, args = append(where, "target_username_key = ?"), append(args, textkey.Key(q.UserName))
+	}
+	if q.Source != "" {
+		where, args = append(where, "source = ?"), append(args, string(q.Source))
+	}
+	if !q.Since.IsZero() {
+		where, args = append(where, "time >= ?"), append(args, db.tm(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where, args = append(where, "time < ?"), append(args, db.tm(q.Until))
+	}
+	if q.Cursor > 0 {
+		where, args = append(where, "id < ?"), append(args, q.Cursor)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	limit = min(limit, 1000)
+	args = append(args, limit+1)
+	rows, err := db.read.QueryContext(ctx, db.rebind(eventSelect+" WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY id DESC LIMIT ?"), args...)
+	if err != nil {
+		return scimbridge.EventPage{}, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	page := scimbridge.EventPage{Events: []scimbridge.Event{}}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return scimbridge.EventPage{}, fmt.Errorf("scan event: %w", err)
+		}
+		page.Events = append(page.Events, e)
+	}
+	if err := rows.Err(); err != nil {
+		return scimbridge.EventPage{}, fmt.Errorf("list events: %w", err)
+	}
+	if len(page.Events) > limit {
+		page.Events = page.Events[:limit]
+		page.NextCursor = page.Events[limit-1].ID
+	}
+	return page, nil
+}
+
+// PurgeEvents deletes events older than before, batch rows per statement,
+// until none is left.
+func (db *DB) PurgeEvents(ctx context.Context, before time.Time, batch int) (int, error) {
+	if batch <= 0 {
+		batch = 1000
+	}
+	query := db.rebind(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?)`)
+	total := 0
+	for {
+		res, err := db.write.ExecContext(ctx, query, db.tm(before), batch)
+		if err != nil {
+			return total, fmt.Errorf("purge events: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("purge events: %w", err)
+		}
+		total += int(n)
+		if n < int64(batch) {
+			return total, nil
+		}
+	}
+}
+
+// CountRecentChanges counts the changes of kind that source applied to the
+// organization since since.
+func (db *DB) CountRecentChanges(ctx context.Context, orgID string, kind scimbridge.ChangeKind,
+	source scimbridge.EventSource, since time.Time) (int, error) {
+	var n int
+	err := db.read.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM events
+		WHERE org_id = ? AND time >= ? AND source = ? AND kind = ? AND status < 400`),
+		orgID, db.tm(since), string(source), string(kind)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count recent changes: %w", err)
+	}
+	return n, nil
+}
