@@ -1,0 +1,96 @@
+package scimserver
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/store/storetest"
+)
+
+func TestDiscovery(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	const (
+		userURN = "urn:ietf:params:scim:schemas:core:2.0:User"
+		entURN  = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	)
+	get := func(t *testing.T, path string) map[string]any {
+		t.Helper()
+		res := e.do(req{method: "GET", path: path})
+		mustStatus(t, res, http.StatusOK)
+		if res.header.Get("Content-Type") != "application/scim+json" {
+			t.Fatalf("content type %q", res.header.Get("Content-Type"))
+		}
+		return res.json(t)
+	}
+	t.Run("ServiceProviderConfig", func(t *testing.T) {
+		c := get(t, "/ServiceProviderConfig")
+		checks := map[string]any{
+			"patch":          map[string]any{"supported": true},
+			"bulk":           map[string]any{"supported": false, "maxOperations": float64(0), "maxPayloadSize": float64(0)},
+			"filter":         map[string]any{"supported": true, "maxResults": float64(1000)},
+			"changePassword": map[string]any{"supported": false},
+			"sort":           map[string]any{"supported": true},
+			"etag":           map[string]any{"supported": true},
+		}
+		for k, want := range checks {
+			if err := matchValue(want, c[k], k, nil); err != nil {
+				t.Error(err)
+			}
+		}
+		if err := matchValue(map[string]any{"location": e.base + "/ServiceProviderConfig"}, c["meta"], "meta", nil); err != nil {
+			t.Error(err)
+		}
+		if schemes, _ := c["authenticationSchemes"].([]any); len(schemes) != 1 {
+			t.Errorf("authenticationSchemes %v", c["authenticationSchemes"])
+		}
+	})
+	t.Run("ResourceTypes", func(t *testing.T) {
+		l := get(t, "/ResourceTypes")
+		want := map[string]any{"totalResults": float64(1), "Resources": []any{map[string]any{
+			"id": "User", "endpoint": "/Users", "schema": userURN,
+			"schemaExtensions": []any{map[string]any{"schema": entURN, "required": false}},
+			"meta":             map[string]any{"location": e.base + "/ResourceTypes/User"},
+		}}}
+		if err := matchValue(want, any(l), "ResourceTypes", nil); err != nil {
+			t.Error(err)
+		}
+		if get(t, "/ResourceTypes/User")["id"] != "User" {
+			t.Error("ResourceTypes/User")
+		}
+		mustStatus(t, e.do(req{method: "GET", path: "/ResourceTypes/Group"}), http.StatusNotFound)
+	})
+	t.Run("Schemas", func(t *testing.T) {
+		l := get(t, "/Schemas")
+		if l["totalResults"] != float64(2) {
+			t.Fatalf("schemas %v", l["totalResults"])
+		}
+		user := get(t, "/Schemas/"+url.PathEscape(userURN))
+		attrs := map[string]map[string]any{}
+		for _, a := range user["attributes"].([]any) {
+			m := a.(map[string]any)
+			attrs[m["name"].(string)] = m
+		}
+		for name, want := range map[string]map[string]any{
+			"userName": {"required": true, "caseExact": false, "uniqueness": "server", "mutability": "readWrite"},
+			"password": {"mutability": "writeOnly", "returned": "never"},
+			"active":   {"type": "boolean"},
+			"emails":   {"multiValued": true, "type": "complex"},
+		} {
+			if err := matchValue(any(want), any(attrs[name]), name, nil); err != nil {
+				t.Error(err)
+			}
+		}
+		if attrs["groups"] != nil {
+			t.Error("groups advertised but not supported")
+		}
+		ent := get(t, "/Schemas/"+entURN)
+		if ent["id"] != entURN || len(ent["attributes"].([]any)) != 6 {
+			t.Errorf("enterprise schema %v", ent)
+		}
+		mustStatus(t, e.do(req{method: "GET", path: "/Schemas/urn:nope"}), http.StatusNotFound)
+	})
+	t.Run("NoTokenNoDiscovery", func(t *testing.T) {
+		mustStatus(t, e.do(req{method: "GET", path: "/ServiceProviderConfig", token: "-"}), http.StatusUnauthorized)
+	})
+}

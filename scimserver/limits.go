@@ -1,0 +1,114 @@
+package scimserver
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/scimbridge/scimbridge"
+)
+
+const (
+	// maxBodyBytes is the largest request body accepted (413 above).
+	maxBodyBytes = 1 << 20
+	// maxJSONDepth is the deepest JSON nesting accepted (400 above).
+	maxJSONDepth = 32
+	// maxPathBytes, maxUserAgentBytes and maxRequestIDBytes bound what an
+	// event keeps of the request line and headers.
+	maxPathBytes      = 8 << 10
+	maxUserAgentBytes = 512
+	maxRequestIDBytes = 128
+)
+
+// readRequestBody reads up to maxBodyBytes of r's body into rec and
+// replaces r.Body with what was read, so handlers and the events log see
+// the same bytes. A larger body marks rec too large (refused with 413 once
+// the request is authenticated); only its first maxBodyBytes are kept.
+func readRequestBody(r *http.Request, rec *recorder) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	if r.ContentLength > maxBodyBytes {
+		rec.bodyTooLarge = true
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if len(body) > maxBodyBytes {
+		rec.bodyTooLarge = true
+		body = body[:maxBodyBytes]
+	}
+	if err != nil {
+		rec.bodyErr = true
+	}
+	rec.body = body
+	r.Body = io.NopCloser(bytes.NewReader(body))
+}
+
+// limitBody refuses, with 413, requests whose body is over maxBodyBytes,
+// and with 400 those whose body could not be read.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := recorderFrom(r.Context())
+		switch {
+		case rec.bodyTooLarge:
+			s.writeError(w, r, scimbridge.Errorf(eTooLarge, "request body is larger than 1 MiB"))
+		case rec.bodyErr:
+			s.writeError(w, r, scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidSyntax", "request body could not be read"))
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
+// jsonBody returns the request body of a handler that expects JSON: the
+// content type, when given, must be application/scim+json or
+// application/json; the body must be valid UTF-8, not empty, and not
+// nested deeper than maxJSONDepth.
+func jsonBody(r *http.Request) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/scim+json" && mt != "application/json") {
+			return nil, scimbridge.Errorf(eUnsupportedMedia, "content type must be application/scim+json or application/json")
+		}
+	}
+	body := recorderFrom(r.Context()).body
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidSyntax", "request body is empty")
+	}
+	if !utf8.Valid(body) {
+		return nil, scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidSyntax", "request body is not valid UTF-8")
+	}
+	if jsonDepth(body) > maxJSONDepth {
+		return nil, scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidSyntax", "JSON is nested deeper than %d levels", maxJSONDepth)
+	}
+	return body, nil
+}
+
+// jsonDepth returns the deepest nesting of objects and arrays in b,
+// skipping string contents. It does not validate b.
+func jsonDepth(b []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}

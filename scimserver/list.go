@@ -1,0 +1,267 @@
+package scimserver
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/scimserver/scim"
+)
+
+// maxCount is the largest page (and the page size when count is absent),
+// advertised as filter.maxResults.
+const maxCount = 1000
+
+// listResponse is the RFC 7644 §3.4.2 ListResponse. Resources is never
+// nil, so it always renders as an array.
+type listResponse struct {
+	Schemas      []string          `json:"schemas"`
+	TotalResults int               `json:"totalResults"`
+	StartIndex   int               `json:"startIndex"`
+	ItemsPerPage int               `json:"itemsPerPage"`
+	Resources    []json.RawMessage `json:"Resources"`
+}
+
+// listParams are the query parameters of a listing, from the URL of a GET
+// or the body of a POST .search.
+type listParams struct {
+	filter     string
+	startIndex int // 1-based
+	count      int
+	sortBy     string
+	descending bool
+	attributes []string
+	excluded   []string
+}
+
+// handleListUsers serves GET /Users.
+func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
+	p, err := listParamsFromQuery(r.URL.Query())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.listUsers(w, r, p)
+}
+
+// handleSearchUsers serves POST /Users/.search and POST /.search (only
+// Users exist, so both search the same).
+func (s *Server) handleSearchUsers(w http.ResponseWriter, r *http.Request) {
+	body, err := jsonBody(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := listParamsFromSearch(body)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.listUsers(w, r, p)
+}
+
+// listUsers answers one page of the organization's SCIM-managed,
+// non-detached users.
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p listParams) {
+	ctx := r.Context()
+	rec := recorderFrom(ctx)
+	q := scimbridge.ProfileQuery{
+		OrgID:      rec.org.ID,
+		Sources:    []scimbridge.Source{scimbridge.SourceSCIM},
+		SortBy:     p.sortBy,
+		Descending: p.descending,
+		Offset:     p.startIndex - 1,
+		Limit:      p.count,
+	}
+	if strings.TrimSpace(p.filter) != "" {
+		f, err := scim.ParseFilter(p.filter)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		q.Filter = f
+		rec.target = filterUserName(f)
+	}
+	page, err := s.store.ListProfiles(ctx, q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	resolve := s.newManagerResolver(rec.org.ID, page.Profiles)
+	l := listResponse{
+		Schemas:      []string{scim.SchemaListResponse},
+		TotalResults: page.Total,
+		StartIndex:   p.startIndex,
+		ItemsPerPage: len(page.Profiles),
+		Resources:    make([]json.RawMessage, 0, len(page.Profiles)),
+	}
+	for _, prof := range page.Profiles {
+		b, err := s.encodeUser(ctx, prof, p.attributes, p.excluded, resolve)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		l.Resources = append(l.Resources, b)
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeSCIM(w, http.StatusOK, b)
+}
+
+// filterUserName returns the userName a filter of the form userName eq
+// "x" looks for (an IdP's lookup before a create), for the event's target.
+func filterUserName(f scimbridge.Filter) string {
+	c, ok := f.(scimbridge.CompareFilter)
+	if !ok || c.Op != scimbridge.OpEq {
+		return ""
+	}
+	attr := c.Attr
+	if i := strings.LastIndexByte(attr, ':'); i >= 0 {
+		attr = attr[i+1:]
+	}
+	if v, ok := c.Value.(string); ok && strings.EqualFold(attr, "userName") {
+		return v
+	}
+	return ""
+}
+
+// listParamsFromQuery reads filter, startIndex, count, sortBy, sortOrder,
+// attributes and excludedAttributes (names compared case-insensitively).
+func listParamsFromQuery(q url.Values) (listParams, error) {
+	get := func(name string) (string, bool) {
+		for k, v := range q {
+			if strings.EqualFold(k, name) && len(v) > 0 {
+				return v[0], true
+			}
+		}
+		return "", false
+	}
+	p := listParams{startIndex: 1, count: maxCount}
+	p.filter, _ = get("filter")
+	if v, ok := get("startIndex"); ok {
+		n, err := parseInt("startIndex", v)
+		if err != nil {
+			return p, err
+		}
+		p.startIndex = clampStartIndex(n)
+	}
+	if v, ok := get("count"); ok {
+		n, err := parseInt("count", v)
+		if err != nil {
+			return p, err
+		}
+		p.count = clampCount(n)
+	}
+	p.sortBy, _ = get("sortBy")
+	if v, ok := get("sortOrder"); ok {
+		d, err := parseSortOrder(v)
+		if err != nil {
+			return p, err
+		}
+		p.descending = d
+	}
+	if v, ok := get("attributes"); ok {
+		p.attributes = scim.ParseAttributeList(v)
+	}
+	if v, ok := get("excludedAttributes"); ok {
+		p.excluded = scim.ParseAttributeList(v)
+	}
+	return p, nil
+}
+
+// listParamsFromSearch reads a SearchRequest body (RFC 7644 §3.4.3).
+func listParamsFromSearch(body []byte) (listParams, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return listParams{}, scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidSyntax", "request body is not a JSON object")
+	}
+	p := listParams{startIndex: 1, count: maxCount}
+	for k, v := range raw {
+		var err error
+		switch strings.ToLower(k) {
+		case "filter":
+			err = unmarshalField(k, v, &p.filter)
+		case "sortby":
+			err = unmarshalField(k, v, &p.sortBy)
+		case "sortorder":
+			var o string
+			if err = unmarshalField(k, v, &o); err == nil && o != "" {
+				p.descending, err = parseSortOrder(o)
+			}
+		case "startindex":
+			var n *int64
+			if err = unmarshalField(k, v, &n); err == nil && n != nil {
+				p.startIndex = clampStartIndex(*n)
+			}
+		case "count":
+			var n *int64
+			if err = unmarshalField(k, v, &n); err == nil && n != nil {
+				p.count = clampCount(*n)
+			}
+		case "attributes":
+			p.attributes, err = attributeList(k, v)
+		case "excludedattributes":
+			p.excluded, err = attributeList(k, v)
+		}
+		if err != nil {
+			return listParams{}, err
+		}
+	}
+	return p, nil
+}
+
+// unmarshalField decodes one member; null leaves dst unchanged.
+func unmarshalField(name string, v json.RawMessage, dst any) error {
+	if err := json.Unmarshal(v, dst); err != nil {
+		return scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidValue", "%s has the wrong type", name)
+	}
+	return nil
+}
+
+// attributeList accepts an array of attribute names or one comma-separated
+// string.
+func attributeList(name string, v json.RawMessage) ([]string, error) {
+	var list []string
+	if err := json.Unmarshal(v, &list); err == nil {
+		return scim.ParseAttributeList(strings.Join(list, ",")), nil
+	}
+	var one string
+	if err := json.Unmarshal(v, &one); err == nil {
+		return scim.ParseAttributeList(one), nil
+	}
+	return nil, scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidValue", "%s must be a list of attribute names", name)
+}
+
+func parseInt(name, v string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0, scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidValue", "%s must be an integer", name)
+	}
+	return n, nil
+}
+
+// clampStartIndex: a startIndex below 1 is 1 (RFC 7644 §3.4.2.4).
+func clampStartIndex(n int64) int {
+	return int(max(1, min(n, 1<<31-1)))
+}
+
+// clampCount: negative is 0, above maxCount is maxCount.
+func clampCount(n int64) int {
+	return int(max(0, min(n, maxCount)))
+}
+
+func parseSortOrder(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "ascending":
+		return false, nil
+	case "descending":
+		return true, nil
+	}
+	return false, scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidValue", "sortOrder must be ascending or descending")
+}

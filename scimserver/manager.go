@@ -1,0 +1,110 @@
+package scimserver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/scimserver/scim"
+)
+
+// encodeUserFor renders p for a response to r, honouring the request's
+// attributes and excludedAttributes query parameters.
+func (s *Server) encodeUserFor(r *http.Request, p scimbridge.Profile, m *managerResolver) ([]byte, error) {
+	var attrs, excluded []string
+	for k, v := range r.URL.Query() {
+		switch {
+		case len(v) == 0:
+		case strings.EqualFold(k, "attributes"):
+			attrs = scim.ParseAttributeList(v[0])
+		case strings.EqualFold(k, "excludedAttributes"):
+			excluded = scim.ParseAttributeList(v[0])
+		}
+	}
+	return s.encodeUser(r.Context(), p, attrs, excluded, m)
+}
+
+// encodeUser renders p as a SCIM User, its manager resolved.
+func (s *Server) encodeUser(ctx context.Context, p scimbridge.Profile, attrs, excluded []string, m *managerResolver) ([]byte, error) {
+	opts := scim.EncodeOptions{BaseURL: s.baseURL, Attributes: attrs, ExcludedAttributes: excluded}
+	if p.Manager != "" {
+		mgr, err := m.resolve(ctx, p.Manager)
+		if err != nil {
+			return nil, err
+		}
+		opts.Manager = mgr
+	}
+	b, err := scim.EncodeUser(p, opts)
+	if err != nil {
+		return nil, fmt.Errorf("encode user: %w", err)
+	}
+	return b, nil
+}
+
+// managerResolver resolves enterprise manager.value at read time: first as
+// a profile id, then as an externalId, among the organization's SCIM users
+// (the resources a $ref can point to). Profiles of the page being rendered
+// are looked at before the store; results are cached for the request.
+type managerResolver struct {
+	store scimbridge.ProfileStore
+	orgID string
+	page  []scimbridge.Profile
+	cache map[string]*scim.Manager
+}
+
+func (s *Server) newManagerResolver(orgID string, page []scimbridge.Profile) *managerResolver {
+	return &managerResolver{store: s.store, orgID: orgID, page: page, cache: map[string]*scim.Manager{}}
+}
+
+// resolve returns the manager value names, or nil when it names no user.
+func (m *managerResolver) resolve(ctx context.Context, value string) (*scim.Manager, error) {
+	if mgr, ok := m.cache[value]; ok {
+		return mgr, nil
+	}
+	p, err := m.find(ctx, value)
+	if err != nil {
+		return nil, fmt.Errorf("resolve manager: %w", err)
+	}
+	var mgr *scim.Manager
+	if p != nil {
+		mgr = &scim.Manager{ID: p.ID, DisplayName: p.DisplayName}
+	}
+	m.cache[value] = mgr
+	return mgr, nil
+}
+
+func (m *managerResolver) find(ctx context.Context, value string) (*scimbridge.Profile, error) {
+	visible := func(p *scimbridge.Profile) bool {
+		return p.Source == scimbridge.SourceSCIM && !p.Detached()
+	}
+	if id := strings.ToLower(value); validID(id) {
+		for i := range m.page {
+			if m.page[i].ID == id && visible(&m.page[i]) {
+				return &m.page[i], nil
+			}
+		}
+		p, err := m.store.Profile(ctx, m.orgID, id)
+		if err == nil && visible(&p) {
+			return &p, nil
+		} else if err != nil && scimbridge.ErrorCode(err) != scimbridge.ENOTFOUND {
+			return nil, err
+		}
+	}
+	for i := range m.page {
+		if m.page[i].ExternalID == value && visible(&m.page[i]) {
+			return &m.page[i], nil
+		}
+	}
+	found, err := m.store.LookupProfiles(ctx, m.orgID, scimbridge.ProfileLookup{ExternalID: value})
+	if err != nil {
+		return nil, err
+	}
+	for i := range found {
+		if found[i].ExternalID == value && visible(&found[i]) {
+			return &found[i], nil
+		}
+	}
+	return nil, nil
+}

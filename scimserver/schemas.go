@@ -1,0 +1,94 @@
+package scimserver
+
+// schemaAttr is one attribute definition of a /Schemas document
+// (RFC 7643 §7).
+type schemaAttr struct {
+	Name            string       `json:"name"`
+	Type            string       `json:"type"`
+	MultiValued     bool         `json:"multiValued"`
+	Description     string       `json:"description"`
+	Required        bool         `json:"required"`
+	CaseExact       bool         `json:"caseExact"`
+	Mutability      string       `json:"mutability"`
+	Returned        string       `json:"returned"`
+	Uniqueness      string       `json:"uniqueness"`
+	CanonicalValues []string     `json:"canonicalValues,omitempty"`
+	ReferenceTypes  []string     `json:"referenceTypes,omitempty"`
+	SubAttributes   []schemaAttr `json:"subAttributes,omitempty"`
+}
+
+// str is a single-valued, optional, readWrite string attribute.
+func str(name, description string) schemaAttr {
+	return schemaAttr{Name: name, Type: "string", Description: description,
+		Mutability: "readWrite", Returned: "default", Uniqueness: "none"}
+}
+
+// userAttributes are the core User attributes the server stores and
+// returns (groups, phone numbers, addresses and the like are not
+// supported and not advertised).
+var userAttributes = []schemaAttr{
+	{Name: "userName", Type: "string", Required: true, CaseExact: false,
+		Description: "Unique identifier for the User, compared case-insensitively.",
+		Mutability:  "readWrite", Returned: "always", Uniqueness: "server"},
+	{Name: "name", Type: "complex", Description: "The components of the user's name.",
+		Mutability: "readWrite", Returned: "default", Uniqueness: "none",
+		SubAttributes: []schemaAttr{
+			str("formatted", "The full name, formatted for display."),
+			str("familyName", "The family name."),
+			str("givenName", "The given name."),
+			str("middleName", "The middle name."),
+			str("honorificPrefix", "The honorific prefix (Ms.)."),
+			str("honorificSuffix", "The honorific suffix (III)."),
+		}},
+	str("displayName", "The name of the User, suitable for display."),
+	str("nickName", "The casual way to address the user."),
+	{Name: "profileUrl", Type: "reference", ReferenceTypes: []string{"external"},
+		Description: "A URI of the user's online profile.",
+		Mutability:  "readWrite", Returned: "default", Uniqueness: "none"},
+	str("title", "The user's title (position)."),
+	str("userType", "The relationship between the organization and the user."),
+	str("preferredLanguage", "The user's preferred written or spoken language."),
+	str("locale", "The user's default location for localisation."),
+	str("timezone", "The user's time zone, in IANA format."),
+	{Name: "active", Type: "boolean",
+		Description: "Whether the user may use the service; false revokes access.",
+		Mutability:  "readWrite", Returned: "default", Uniqueness: "none"},
+	{Name: "password", Type: "string",
+		Description: "Accepted and discarded: never stored, logged or returned.",
+		Mutability:  "writeOnly", Returned: "never", Uniqueness: "none"},
+	{Name: "emails", Type: "complex", MultiValued: true,
+		Description: "Email addresses, stored as sent. The profile email is the primary one, else the first work one, else the first.",
+		Mutability:  "readWrite", Returned: "default", Uniqueness: "none",
+		SubAttributes: []schemaAttr{
+			{Name: "value", Type: "string", Description: "The email address.",
+				Mutability: "readWrite", Returned: "default", Uniqueness: "none"},
+			str("display", "A label for the address."),
+			{Name: "type", Type: "string", Description: "The kind of address.",
+				CanonicalValues: []string{"work", "home", "other"},
+				Mutability:      "readWrite", Returned: "default", Uniqueness: "none"},
+			{Name: "primary", Type: "boolean", Description: "Whether this is the primary address.",
+				Mutability: "readWrite", Returned: "default", Uniqueness: "none"},
+		}},
+}
+
+// enterpriseAttributes are the enterprise User extension's attributes.
+var enterpriseAttributes = []schemaAttr{
+	str("employeeNumber", "The employee number."),
+	str("costCenter", "The cost center."),
+	str("organization", "The organization."),
+	str("division", "The division."),
+	str("department", "The department."),
+	{Name: "manager", Type: "complex", Description: "The user's manager.",
+		Mutability: "readWrite", Returned: "default", Uniqueness: "none",
+		SubAttributes: []schemaAttr{
+			{Name: "value", Type: "string", CaseExact: true,
+				Description: "The id (or externalId) of the manager's User.",
+				Mutability:  "readWrite", Returned: "default", Uniqueness: "none"},
+			{Name: "$ref", Type: "reference", ReferenceTypes: []string{"User"},
+				Description: "The URI of the manager's User, when it resolves.",
+				Mutability:  "readOnly", Returned: "default", Uniqueness: "none"},
+			{Name: "displayName", Type: "string",
+				Description: "The manager's displayName, when it resolves.",
+				Mutability:  "readOnly", Returned: "default", Uniqueness: "none"},
+		}},
+}

@@ -1,0 +1,147 @@
+// Package scimserver is the SCIM 2.0 HTTP API through which identity
+// providers (Okta, Microsoft Entra ID, JumpCloud, OneLogin, ...) create,
+// update, deactivate and detach an organization's users, and the events log
+// that records every request made to it.
+//
+// It is a thin layer over net/http: routes.go lists every route; auth.go
+// finds the organization from the bearer token; users.go and list.go turn
+// SCIM requests into reconcile decisions and store changes; events.go gives
+// each request a recorder and writes exactly one event per request, either
+// in the transaction of the change it made or through a buffered writer.
+// Errors reach clients only through the table in errors.go.
+package scimserver
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/scimbridge/scimbridge"
+)
+
+// BasePath is where the SCIM API lives under the public URL.
+const BasePath = "/api/connect/v1"
+
+// Config is what the SCIM server needs.
+type Config struct {
+	Store  scimbridge.Store
+	Logger *slog.Logger
+	Clock  scimbridge.Clock
+	// PublicURL is the absolute base of the daemon (http://127.0.0.1:8080);
+	// the SCIM base URL is PublicURL + BasePath. Absolute URLs in responses
+	// come only from here, never from the Host header.
+	PublicURL string
+	// TrustedProxies are the peers whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	// RateLimit is requests per second per token (per replica) and
+	// RateBurst its bucket size; a RateLimit of 0 disables the limit.
+	RateLimit float64
+	RateBurst int
+	// AuthFailureLimit is how many failed authentications a client IP may
+	// make per minute before its requests are refused; 0 disables it.
+	AuthFailureLimit int
+}
+
+// Stats are the server's counters.
+type Stats struct {
+	// EventsWritten counts events the buffered writer inserted.
+	EventsWritten uint64
+	// EventsCommitted counts events committed with a profile change.
+	EventsCommitted uint64
+	// EventWriteFailures counts events that could not be written and were
+	// dropped (insert failures and a full buffer).
+	EventWriteFailures uint64
+	// EventsAggregated counts repeated 401/429 requests folded into another
+	// event's Count instead of getting an event of their own.
+	EventsAggregated uint64
+}
+
+// Server is the SCIM API of every organization.
+type Server struct {
+	store   scimbridge.Store
+	logger  *slog.Logger
+	clock   scimbridge.Clock
+	baseURL string // PublicURL + BasePath, no trailing slash
+
+	trusted  atomic.Pointer[[]netip.Prefix]
+	limiter  *tokenLimiter
+	authFail *failureLimiter
+	events   *eventWriter
+	handler  http.Handler
+
+	committed atomic.Uint64
+}
+
+// New returns the SCIM server for cfg. Call Run to write the buffered
+// events, and serve Handler under BasePath.
+func New(cfg Config) *Server {
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	s := &Server{
+		store:    cfg.Store,
+		logger:   logger,
+		clock:    clock,
+		baseURL:  strings.TrimRight(cfg.PublicURL, "/") + BasePath,
+		limiter:  newTokenLimiter(cfg.RateLimit, cfg.RateBurst),
+		authFail: newFailureLimiter(cfg.AuthFailureLimit),
+		events:   newEventWriter(cfg.Store, logger, clock),
+	}
+	s.SetTrustedProxies(cfg.TrustedProxies)
+	s.handler = s.routes()
+	return s
+}
+
+// Handler serves the SCIM API. It expects full request paths
+// (/api/connect/v1/Users); mount it at BasePath + "/".
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run writes buffered events until ctx is done, then writes every event
+// still buffered and returns. Cancel ctx only after the HTTP server has
+// stopped: events of requests finishing later are written synchronously.
+func (s *Server) Run(ctx context.Context) error {
+	return s.events.run(ctx)
+}
+
+// SetTrustedProxies replaces the trusted proxies (configuration reload).
+func (s *Server) SetTrustedProxies(prefixes []netip.Prefix) {
+	p := make([]netip.Prefix, 0, len(prefixes))
+	for _, pr := range prefixes {
+		p = append(p, pr.Masked())
+	}
+	s.trusted.Store(&p)
+}
+
+// SetRateLimit replaces the per-token rate limit (configuration reload);
+// a rate of 0 disables it.
+func (s *Server) SetRateLimit(rate float64, burst int) {
+	s.limiter.set(rate, burst)
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	st := s.events.stats()
+	st.EventsCommitted = s.committed.Load()
+	return st
+}
+
+// trustedProxies returns the current trusted proxies (read only).
+func (s *Server) trustedProxies() []netip.Prefix {
+	return *s.trusted.Load()
+}
+
+// retryAfterSeconds renders a wait as the integer seconds of Retry-After,
+// rounded up, at least 1.
+func retryAfterSeconds(d time.Duration) int {
+	return max(1, int(math.Ceil(d.Seconds())))
+}
