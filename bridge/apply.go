@@ -1,0 +1,310 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/reconcile"
+)
+
+// MaxBatch is the most changes one apply transaction carries.
+const MaxBatch = 500
+
+// applyTimeout bounds one apply transaction. Transactions run to the end
+// even when the run is cancelled: a run stops between batches.
+const applyTimeout = 2 * time.Minute
+
+// bridgeUserAgent marks the events of the bridge.
+const bridgeUserAgent = "scimbridge-bridge"
+
+// applyPlan applies a plan: its changes now, the approved held changes on
+// an approval, and records what stays held.
+func (r *Runner) applyPlan(ctx context.Context, st *run, plan reconcile.DirectoryPlan) error {
+	st.tally.plan(plan)
+	changes, held := plan.Apply, plan.Held
+	if st.req.approve != nil {
+		if err := r.checkApproval(ctx, st); err != nil {
+			return err
+		}
+		approved := reconcile.FilterApproved(plan, st.req.approve.plan.Keys)
+		changes = slices.Concat(plan.Apply, approved)
+		keys := make(map[string]bool, len(approved))
+		for _, pc := range approved {
+			keys[pc.Key()] = true
+		}
+		held = slices.DeleteFunc(slices.Clone(plan.Held), func(pc reconcile.PlannedChange) bool { return keys[pc.Key()] })
+	}
+	a := &applier{store: r.Store, logger: st.logger, now: r.now, orgID: st.bridge.OrgID, runID: st.report.ID,
+		lease: &scimbridge.LeaseCheck{OrgID: st.lease.OrgID, RunID: st.lease.RunID, Holder: st.lease.Holder},
+		tally: &st.tally}
+	if err := a.apply(ctx, changes); err != nil {
+		return err
+	}
+	return r.settleHeld(ctx, st, plan.Guard, held)
+}
+
+// applier applies planned changes in batches, each change with its event.
+type applier struct {
+	store  scimbridge.Store
+	logger *slog.Logger
+	now    func() time.Time
+	orgID  string
+	runID  string
+	lease  *scimbridge.LeaseCheck
+	tally  *tally
+}
+
+// units splits changes into the units that must commit together: a rename
+// group (contiguous in a plan) or a single change.
+func units(changes []reconcile.PlannedChange) [][]reconcile.PlannedChange {
+	var out [][]reconcile.PlannedChange
+	for i := 0; i < len(changes); {
+		j := i + 1
+		if g := changes[i].Group; g != 0 {
+			for j < len(changes) && changes[j].Group == g {
+				j++
+			}
+		}
+		out = append(out, changes[i:j])
+		i = j
+	}
+	return out
+}
+
+// batches packs units into batches of at most max changes, never splitting
+// a unit (a unit larger than max is a batch of its own).
+func batches(us [][]reconcile.PlannedChange, max int) [][][]reconcile.PlannedChange {
+	var out [][][]reconcile.PlannedChange
+	var cur [][]reconcile.PlannedChange
+	n := 0
+	for _, u := range us {
+		if n > 0 && n+len(u) > max {
+			out = append(out, cur)
+			cur, n = nil, 0
+		}
+		cur = append(cur, u)
+		n += len(u)
+	}
+	if n > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// apply applies changes in order. It stops between batches when ctx is
+// cancelled (errInterrupted, or errHolderLost when the lease was lost).
+func (a *applier) apply(ctx context.Context, changes []reconcile.PlannedChange) error {
+	for _, batch := range batches(units(changes), MaxBatch) {
+		if err := stopped(ctx); err != nil {
+			return err
+		}
+		flat := slices.Concat(batch...)
+		err := a.commit(ctx, flat)
+		switch {
+		case err == nil:
+			for _, pc := range flat {
+				a.tally.applied(pc)
+			}
+			continue
+		case scimbridge.ErrorCode(err) == scimbridge.ELEASELOST:
+			return errHolderLost
+		}
+		a.logger.Warn("batch failed: applying its changes one at a time", "changes", len(flat), "error", err)
+		if err := a.oneByOne(ctx, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stopped says whether the run must stop, and why.
+func stopped(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	if errors.Is(context.Cause(ctx), errHolderLost) {
+		return errHolderLost
+	}
+	return errInterrupted
+}
+
+// oneByOne applies a failed batch unit by unit, so one bad user is
+// recorded and the rest apply.
+func (a *applier) oneByOne(ctx context.Context, batch [][]reconcile.PlannedChange) error {
+	for _, u := range batch {
+		if err := stopped(ctx); err != nil {
+			return err
+		}
+		err := a.commit(ctx, u)
+		switch code := scimbridge.ErrorCode(err); {
+		case err == nil:
+			for _, pc := range u {
+				a.tally.applied(pc)
+			}
+		case code == scimbridge.ELEASELOST:
+			return errHolderLost
+		case code == scimbridge.EPRECONDITION && len(u) == 1:
+			if err := a.retryStale(ctx, u[0]); err != nil {
+				return err
+			}
+		case code == scimbridge.EPRECONDITION:
+			for _, pc := range u {
+				a.tally.stale(pc)
+			}
+		default:
+			msg := failMessage(err)
+			a.logger.Warn("change failed", "kind", u[0].Change.Kind, "profile_id", u[0].Change.Profile.ID,
+				"username", u[0].Desired.UserName, "error", err)
+			for _, pc := range u {
+				a.tally.failed(pc, msg)
+			}
+		}
+	}
+	return nil
+}
+
+// failMessage is what a report says of a refused change: the error's
+// message, never internal detail (that goes to the log).
+func failMessage(err error) string {
+	if scimbridge.ErrorCode(err) == scimbridge.EINTERNAL {
+		return "internal error (see the log)"
+	}
+	return scimbridge.ErrorMessage(err)
+}
+
+// retryStale handles a change whose profile another writer changed since
+// the plan: it reads the profile again and decides once more; a change of
+// another kind, or a second miss, is a skip "changed since plan".
+func (a *applier) retryStale(ctx context.Context, pc reconcile.PlannedChange) error {
+	fresh, err := a.store.Profile(context.WithoutCancel(ctx), a.orgID, pc.Change.Profile.ID)
+	if err != nil {
+		a.tally.stale(pc)
+		return nil
+	}
+	c, write, ok := redecide(fresh, pc, a.now())
+	switch {
+	case !ok:
+		a.tally.stale(pc)
+		return nil
+	case !write:
+		a.tally.counts.Unchanged++
+		return nil
+	}
+	pc.Change = c
+	err = a.commit(ctx, []reconcile.PlannedChange{pc})
+	switch {
+	case err == nil:
+		a.tally.applied(pc)
+	case scimbridge.ErrorCode(err) == scimbridge.ELEASELOST:
+		return errHolderLost
+	case scimbridge.ErrorCode(err) == scimbridge.EPRECONDITION:
+		a.tally.stale(pc)
+	default:
+		a.tally.failed(pc, failMessage(err))
+	}
+	return nil
+}
+
+// bridgeDiff compares emails as the planner does.
+var bridgeDiff = reconcile.DiffOptions{IgnoreEmailOrder: true, FoldEmailCase: true}
+
+// absence reasons deactivate a profile no listed user wants.
+func absence(reason string) bool {
+	return reason == reconcile.ReasonOutOfScope || reason == reconcile.ReasonDeleted || reason == reconcile.ReasonMissing
+}
+
+// redecide rebuilds a planned change on the profile as it is now. ok is
+// false when the same kind of change no longer fits; write is false when
+// nothing is left to do.
+func redecide(fresh scimbridge.Profile, pc reconcile.PlannedChange, now time.Time) (c scimbridge.Change, write, ok bool) {
+	d := pc.Desired
+	switch pc.Change.Kind {
+	case scimbridge.ChangeUpdate, scimbridge.ChangeDeactivate, scimbridge.ChangeReactivate:
+		if fresh.Source != scimbridge.SourceGoogle || fresh.Detached() {
+			return c, false, false
+		}
+		if absence(pc.Reason) {
+			d = reconcile.NormalizeProfile(fresh)
+			d.Active = false
+		}
+		if len(reconcile.DiffWith(bridgeDiff, fresh, d)) == 0 {
+			return c, false, true
+		}
+		kind := reconcile.UpdateKind(fresh, d)
+		if kind != pc.Change.Kind {
+			return c, false, false
+		}
+		var err error
+		if c, err = reconcile.Apply(fresh, d, kind, now); err != nil {
+			return c, false, false
+		}
+	case scimbridge.ChangeAdopt:
+		if (fresh.Source != scimbridge.SourceManual && fresh.Source != scimbridge.SourceSAML) || fresh.Detached() {
+			return c, false, false
+		}
+		var err error
+		if c, err = reconcile.Adopt(fresh, scimbridge.SourceGoogle, d, now); err != nil {
+			return c, false, false
+		}
+	default:
+		return c, false, false
+	}
+	c.Reason = pc.Reason
+	c.Profile.DesiredHash = reconcile.Hash(d)
+	return c, true, true
+}
+
+// commit applies changes in one transaction under the lease. It is not
+// cancelled with the run: a started batch commits or rolls back whole.
+func (a *applier) commit(ctx context.Context, changes []reconcile.PlannedChange) error {
+	now := a.now()
+	evs := make([]scimbridge.ChangeEvent, len(changes))
+	for i := range changes {
+		evs[i] = scimbridge.ChangeEvent{Change: changes[i].Change, Event: a.event(changes[i], now)}
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
+	defer cancel()
+	return a.store.ApplyChanges(cctx, evs, a.lease)
+}
+
+// event is the event a change commits with: source google, the run id,
+// and the equivalent SCIM call (POST /Users for a create or adoption,
+// PATCH /Users/{id} otherwise) with the desired profile as request body
+// and the stored profile after the change as response body.
+func (a *applier) event(pc reconcile.PlannedChange, now time.Time) scimbridge.Event {
+	p := &pc.Change.Profile
+	target := p.UserName
+	if target == "" {
+		target = p.FormerUserName
+	}
+	ev := scimbridge.Event{
+		OrgID:          a.orgID,
+		Time:           now,
+		Method:         "PATCH",
+		Path:           "/Users/" + p.ID,
+		Status:         200,
+		TargetUserName: target,
+		UserAgent:      bridgeUserAgent,
+		Source:         scimbridge.EventGoogle,
+		RunID:          a.runID,
+		Kind:           pc.Change.Kind,
+		ProfileID:      p.ID,
+		Count:          1,
+	}
+	switch pc.Change.Kind {
+	case scimbridge.ChangeCreate, scimbridge.ChangeAdopt:
+		ev.Method, ev.Path, ev.Status = "POST", "/Users", 201
+	}
+	if b, err := json.Marshal(pc.Desired); err == nil {
+		ev.RequestBody = string(b)
+	}
+	if b, err := json.Marshal(p); err == nil {
+		ev.ResponseBody = string(b)
+	}
+	return ev
+}

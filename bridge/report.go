@@ -1,0 +1,313 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/reconcile"
+)
+
+// ItemFail is the report item kind of a change the store refused.
+const ItemFail scimbridge.ChangeKind = "fail"
+
+// ReasonChangedSincePlan is the skip reason of a change whose profile
+// another writer changed between plan and apply, when deciding again did
+// not give a change of the same kind.
+const ReasonChangedSincePlan = "changed since plan"
+
+// reportHistory is how many recent reports are read to find the last
+// planned one and running ones left by a lost holder.
+const reportHistory = 20
+
+// tally collects a run's counts and items as it goes.
+type tally struct {
+	counts scimbridge.ReportCounts
+	// changes are the applied and failed changes and the skips decided
+	// while applying, in order.
+	changes []scimbridge.ReportItem
+	held    []scimbridge.ReportItem
+	// skipped are the plan's skips and exclusions.
+	skipped []scimbridge.ReportItem
+	planned bool
+}
+
+// skipMemo is the set of skips of one report.
+type skipMemo struct {
+	reportID string
+	keys     map[string]bool
+}
+
+// changeItem renders a planned change as a report item.
+func changeItem(pc reconcile.PlannedChange, held bool) scimbridge.ReportItem {
+	prof := &pc.Change.Profile
+	userName := prof.UserName
+	if userName == "" {
+		userName = prof.FormerUserName
+	}
+	if userName == "" {
+		userName = pc.Desired.UserName
+	}
+	googleID := prof.GoogleID
+	if googleID == "" {
+		googleID = pc.Desired.GoogleID
+	}
+	return scimbridge.ReportItem{Kind: pc.Change.Kind, ProfileID: prof.ID, GoogleID: googleID, UserName: userName,
+		Reason: pc.Reason, Fields: pc.Change.Fields, Held: held}
+}
+
+// count adds one applied change of kind to the counts. An adoption counts
+// as a create (a user the bridge now provisions); the temporary release
+// that breaks a rename cycle is not counted.
+func (t *tally) count(c scimbridge.Change) {
+	switch c.Kind {
+	case scimbridge.ChangeCreate, scimbridge.ChangeAdopt:
+		t.counts.Created++
+	case scimbridge.ChangeDeactivate:
+		t.counts.Deactivated++
+	case scimbridge.ChangeReactivate:
+		t.counts.Reactivated++
+	case scimbridge.ChangeRelease:
+		if c.Reason != reconcile.ReasonCycle {
+			t.counts.Updated++
+		}
+	default:
+		t.counts.Updated++
+	}
+}
+
+func (t *tally) applied(pc reconcile.PlannedChange) {
+	t.count(pc.Change)
+	t.changes = append(t.changes, changeItem(pc, false))
+}
+
+func (t *tally) failed(pc reconcile.PlannedChange, msg string) {
+	t.counts.Failed++
+	it := changeItem(pc, false)
+	it.Kind, it.Error = ItemFail, msg
+	it.Reason = string(pc.Change.Kind) + ": " + pc.Reason
+	t.changes = append(t.changes, it)
+}
+
+func (t *tally) stale(pc reconcile.PlannedChange) {
+	t.counts.Skipped++
+	it := changeItem(pc, false)
+	it.Kind, it.Reason, it.Fields = reconcile.ItemSkip, ReasonChangedSincePlan, nil
+	t.changes = append(t.changes, it)
+}
+
+// plan records what the plan itself decided: unchanged users, skips and
+// exclusions.
+func (t *tally) plan(p reconcile.DirectoryPlan) {
+	t.planned = true
+	t.counts.Unchanged += p.Unchanged
+	t.counts.Skipped += len(p.Skipped)
+	t.skipped = append(t.skipped, p.Skipped...)
+}
+
+func (t *tally) hold(pcs []reconcile.PlannedChange) {
+	t.counts.Held += len(pcs)
+	for _, pc := range pcs {
+		t.held = append(t.held, changeItem(pc, true))
+	}
+}
+
+// dryRun records a plan that is not applied: its changes are counted as
+// what a run would do.
+func (t *tally) dryRun(p reconcile.DirectoryPlan) {
+	t.plan(p)
+	for _, pc := range p.Apply {
+		t.applied(pc)
+	}
+	t.hold(p.Held)
+}
+
+func skipKey(it scimbridge.ReportItem) string {
+	return string(it.Kind) + "\x00" + it.GoogleID + "\x00" + it.ProfileID + "\x00" + it.UserName + "\x00" + it.Reason
+}
+
+// items returns the report's items: changes, held changes, exclusions, and
+// the skips that are new or changed since prev (the last planned report's
+// skips; nil itemises them all). It also returns every skip's key.
+func (t *tally) items(prev map[string]bool) ([]scimbridge.ReportItem, map[string]bool) {
+	out := make([]scimbridge.ReportItem, 0, len(t.changes)+len(t.held)+len(t.skipped))
+	out = append(out, t.changes...)
+	out = append(out, t.held...)
+	keys := make(map[string]bool, len(t.skipped))
+	for _, it := range t.skipped {
+		k := skipKey(it)
+		keys[k] = true
+		if it.Kind == reconcile.ItemExcluded || !prev[k] {
+			out = append(out, it)
+		}
+	}
+	return out, keys
+}
+
+// previousSkips returns the skips of the organization's last planned
+// report before runID: from memory when this runner wrote it, else from
+// its items (which hold only the skips it itemised).
+func (r *Runner) previousSkips(ctx context.Context, orgID, runID string) map[string]bool {
+	reps, err := r.Store.Reports(ctx, orgID, reportHistory)
+	if err != nil {
+		r.logger().Warn("list reports failed", "org_id", orgID, "error", err)
+		return nil
+	}
+	for _, rep := range reps {
+		if rep.ID == runID {
+			continue
+		}
+		switch rep.Status {
+		case scimbridge.ReportApplied, scimbridge.ReportHeld, scimbridge.ReportDryRun:
+		default:
+			continue
+		}
+		r.mu.Lock()
+		memo, ok := r.skips[orgID]
+		r.mu.Unlock()
+		if ok && memo.reportID == rep.ID {
+			return memo.keys
+		}
+		full, err := r.Store.Report(ctx, orgID, rep.ID)
+		if err != nil {
+			r.logger().Warn("read report failed", "org_id", orgID, "report_id", rep.ID, "error", err)
+			return nil
+		}
+		keys := map[string]bool{}
+		for _, it := range full.Items {
+			if it.Kind == reconcile.ItemSkip || it.Kind == reconcile.ItemExcluded {
+				keys[skipKey(it)] = true
+			}
+		}
+		return keys
+	}
+	return nil
+}
+
+func (r *Runner) rememberSkips(orgID, reportID string, keys map[string]bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.skips == nil {
+		r.skips = map[string]skipMemo{}
+	}
+	r.skips[orgID] = skipMemo{reportID: reportID, keys: keys}
+}
+
+// finish writes the run's report and the bridge's state, and returns the
+// report with an error when the run did not complete. err is what execute
+// returned; parent is the caller's context, runCtx the run's.
+func (r *Runner) finish(ctx, parent, runCtx context.Context, st *run, err error) (scimbridge.Report, error) {
+	rep := &st.report
+	var fail *runFailure
+	switch {
+	case err == nil:
+		if rep.Status == scimbridge.ReportRunning {
+			rep.Status = scimbridge.ReportApplied
+		}
+	case errors.Is(err, errHolderLost) || scimbridge.ErrorCode(err) == scimbridge.ELEASELOST ||
+		errors.Is(context.Cause(runCtx), errHolderLost):
+		rep.Status, rep.Error = scimbridge.ReportFailed, HolderLost
+	case parent.Err() != nil || errors.Is(err, errInterrupted):
+		rep.Status, rep.Error = scimbridge.ReportInterrupted, "interrupted: stopped between batches"
+	case errors.As(err, &fail):
+		rep.Status, rep.Error = scimbridge.ReportFailed, fail.msg
+		st.attention = fail.attention
+	default:
+		rep.Status, rep.Error = scimbridge.ReportFailed, err.Error()
+	}
+	now := r.now()
+	rep.FinishedAt = &now
+	rep.Counts = st.tally.counts
+	var prev map[string]bool
+	if len(st.tally.skipped) > 0 {
+		prev = r.previousSkips(ctx, rep.OrgID, rep.ID)
+	}
+	var keys map[string]bool
+	rep.Items, keys = st.tally.items(prev)
+	if err := r.Store.PutReport(ctx, *rep); err != nil {
+		st.logger.Error("write report failed", "error", err)
+	} else if st.tally.planned {
+		r.rememberSkips(rep.OrgID, rep.ID, keys)
+	}
+	r.updateState(ctx, st, now)
+	st.logger.Info("bridge run finished", "status", rep.Status, "error", rep.Error,
+		"created", rep.Counts.Created, "updated", rep.Counts.Updated, "deactivated", rep.Counts.Deactivated,
+		"reactivated", rep.Counts.Reactivated, "unchanged", rep.Counts.Unchanged, "skipped", rep.Counts.Skipped,
+		"failed", rep.Counts.Failed, "held", rep.Counts.Held, "duration", now.Sub(rep.StartedAt))
+	switch rep.Status {
+	case scimbridge.ReportFailed, scimbridge.ReportInterrupted:
+		return *rep, fmt.Errorf("bridge run %s %s: %s", rep.ID, rep.Status, rep.Error)
+	}
+	return *rep, nil
+}
+
+// updateState writes the bridge's run state after a run.
+func (r *Runner) updateState(ctx context.Context, st *run, now time.Time) {
+	b := st.bridge
+	b.LastSyncAt = &now
+	switch st.report.Status {
+	case scimbridge.ReportApplied, scimbridge.ReportHeld, scimbridge.ReportDryRun:
+		b.LastSuccessAt = &now
+		b.ConsecutiveFailures, b.LastError, b.NeedsAttention = 0, "", false
+	case scimbridge.ReportFailed:
+		b.ConsecutiveFailures++
+		b.LastError, b.NeedsAttention = st.report.Error, st.attention
+	}
+	next := now
+	if st.report.Status != scimbridge.ReportInterrupted {
+		var err error
+		if next, err = NextSync(b, now); err != nil {
+			st.logger.Warn("invalid schedule: retrying in an hour", "schedule", b.Settings.Schedule, "error", err)
+			next = now.Add(MaxBackoff)
+		}
+	}
+	b.NextSyncAt = &next
+	b.UpdatedAt = now
+	if err := r.Store.UpdateBridgeState(ctx, b); err != nil {
+		st.logger.Error("update bridge state failed", "error", err)
+	}
+}
+
+// failOrphans marks the organization's reports still running (their run
+// lost its holder: this run holds the lease now) failed "holder lost".
+func (r *Runner) failOrphans(ctx context.Context, orgID, runID string) {
+	reps, err := r.Store.Reports(ctx, orgID, reportHistory)
+	if err != nil {
+		r.logger().Warn("list reports failed", "org_id", orgID, "error", err)
+		return
+	}
+	for _, rep := range reps {
+		if rep.Status != scimbridge.ReportRunning || rep.ID == runID {
+			continue
+		}
+		full, err := r.Store.Report(ctx, orgID, rep.ID)
+		if err != nil {
+			r.logger().Warn("read report failed", "org_id", orgID, "report_id", rep.ID, "error", err)
+			continue
+		}
+		now := r.now()
+		full.Status, full.Error, full.FinishedAt = scimbridge.ReportFailed, HolderLost, &now
+		if err := r.Store.PutReport(ctx, full); err != nil {
+			r.logger().Warn("mark report failed", "org_id", orgID, "report_id", rep.ID, "error", err)
+			continue
+		}
+		r.logger().Warn("run of a lost holder marked failed", "org_id", orgID, "report_id", rep.ID)
+	}
+}
+
+// annotate sets a note on an earlier held report (approved, discarded,
+// superseded, expired) and clears its HeldUntil: its plan is no longer
+// pending.
+func (r *Runner) annotate(ctx context.Context, orgID, reportID, note string) {
+	rep, err := r.Store.Report(ctx, orgID, reportID)
+	if err != nil {
+		r.logger().Warn("read report failed", "org_id", orgID, "report_id", reportID, "error", err)
+		return
+	}
+	rep.Error, rep.HeldUntil = note, nil
+	if err := r.Store.PutReport(ctx, rep); err != nil {
+		r.logger().Warn("annotate report failed", "org_id", orgID, "report_id", reportID, "error", err)
+	}
+}

@@ -1,0 +1,563 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/configs"
+	"github.com/scimbridge/scimbridge/internal/seal"
+)
+
+const (
+	bridgeSetUsage = "bridge google set --org SLUG (--credentials KEY.json --admin-email EMAIL | --oauth-refresh-token-file F) " +
+		"[--customer C] [--domain D ...] [--org-unit P ...] [--exclude U ...] [--mode sync|upsert-only|dry-run] " +
+		"[--schedule CRON] [--guard=true] [--hold guarded|all] [--include-guests]"
+)
+
+func bridgeCommands() []command {
+	return []command{
+		{name: "bridge google set", args: strings.TrimPrefix(bridgeSetUsage, "bridge google set "),
+			summary: "configure the Google Workspace bridge; checks the credentials first", run: runBridgeSet},
+		{name: "bridge sync", args: "--org SLUG [--dry-run]", summary: "run the bridge once now and print its report", run: runBridgeSync},
+		{name: "bridge status", args: "--org SLUG", summary: "show the bridge's last and next sync, errors and held plan", run: runBridgeStatus},
+		{name: "reports list", args: "--org SLUG [--limit N]", summary: "list the bridge's reconcile reports, newest first", run: runReportsList},
+		{name: "reports show", args: "--org SLUG ID", summary: "show a reconcile report with its items", run: runReportsShow},
+		{name: "reports approve", args: "--org SLUG ID", summary: "approve a held plan: re-list Google and apply what is still planned", run: runReportsApprove},
+		{name: "reports discard", args: "--org SLUG ID", summary: "discard a held plan", run: runReportsDiscard},
+		{name: "keys rotate", summary: "re-seal every bridge's credentials under the current encryption key", run: runKeysRotate},
+	}
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error {
+	if v = strings.TrimSpace(v); v != "" {
+		*l = append(*l, v)
+	}
+	return nil
+}
+
+// loadKeyring loads the key that seals bridge credentials: the configured
+// encryption_key_file, else $CREDENTIALS_DIRECTORY/encryption-key, else the
+// key in the data directory, generated there when create is set.
+func loadKeyring(cfg configs.Config, getenv func(string) string, create bool) (*seal.Keyring, error) {
+	path := cfg.EncryptionKeyFile
+	if path == "" {
+		if dir := getenv("CREDENTIALS_DIRECTORY"); dir != "" {
+			if p := filepath.Join(dir, seal.KeyFileName); fileExists(p) {
+				path = p
+			}
+		}
+	}
+	if path == "" {
+		p := filepath.Join(cfg.DataDir, seal.KeyFileName)
+		switch {
+		case fileExists(p):
+			path = p
+		case create:
+			var err error
+			if path, err = seal.EnsureKeyFile(cfg.DataDir); err != nil {
+				return nil, fmt.Errorf("create encryption key: %w", err)
+			}
+		default:
+			return nil, fmt.Errorf("no encryption key: set encryption_key_file or create %s", p)
+		}
+	}
+	return seal.LoadKeyring(path, cfg.EncryptionPreviousKeys)
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+func endpoints(cfg configs.Config) bridge.Endpoints {
+	return bridge.Endpoints{APIEndpoint: cfg.Google.APIEndpoint, TokenURL: cfg.Google.TokenURL}
+}
+
+// newRunner is a bridge runner for one command; its holder names this
+// process, so a running serve and the command never share a lease.
+func (c *cli) newRunner(s *session, k *seal.Keyring) *bridge.Runner {
+	host, _ := os.Hostname()
+	return &bridge.Runner{Store: s.db, Keyring: k, Endpoints: endpoints(s.cfg), Logger: s.logger, Clock: c.clock,
+		Holder: fmt.Sprintf("cli-%s-%d", host, os.Getpid())}
+}
+
+// orgSession parses --org and the flags, then opens the session and finds
+// the organization.
+func (c *cli) orgSession(ctx context.Context, f *flags, slug *string, args []string, names ...string) (*session, scimbridge.Organization, []string, error) {
+	pos, err := c.parse(f, args, names...)
+	if err != nil {
+		return nil, scimbridge.Organization{}, nil, err
+	}
+	if err := requireOrg(f, *slug); err != nil {
+		return nil, scimbridge.Organization{}, nil, err
+	}
+	s, err := c.open(ctx, f)
+	if err != nil {
+		return nil, scimbridge.Organization{}, nil, err
+	}
+	org, err := s.admin.org(ctx, *slug)
+	if err != nil {
+		s.close()
+		return nil, org, nil, err
+	}
+	return s, org, pos, nil
+}
+
+func runBridgeSet(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags(bridgeSetUsage, true)
+	slug := f.String("org", "", "organization `SLUG`")
+	keyFile := f.String("credentials", "", "service-account key `FILE` (JSON, domain-wide delegation)")
+	adminEmail := f.String("admin-email", "", "admin `EMAIL` the service account impersonates")
+	oauthFile := f.String("oauth-refresh-token-file", "", "OAuth refresh-token `FILE` (JSON client_id, client_secret, refresh_token)")
+	customer := f.String("customer", "", "Google `CUSTOMER` id (default my_customer)")
+	var domains, orgUnits, excluded stringList
+	f.Var(&domains, "domain", "sync only users of `DOMAIN` (repeatable)")
+	f.Var(&orgUnits, "org-unit", "sync only users in org unit `PATH` or below (repeatable)")
+	f.Var(&excluded, "exclude", "never sync `USER` (primary email or alias; repeatable)")
+	mode := f.String("mode", string(scimbridge.ModeSync), "`MODE`: sync, upsert-only or dry-run")
+	schedule := f.String("schedule", "", "`CRON` schedule, UTC unless prefixed CRON_TZ= (default every 15 minutes)")
+	guard := f.Bool("guard", true, "hold mass deactivations and reactivations for approval")
+	hold := f.String("hold", string(scimbridge.HoldGuarded), "what a guarded run holds: `guarded` changes or all")
+	guests := f.Bool("include-guests", false, "sync guest users too")
+	s, org, _, err := c.orgSession(ctx, f, slug, args)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	set := map[string]bool{}
+	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	switch {
+	case *keyFile != "" && *oauthFile != "":
+		return usagef(f.cmd, "give --credentials or --oauth-refresh-token-file, not both")
+	case *keyFile != "" && *adminEmail == "":
+		return usagef(f.cmd, "--credentials needs --admin-email, the admin the service account impersonates")
+	}
+	switch scimbridge.BridgeMode(*mode) {
+	case scimbridge.ModeSync, scimbridge.ModeUpsertOnly, scimbridge.ModeDryRun:
+	default:
+		return usagef(f.cmd, "invalid --mode %q: use sync, upsert-only or dry-run", *mode)
+	}
+	switch scimbridge.HoldPolicy(*hold) {
+	case scimbridge.HoldGuarded, scimbridge.HoldAll:
+	default:
+		return usagef(f.cmd, "invalid --hold %q: use guarded or all", *hold)
+	}
+	if _, err := bridge.ParseSchedule(*schedule, org.ID); err != nil {
+		return usagef(f.cmd, "%s", scimbridge.ErrorMessage(err))
+	}
+
+	b, err := s.db.Bridge(ctx, org.ID)
+	exists := err == nil
+	if err != nil && scimbridge.ErrorCode(err) != scimbridge.ENOTFOUND {
+		return fmt.Errorf("read bridge: %w", err)
+	}
+	// Settings not given keep their stored value; a new bridge starts
+	// from the defaults (sync, guard on, hold guarded).
+	st := b.Settings
+	if !exists {
+		st = scimbridge.BridgeSettings{Mode: scimbridge.ModeSync, Guard: true, Hold: scimbridge.HoldGuarded}
+	}
+	apply := func(name string, fn func()) {
+		if set[name] || !exists {
+			fn()
+		}
+	}
+	apply("customer", func() { st.Customer = *customer })
+	apply("domain", func() { st.Domains = domains })
+	apply("org-unit", func() { st.OrgUnits = orgUnits })
+	apply("exclude", func() {
+		if !slices.Equal(st.ExcludedUsers, excluded) {
+			st.ExcludedUsers, st.ExcludedGoogleID = excluded, nil // the next run pins them again
+		}
+	})
+	apply("mode", func() { st.Mode = scimbridge.BridgeMode(*mode) })
+	apply("schedule", func() { st.Schedule = strings.TrimSpace(*schedule) })
+	apply("guard", func() { st.Guard = *guard })
+	apply("hold", func() { st.Hold = scimbridge.HoldPolicy(*hold) })
+	apply("include-guests", func() { st.IncludeGuests = *guests })
+
+	keyring, err := loadKeyring(s.cfg, c.getenv, true)
+	if err != nil {
+		return err
+	}
+	ep := endpoints(s.cfg)
+	var creds bridge.Credentials
+	var raw []byte
+	if path := *keyFile + *oauthFile; path != "" {
+		if raw, err = os.ReadFile(path); err != nil {
+			return fmt.Errorf("read credentials: %w", err)
+		}
+	}
+	switch {
+	case *keyFile != "":
+		creds, err = bridge.ParseServiceAccount(raw, *adminEmail, ep.TokenURL)
+	case *oauthFile != "":
+		creds, err = bridge.ParseOAuthRefreshToken(raw, ep.TokenURL)
+	case exists:
+		if creds, err = bridge.OpenCredentials(keyring, org.ID, b.SealedCredentials); err != nil {
+			return fmt.Errorf("%s: give the credentials again: %w", bridge.CannotDecrypt, err)
+		}
+	default:
+		return usagef(f.cmd, "give --credentials KEY.json --admin-email EMAIL or --oauth-refresh-token-file F")
+	}
+	if err != nil {
+		return err
+	}
+	st.CredentialKind, st.AdminEmail = creds.Kind, creds.AdminEmail
+
+	checkCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	dir, err := bridge.NewDirectory(checkCtx, creds, ep, nil, s.logger, c.clock,
+		bridge.WithRetryPolicy(bridge.RetryPolicy{MaxAttempts: 3}))
+	if err == nil {
+		err = dir.Check(checkCtx, st.Customer)
+	}
+	if err != nil {
+		return fmt.Errorf("the credentials do not work, nothing was stored: %w", err)
+	}
+	sealed, err := bridge.SealCredentials(keyring, org.ID, creds)
+	if err != nil {
+		return err
+	}
+	now := c.clock()
+	if !exists {
+		b = scimbridge.Bridge{OrgID: org.ID, CreatedAt: now}
+	}
+	b.SealedCredentials, b.Settings, b.UpdatedAt = sealed, st, now
+	// New settings or credentials: run soon and start the count afresh.
+	b.NextSyncAt, b.ConsecutiveFailures, b.LastError, b.NeedsAttention = nil, 0, "", false
+	status := 200
+	if !exists {
+		status = 201
+	}
+	if err := s.db.PutBridge(ctx, b, s.admin.event(org, "PUT", "/bridge/google", status, st)); err != nil {
+		return fmt.Errorf("store bridge: %w", err)
+	}
+	if f.json {
+		return writeJSON(c.stdout, map[string]any{"org": org.Slug, "settings": st, "schedule": effectiveSchedule(b), "checked": true})
+	}
+	fmt.Fprintf(c.stdout, "Google bridge set for %s: the credentials work (%s).\n", org.Slug, credentialText(st))
+	fmt.Fprintf(c.stdout, "'scimbridge serve' runs it on schedule %q; 'scimbridge bridge sync --org %s' runs it now.\n",
+		effectiveSchedule(b), org.Slug)
+	return nil
+}
+
+func credentialText(st scimbridge.BridgeSettings) string {
+	if st.CredentialKind == bridge.KindServiceAccount {
+		return "service account impersonating " + st.AdminEmail
+	}
+	return "OAuth refresh token"
+}
+
+func effectiveSchedule(b scimbridge.Bridge) string {
+	if b.Settings.Schedule != "" {
+		return b.Settings.Schedule
+	}
+	return bridge.DefaultSchedule(b.OrgID)
+}
+
+func runBridgeSync(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("bridge sync --org SLUG [--dry-run]", true)
+	slug := f.String("org", "", "organization `SLUG`")
+	dryRun := f.Bool("dry-run", false, "plan and report without applying anything")
+	s, org, _, err := c.orgSession(ctx, f, slug, args)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	keyring, err := loadKeyring(s.cfg, c.getenv, false)
+	if err != nil {
+		s.logger.Warn("no encryption key", "error", err) // the run reports "cannot decrypt credentials"
+	}
+	rep, runErr := c.newRunner(s, keyring).RunOnce(ctx, org.ID, scimbridge.TriggerManual, *dryRun)
+	return c.printRun(f, rep, runErr)
+}
+
+// printRun prints the report of a run, if it started, and returns the
+// run's error.
+func (c *cli) printRun(f *flags, rep scimbridge.Report, runErr error) error {
+	if rep.ID == "" {
+		return runErr
+	}
+	if err := c.printReport(f, rep); err != nil {
+		return err
+	}
+	return runErr
+}
+
+// bridgeStatus is the output of bridge status.
+type bridgeStatus struct {
+	Org         string             `json:"org"`
+	Bridge      scimbridge.Bridge  `json:"bridge"`
+	Schedule    string             `json:"schedule"`
+	Credentials string             `json:"credentials"` // "ok" or "cannot decrypt credentials"
+	HeldPlan    *bridge.HeldPlan   `json:"held_plan,omitempty"`
+	Running     *scimbridge.Lease  `json:"running,omitempty"`
+	LastReport  *scimbridge.Report `json:"last_report,omitempty"`
+}
+
+func runBridgeStatus(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("bridge status --org SLUG", true)
+	slug := f.String("org", "", "organization `SLUG`")
+	s, org, _, err := c.orgSession(ctx, f, slug, args)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	b, err := s.db.Bridge(ctx, org.ID)
+	if scimbridge.ErrorCode(err) == scimbridge.ENOTFOUND {
+		return scimbridge.Errorf(scimbridge.ENOTFOUND, "no Google bridge for %q: see 'scimbridge bridge google set'", org.Slug)
+	} else if err != nil {
+		return fmt.Errorf("read bridge: %w", err)
+	}
+	now := c.clock()
+	st := bridgeStatus{Org: org.Slug, Bridge: b, Schedule: effectiveSchedule(b), Credentials: "ok"}
+	if k, err := loadKeyring(s.cfg, c.getenv, false); err != nil {
+		st.Credentials = bridge.CannotDecrypt
+	} else if _, err := bridge.OpenCredentials(k, org.ID, b.SealedCredentials); err != nil {
+		st.Credentials = bridge.CannotDecrypt
+	}
+	if hp, ok, err := bridge.PendingHeldPlan(ctx, s.db, org.ID, now); err != nil {
+		return err
+	} else if ok {
+		st.HeldPlan = &hp
+	}
+	if l, err := s.db.CurrentLease(ctx, org.ID); err == nil && l.ExpiresAt.After(now) {
+		st.Running = &l
+	}
+	if reps, err := s.db.Reports(ctx, org.ID, 1); err == nil && len(reps) > 0 {
+		st.LastReport = &reps[0]
+	}
+	if f.json {
+		return writeJSON(c.stdout, st)
+	}
+	state := "ok"
+	switch {
+	case st.Credentials != "ok":
+		state = bridge.CannotDecrypt
+	case b.NeedsAttention:
+		state = "needs attention"
+	case b.ConsecutiveFailures > 0:
+		state = fmt.Sprintf("failing (%d in a row)", b.ConsecutiveFailures)
+	}
+	kv := []string{"organization", org.Slug, "status", state, "credentials", credentialText(b.Settings),
+		"mode", string(b.Settings.Mode), "schedule", st.Schedule,
+		"last sync", fmtTimePtr(b.LastSyncAt), "last success", fmtTimePtr(b.LastSuccessAt),
+		"next sync", fmtTimePtr(b.NextSyncAt), "last error", b.LastError}
+	if st.Running != nil {
+		kv = append(kv, "running", "run "+st.Running.RunID+" on "+st.Running.Holder)
+	}
+	if hp := st.HeldPlan; hp != nil {
+		note := fmt.Sprintf("report %s: %d changes, expires %s", hp.ReportID, hp.Changes, fmtTime(hp.Expires))
+		if hp.Expired {
+			note = fmt.Sprintf("report %s: expired %s", hp.ReportID, fmtTime(hp.Expires))
+		}
+		kv = append(kv, "held plan", note)
+	}
+	if r := st.LastReport; r != nil {
+		kv = append(kv, "last report", fmt.Sprintf("%s (%s, %s)", r.ID, r.Trigger, r.Status))
+	}
+	return keyValues(c.stdout, kv...)
+}
+
+// printReport writes a report, with its items, for people or as JSON.
+func (c *cli) printReport(f *flags, r scimbridge.Report) error {
+	if f.json {
+		return writeJSON(c.stdout, r)
+	}
+	n := r.Counts
+	kv := []string{"report", r.ID, "trigger", string(r.Trigger), "status", string(r.Status),
+		"started", fmtTime(r.StartedAt), "finished", fmtTimePtr(r.FinishedAt),
+		"counts", fmt.Sprintf("created %d, updated %d, deactivated %d, reactivated %d, unchanged %d, skipped %d, failed %d, held %d",
+			n.Created, n.Updated, n.Deactivated, n.Reactivated, n.Unchanged, n.Skipped, n.Failed, n.Held)}
+	if r.HeldUntil != nil {
+		kv = append(kv, "held until", fmtTimePtr(r.HeldUntil)+" (approve with 'scimbridge reports approve --org ORG "+r.ID+"')")
+	}
+	if r.Error != "" {
+		kv = append(kv, "note", r.Error)
+	}
+	if err := keyValues(c.stdout, kv...); err != nil {
+		return err
+	}
+	if len(r.Items) == 0 {
+		return nil
+	}
+	fmt.Fprintln(c.stdout)
+	t := newTable(c.stdout, "KIND", "USERNAME", "REASON", "CHANGES")
+	for _, it := range r.Items {
+		kind := string(it.Kind)
+		if it.Held {
+			kind += " (held)"
+		}
+		reason := it.Reason
+		if it.Error != "" {
+			reason += ": " + it.Error
+		}
+		t.row(kind, it.UserName, reason, fieldsText(it.Fields))
+	}
+	return t.flush()
+}
+
+func fieldsText(fs []scimbridge.FieldChange) string {
+	parts := make([]string, 0, len(fs))
+	for _, fc := range fs {
+		parts = append(parts, fmt.Sprintf("%s: %q -> %q", fc.Field, fc.Before, fc.After))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func runReportsList(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("reports list --org SLUG [--limit N]", true)
+	slug := f.String("org", "", "organization `SLUG`")
+	limit := f.Int("limit", 50, "at most `N` reports (1 to 1000)")
+	s, org, _, err := c.orgSession(ctx, f, slug, args)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if *limit < 1 || *limit > 1000 {
+		return usagef(f.cmd, "invalid --limit %d: use 1 to 1000", *limit)
+	}
+	reps, err := s.db.Reports(ctx, org.ID, *limit)
+	if err != nil {
+		return fmt.Errorf("list reports: %w", err)
+	}
+	if f.json {
+		return writeJSON(c.stdout, reps)
+	}
+	t := newTable(c.stdout, "ID", "TRIGGER", "STATUS", "STARTED", "CREATED", "UPDATED", "DEACTIVATED", "REACTIVATED", "SKIPPED", "FAILED", "HELD", "NOTE")
+	for _, r := range reps {
+		n := r.Counts
+		t.row(r.ID, string(r.Trigger), string(r.Status), fmtTime(r.StartedAt), fmt.Sprint(n.Created), fmt.Sprint(n.Updated),
+			fmt.Sprint(n.Deactivated), fmt.Sprint(n.Reactivated), fmt.Sprint(n.Skipped), fmt.Sprint(n.Failed), fmt.Sprint(n.Held), r.Error)
+	}
+	return t.flush()
+}
+
+func runReportsShow(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("reports show --org SLUG ID", true)
+	slug := f.String("org", "", "organization `SLUG`")
+	s, org, pos, err := c.orgSession(ctx, f, slug, args, "ID")
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	r, err := s.db.Report(ctx, org.ID, pos[0])
+	if scimbridge.ErrorCode(err) == scimbridge.ENOTFOUND {
+		return scimbridge.Errorf(scimbridge.ENOTFOUND, "no report %q in organization %q", pos[0], org.Slug)
+	} else if err != nil {
+		return fmt.Errorf("read report: %w", err)
+	}
+	return c.printReport(f, r)
+}
+
+func runReportsApprove(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("reports approve --org SLUG ID", true)
+	slug := f.String("org", "", "organization `SLUG`")
+	s, org, pos, err := c.orgSession(ctx, f, slug, args, "ID")
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	keyring, err := loadKeyring(s.cfg, c.getenv, false)
+	if err != nil {
+		return err
+	}
+	rep, runErr := c.newRunner(s, keyring).Approve(ctx, org.ID, pos[0])
+	return c.printRun(f, rep, runErr)
+}
+
+func runReportsDiscard(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("reports discard --org SLUG ID", true)
+	slug := f.String("org", "", "organization `SLUG`")
+	s, org, pos, err := c.orgSession(ctx, f, slug, args, "ID")
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	if err := c.newRunner(s, nil).Discard(ctx, org.ID, pos[0]); err != nil {
+		return err
+	}
+	if f.json {
+		return writeJSON(c.stdout, map[string]any{"org": org.Slug, "report_id": pos[0], "discarded": true})
+	}
+	fmt.Fprintf(c.stdout, "Held plan of report %s discarded: nothing it held was applied.\n", pos[0])
+	return nil
+}
+
+// keysRotation is the output of keys rotate.
+type keysRotation struct {
+	KeyID    string            `json:"key_id"`
+	Resealed []string          `json:"resealed"`
+	Current  []string          `json:"current"`
+	Failed   map[string]string `json:"failed,omitempty"`
+}
+
+func runKeysRotate(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("keys rotate", true)
+	if _, err := c.parse(f, args); err != nil {
+		return err
+	}
+	s, err := c.open(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	k, err := loadKeyring(s.cfg, c.getenv, false)
+	if err != nil {
+		return err
+	}
+	bridges, err := s.db.Bridges(ctx)
+	if err != nil {
+		return fmt.Errorf("list bridges: %w", err)
+	}
+	out := keysRotation{KeyID: k.KeyID(), Resealed: []string{}, Current: []string{}, Failed: map[string]string{}}
+	for _, b := range bridges {
+		org, err := s.db.Organization(ctx, b.OrgID)
+		if err != nil {
+			return fmt.Errorf("read organization: %w", err)
+		}
+		if !k.NeedsReseal(b.SealedCredentials) {
+			out.Current = append(out.Current, org.Slug)
+			continue
+		}
+		sealed, err := k.Reseal(org.ID, b.SealedCredentials)
+		if err != nil {
+			out.Failed[org.Slug] = bridge.CannotDecrypt
+			continue
+		}
+		b.SealedCredentials, b.UpdatedAt = sealed, c.clock()
+		if err := s.db.PutBridge(ctx, b, s.admin.event(org, "POST", "/keys/rotate", 200, map[string]string{"key_id": k.KeyID()})); err != nil {
+			return fmt.Errorf("store bridge: %w", err)
+		}
+		out.Resealed = append(out.Resealed, org.Slug)
+	}
+	if f.json {
+		if err := writeJSON(c.stdout, out); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(c.stdout, "Current key %s: %d bridges re-sealed, %d already current.\n", out.KeyID, len(out.Resealed), len(out.Current))
+		for slug, why := range out.Failed {
+			fmt.Fprintf(c.stdout, "  failed: %s: %s\n", slug, why)
+		}
+	}
+	if len(out.Failed) > 0 {
+		return fmt.Errorf("%d bridges could not be re-sealed: load the key they were sealed with in encryption_previous_keys", len(out.Failed))
+	}
+	return nil
+}

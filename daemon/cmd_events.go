@@ -1,0 +1,129 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/configs"
+)
+
+func eventCommands() []command {
+	return []command{
+		{name: "events list", args: "--org SLUG [--status 2xx|4xx|5xx] [--method M] [--username U] [--source idp|google|admin] [--since T] [--until T] [--cursor N] [--limit N]",
+			summary: "list the events log, newest first", run: runEventsList},
+	}
+}
+
+const eventsUsage = "events list --org SLUG [--status 2xx|4xx|5xx] [--method M] [--username U] [--source idp|google|admin] [--since T] [--until T] [--cursor N] [--limit N]"
+
+func runEventsList(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags(eventsUsage, true)
+	slug := f.String("org", "", "organization `SLUG`")
+	status := f.String("status", "", "status class: `2xx`, 4xx or 5xx")
+	method := f.String("method", "", "HTTP `METHOD`, like PATCH")
+	username := f.String("username", "", "target `USERNAME` (case-insensitive)")
+	source := f.String("source", "", "`SOURCE`: idp, google or admin")
+	since := f.String("since", "", "from `TIME` on: RFC 3339, a date (2006-01-02) or an age like 24h or 7d")
+	until := f.String("until", "", "before `TIME`, written as for --since")
+	cursor := f.Int64("cursor", 0, "continue after event `ID` (the next_cursor of the previous page)")
+	limit := f.Int("limit", 100, "at most `N` events (1 to 1000)")
+	if _, err := c.parse(f, args); err != nil {
+		return err
+	}
+	if err := requireOrg(f, *slug); err != nil {
+		return err
+	}
+	q := scimbridge.EventQuery{
+		Method:   strings.ToUpper(*method),
+		UserName: *username,
+		Cursor:   *cursor,
+		Limit:    *limit,
+	}
+	switch strings.ToLower(*status) {
+	case "":
+	case "2xx", "4xx", "5xx":
+		q.StatusClass = int((*status)[0] - '0')
+	default:
+		return usagef(f.cmd, "invalid --status %q: use 2xx, 4xx or 5xx", *status)
+	}
+	switch src := scimbridge.EventSource(*source); src {
+	case "", scimbridge.EventIdP, scimbridge.EventGoogle, scimbridge.EventAdmin:
+		q.Source = src
+	default:
+		return usagef(f.cmd, "invalid --source %q: use idp, google or admin", *source)
+	}
+	if *limit < 1 || *limit > 1000 {
+		return usagef(f.cmd, "invalid --limit %d: use 1 to 1000", *limit)
+	}
+	if *cursor < 0 {
+		return usagef(f.cmd, "invalid --cursor %d", *cursor)
+	}
+	now := c.clock()
+	var err error
+	if q.Since, err = parseTimeFlag(*since, now); err != nil {
+		return usagef(f.cmd, "invalid --since: %v", err)
+	}
+	if q.Until, err = parseTimeFlag(*until, now); err != nil {
+		return usagef(f.cmd, "invalid --until: %v", err)
+	}
+
+	s, err := c.open(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	org, err := s.admin.org(ctx, *slug)
+	if err != nil {
+		return err
+	}
+	q.OrgID = org.ID
+	page, err := s.db.ListEvents(ctx, q)
+	if err != nil {
+		return fmt.Errorf("list events: %w", err)
+	}
+	if f.json {
+		if page.Events == nil {
+			page.Events = []scimbridge.Event{}
+		}
+		return writeJSON(c.stdout, page)
+	}
+	t := newTable(c.stdout, "ID", "TIME", "SOURCE", "METHOD", "PATH", "STATUS", "USERNAME", "CLIENT IP", "ERROR")
+	for _, e := range page.Events {
+		st := strconv.Itoa(e.Status)
+		if e.Count > 1 {
+			st += fmt.Sprintf(" (x%d)", e.Count)
+		}
+		t.row(strconv.FormatInt(e.ID, 10), fmtTime(e.Time), string(e.Source), e.Method, e.Path, st,
+			e.TargetUserName, e.ClientIP, e.Error)
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if page.NextCursor != 0 {
+		fmt.Fprintf(c.stdout, "\nMore events: add --cursor %d\n", page.NextCursor)
+	}
+	return nil
+}
+
+// parseTimeFlag reads a time as RFC 3339, a date (midnight UTC) or an age
+// ("24h", "7d") before now. "" is the zero time.
+func parseTimeFlag(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if d, err := configs.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d.Duration()), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time, a date like 2006-01-02 or an age like 24h or 7d", s)
+}

@@ -1,0 +1,69 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/scimbridge/scimbridge"
+)
+
+func orgCommands() []command {
+	return []command{
+		{name: "org create", args: "SLUG [--name NAME]", summary: "create an organization", run: runOrgCreate},
+		{name: "org list", summary: "list organizations", run: runOrgList},
+	}
+}
+
+func runOrgCreate(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("org create SLUG [--name NAME]", true)
+	name := f.String("name", "", "display `NAME` (default: the slug)")
+	pos, err := c.parse(f, args, "SLUG")
+	if err != nil {
+		return err
+	}
+	slug := pos[0]
+	if !scimbridge.ValidSlug(slug) {
+		return usagef(f.cmd, "invalid organization slug %q: use lower-case letters, digits and hyphens (at most 63)", slug)
+	}
+	s, err := c.open(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	org, err := s.admin.createOrg(ctx, slug, *name)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		return writeJSON(c.stdout, org)
+	}
+	fmt.Fprintf(c.stdout, "Created organization %s.\n", org.Slug)
+	return keyValues(c.stdout, "slug", org.Slug, "name", org.Name, "id", org.ID, "created", fmtTime(org.CreatedAt))
+}
+
+func runOrgList(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("org list", true)
+	if _, err := c.parse(f, args); err != nil {
+		return err
+	}
+	s, err := c.open(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	orgs, err := s.db.Organizations(ctx)
+	if err != nil {
+		return fmt.Errorf("list organizations: %w", err)
+	}
+	if f.json {
+		if orgs == nil {
+			orgs = []scimbridge.Organization{}
+		}
+		return writeJSON(c.stdout, orgs)
+	}
+	t := newTable(c.stdout, "SLUG", "NAME", "ID", "CREATED")
+	for _, o := range orgs {
+		t.row(o.Slug, o.Name, o.ID, fmtTime(o.CreatedAt))
+	}
+	return t.flush()
+}

@@ -1,0 +1,162 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+func scimCommands() []command {
+	return []command{
+		{name: "scim enable", args: "--org SLUG", summary: "enable SCIM; prints the base URL and token (once)", run: runSCIMEnable},
+		{name: "scim regenerate-token", args: "--org SLUG", summary: "replace the SCIM token; the old one stops working", run: runSCIMRegenerate},
+		{name: "scim status", args: "--org SLUG", summary: "show whether SCIM is enabled and when the token was used", run: runSCIMStatus},
+		{name: "scim disable", args: "--org SLUG", summary: "delete the SCIM configuration (profiles stay SCIM-managed)", run: runSCIMDisable},
+	}
+}
+
+// scimToken is the output of scim enable and regenerate-token.
+type scimToken struct {
+	Org     string `json:"org"`
+	BaseURL string `json:"base_url"`
+	Token   string `json:"token"`
+}
+
+func runSCIMEnable(ctx context.Context, c *cli, args []string) error {
+	return runSCIMToken(ctx, c, args, "scim enable --org SLUG", false)
+}
+
+func runSCIMRegenerate(ctx context.Context, c *cli, args []string) error {
+	return runSCIMToken(ctx, c, args, "scim regenerate-token --org SLUG", true)
+}
+
+func runSCIMToken(ctx context.Context, c *cli, args []string, usage string, regenerate bool) error {
+	f := c.newFlags(usage, true)
+	slug := f.String("org", "", "organization `SLUG`")
+	if _, err := c.parse(f, args); err != nil {
+		return err
+	}
+	if err := requireOrg(f, *slug); err != nil {
+		return err
+	}
+	s, err := c.open(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	org, err := s.admin.org(ctx, *slug)
+	if err != nil {
+		return err
+	}
+	var token string
+	if regenerate {
+		token, err = s.admin.regenerateSCIM(ctx, org)
+	} else {
+		token, err = s.admin.enableSCIM(ctx, org)
+	}
+	if err != nil {
+		return err
+	}
+	out := scimToken{Org: org.Slug, BaseURL: s.scimBaseURL(), Token: token}
+	if f.json {
+		return writeJSON(c.stdout, out)
+	}
+	if regenerate {
+		fmt.Fprintf(c.stdout, "New SCIM token for %s; the previous token no longer works.\n", org.Slug)
+	} else {
+		fmt.Fprintf(c.stdout, "SCIM enabled for %s.\n", org.Slug)
+	}
+	fmt.Fprintln(c.stdout, "Give your identity provider these values. The token is shown only now.")
+	fmt.Fprintln(c.stdout)
+	return keyValues(c.stdout, "SCIM base URL", out.BaseURL, "Token", out.Token)
+}
+
+// scimStatus is the output of scim status; it never holds the token.
+type scimStatus struct {
+	Org        string     `json:"org"`
+	Enabled    bool       `json:"enabled"`
+	BaseURL    string     `json:"base_url"`
+	CreatedAt  *time.Time `json:"created_at,omitempty"`
+	RotatedAt  *time.Time `json:"rotated_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+func runSCIMStatus(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("scim status --org SLUG", true)
+	slug := f.String("org", "", "organization `SLUG`")
+	if _, err := c.parse(f, args); err != nil {
+		return err
+	}
+	if err := requireOrg(f, *slug); err != nil {
+		return err
+	}
+	s, err := c.open(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	org, err := s.admin.org(ctx, *slug)
+	if err != nil {
+		return err
+	}
+	sc, ok, err := s.admin.scimConfig(ctx, org)
+	if err != nil {
+		return err
+	}
+	st := scimStatus{Org: org.Slug, Enabled: ok, BaseURL: s.scimBaseURL()}
+	if ok {
+		created := sc.CreatedAt
+		st.CreatedAt, st.RotatedAt, st.LastUsedAt = &created, sc.RotatedAt, sc.LastUsedAt
+	}
+	if f.json {
+		return writeJSON(c.stdout, st)
+	}
+	if !ok {
+		fmt.Fprintf(c.stdout, "SCIM is not enabled for %s. Enable it with 'scimbridge scim enable --org %s'.\n", org.Slug, org.Slug)
+		return nil
+	}
+	lastUsed := fmtTimePtr(sc.LastUsedAt)
+	if lastUsed == "" {
+		lastUsed = "never"
+	}
+	rotated := fmtTimePtr(sc.RotatedAt)
+	if rotated == "" {
+		rotated = "never"
+	}
+	return keyValues(c.stdout,
+		"organization", org.Slug,
+		"SCIM", "enabled",
+		"base URL", st.BaseURL,
+		"created", fmtTime(sc.CreatedAt),
+		"token rotated", rotated,
+		"token last used", lastUsed)
+}
+
+func runSCIMDisable(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("scim disable --org SLUG", true)
+	slug := f.String("org", "", "organization `SLUG`")
+	if _, err := c.parse(f, args); err != nil {
+		return err
+	}
+	if err := requireOrg(f, *slug); err != nil {
+		return err
+	}
+	s, err := c.open(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	org, err := s.admin.org(ctx, *slug)
+	if err != nil {
+		return err
+	}
+	if err := s.admin.disableSCIM(ctx, org); err != nil {
+		return err
+	}
+	if f.json {
+		return writeJSON(c.stdout, map[string]any{"org": org.Slug, "enabled": false})
+	}
+	fmt.Fprintf(c.stdout, "SCIM disabled for %s: the token no longer works. Profiles stay SCIM-managed;\n", org.Slug)
+	fmt.Fprintf(c.stdout, "'scimbridge profiles release --org %s --source scim' makes them manual.\n", org.Slug)
+	return nil
+}

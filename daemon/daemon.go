@@ -1,0 +1,100 @@
+// Package daemon is the scimbridge process: it parses the command line,
+// loads the configuration, opens the store and either runs the long-lived
+// server (serve) or performs one administrative command (org, scim,
+// profiles, admin-token, events, ...). It is the only package that wires the
+// others together; cmd/scimbridge only hands it the process's signal
+// context, arguments, environment and standard streams.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/configs"
+)
+
+// Exit codes returned by Run.
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // the command ran and failed
+	ExitUsage   = 2 // bad command line or configuration; nothing was done
+)
+
+// Run executes the command line args (without the program name) and returns
+// the process exit code. getenv supplies the SCIMBRIDGE_* configuration
+// variables and the data directory's environment; stdout receives the
+// command's output, stderr messages and logs.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	c := &cli{
+		getenv: getenv,
+		stdin:  stdin,
+		stdout: stdout,
+		stderr: stderr,
+		clock:  func() time.Time { return time.Now().UTC() },
+	}
+	err := c.run(ctx, args)
+	return c.exit(err)
+}
+
+// exit reports err on stderr and maps it to an exit code.
+func (c *cli) exit(err error) int {
+	var ue *usageError
+	var ve *configs.ValidationError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, errHelp):
+		return ExitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(c.stderr, "scimbridge: %s\n", ue.msg)
+		if ue.usage != "" {
+			fmt.Fprintf(c.stderr, "usage: scimbridge %s\n", ue.usage)
+		}
+		fmt.Fprintln(c.stderr, "Run 'scimbridge help' for the list of commands.")
+		return ExitUsage
+	case errors.As(err, &ve):
+		fmt.Fprintf(c.stderr, "scimbridge: invalid configuration (%d problems):\n", len(ve.Problems))
+		for _, p := range ve.Problems {
+			fmt.Fprintf(c.stderr, "  %s\n", p)
+		}
+		return ExitUsage
+	default:
+		fmt.Fprintf(c.stderr, "scimbridge: %s\n", errorText(err))
+		return ExitFailure
+	}
+}
+
+// errorText is err as shown to the operator: the message of a
+// *scimbridge.Error when there is one (it reads better than the code
+// prefix), the full chain otherwise.
+func errorText(err error) string {
+	var e *scimbridge.Error
+	if errors.As(err, &e) && e.Code != scimbridge.EINTERNAL && e.Err == nil && err == error(e) {
+		return e.Message
+	}
+	return strings.TrimSpace(err.Error())
+}
+
+// usageError is a mistake on the command line: exit code 2.
+type usageError struct {
+	msg   string
+	usage string // the command's synopsis, when known
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef returns a *usageError for the command with synopsis usage.
+func usagef(usage, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), usage: usage}
+}
+
+// errHelp is returned after -h printed the usage: exit code 0.
+var errHelp = errors.New("help requested")

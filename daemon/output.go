@@ -1,0 +1,108 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/scimbridge/scimbridge/configs"
+)
+
+// session is an open configuration and database for one command.
+type session struct {
+	cfg    configs.Config
+	db     database
+	logger *slog.Logger
+	admin  admin
+}
+
+// open loads the configuration and opens the database for a command other
+// than serve and migrate. Close it with session.close.
+func (c *cli) open(ctx context.Context, f *flags) (*session, error) {
+	cfg, err := c.config(f)
+	if err != nil {
+		return nil, err
+	}
+	logger := newLogger(cfg.Log, c.stderr, slog.LevelWarn)
+	db, err := openDatabase(ctx, cfg, logger, c.clock, openCommand)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSchema(ctx, db, true); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &session{cfg: cfg, db: db, logger: logger, admin: admin{db: db, clock: c.clock}}, nil
+}
+
+func (s *session) close() { s.db.Close() }
+
+// scimBaseURL is the SCIM base URL IdPs are given.
+func (s *session) scimBaseURL() string {
+	return strings.TrimSuffix(s.cfg.PublicURL, "/") + scimBasePath
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
+}
+
+// table writes aligned columns.
+type table struct{ tw *tabwriter.Writer }
+
+func newTable(w io.Writer, header ...string) *table {
+	t := &table{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+	t.row(header...)
+	return t
+}
+
+func (t *table) row(cells ...string) {
+	for i, c := range cells {
+		if c == "" {
+			cells[i] = "-"
+		}
+	}
+	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
+}
+
+func (t *table) flush() error { return t.tw.Flush() }
+
+// fmtTime formats a time for people, in UTC; "" for the zero time.
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// fmtTimePtr formats an optional time; "" for nil.
+func fmtTimePtr(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return fmtTime(*t)
+}
+
+// keyValues writes "key: value" lines, aligned.
+func keyValues(w io.Writer, kv ...string) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', 0)
+	for i := 0; i+1 < len(kv); i += 2 {
+		v := kv[i+1]
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[i], v)
+	}
+	return tw.Flush()
+}

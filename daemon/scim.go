@@ -1,0 +1,52 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/configs"
+	"github.com/scimbridge/scimbridge/scimserver"
+	"github.com/scimbridge/scimbridge/scimserver/scim"
+)
+
+// scimBasePath is where the SCIM API is mounted on the main listener.
+const scimBasePath = scimserver.BasePath
+
+// scimService is the SCIM API: its HTTP handler and its long-lived part
+// (the buffered event writer, drained when Run returns).
+type scimService interface {
+	Handler() http.Handler
+	Run(ctx context.Context) error
+}
+
+var _ scimService = (*scimserver.Server)(nil)
+
+// newSCIMService builds the SCIM API for the configuration.
+func newSCIMService(cfg configs.Config, publicURL string, db scimbridge.Store, logger *slog.Logger, clock scimbridge.Clock) scimService {
+	return scimserver.New(scimserver.Config{
+		Store:            db,
+		Logger:           logger,
+		Clock:            clock,
+		PublicURL:        publicURL,
+		TrustedProxies:   cfg.TrustedProxyPrefixes(),
+		RateLimit:        cfg.SCIM.RateLimit,
+		RateBurst:        cfg.SCIM.RateBurst,
+		AuthFailureLimit: cfg.SCIM.AuthFailureLimit,
+	})
+}
+
+// encodeUser is p as a SCIM User resource, exactly as the SCIM API sends
+// it, its manager resolved through m (nil: not resolved).
+func encodeUser(ctx context.Context, p scimbridge.Profile, baseURL string, m *managerResolver) ([]byte, error) {
+	opts := scim.EncodeOptions{BaseURL: baseURL}
+	if p.Manager != "" && m != nil {
+		mgr, err := m.resolve(ctx, p.Manager)
+		if err != nil {
+			return nil, err
+		}
+		opts.Manager = mgr
+	}
+	return scim.EncodeUser(p, opts)
+}
