@@ -6,10 +6,12 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/reconcile"
+	"github.com/scimbridge/scimbridge/scimserver/scim"
 )
 
 // MaxBatch is the most changes one apply transaction carries.
@@ -23,8 +25,9 @@ const applyTimeout = 2 * time.Minute
 const bridgeUserAgent = "scimbridge-bridge"
 
 // applyPlan applies a plan: its changes now, the approved held changes on
-// an approval, and records what stays held.
-func (r *Runner) applyPlan(ctx context.Context, st *run, plan reconcile.DirectoryPlan) error {
+// an approval, then its deferred creates (of users, the listing), and
+// records what stays held.
+func (r *Runner) applyPlan(ctx context.Context, st *run, plan reconcile.DirectoryPlan, users []reconcile.DirectoryUser) error {
 	st.tally.plan(plan)
 	changes, held := plan.Apply, plan.Held
 	if st.req.approve != nil {
@@ -39,13 +42,63 @@ func (r *Runner) applyPlan(ctx context.Context, st *run, plan reconcile.Director
 		}
 		held = slices.DeleteFunc(slices.Clone(plan.Held), func(pc reconcile.PlannedChange) bool { return keys[pc.Key()] })
 	}
-	a := &applier{store: r.Store, logger: st.logger, now: r.now, orgID: st.bridge.OrgID, runID: st.report.ID,
+	a := &applier{store: r.Store, logger: st.logger, now: r.now, newID: r.newID, orgID: st.bridge.OrgID,
+		runID: st.report.ID, baseURL: r.scimBaseURL(),
 		lease: &scimbridge.LeaseCheck{OrgID: st.lease.OrgID, RunID: st.lease.RunID, Holder: st.lease.Holder},
 		tally: &st.tally}
 	if err := a.apply(ctx, changes); err != nil {
 		return err
 	}
+	if err := a.applyCreates(ctx, users, plan.Creates); err != nil {
+		return err
+	}
 	return r.settleHeld(ctx, st, plan.Guard, held)
+}
+
+// scimBaseURL is the SCIM base URL the resources in events name.
+func (r *Runner) scimBaseURL() string {
+	return strings.TrimSuffix(r.PublicURL, "/") + scimBasePath
+}
+
+// scimBasePath is the path of the SCIM API under the public URL.
+const scimBasePath = "/api/connect/v1"
+
+// sortCreates orders deferred creates by userName, so a whole new
+// directory is inserted in the order of its unique keys: each batch then
+// appends to those indexes instead of touching pages all over them. The
+// creates depend on nothing, so any order is correct.
+func sortCreates(users []reconcile.DirectoryUser, creates []reconcile.PlannedCreate) {
+	slices.SortStableFunc(creates, func(x, y reconcile.PlannedCreate) int {
+		return strings.Compare(users[x.User].Desired.UserName, users[y.User].Desired.UserName)
+	})
+}
+
+// applyCreates builds and applies the deferred creates, MaxBatch at a
+// time: only one batch of built profiles exists at once.
+func (a *applier) applyCreates(ctx context.Context, users []reconcile.DirectoryUser, creates []reconcile.PlannedCreate) error {
+	sortCreates(users, creates)
+	batch := make([]reconcile.PlannedChange, 0, min(MaxBatch, len(creates)))
+	for start := 0; start < len(creates); start += MaxBatch {
+		if err := stopped(ctx); err != nil {
+			return err
+		}
+		now := a.now()
+		batch = batch[:0]
+		for _, c := range creates[start:min(start+MaxBatch, len(creates))] {
+			pc, err := reconcile.BuildCreate(a.orgID, users[c.User], c.Reason, a.newID(), now)
+			if err != nil {
+				a.tally.failed(reconcile.PlannedChange{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate},
+					Desired: users[c.User].Desired, Reason: c.Reason}, failMessage(err))
+				continue
+			}
+			batch = append(batch, pc)
+		}
+		if err := a.apply(ctx, batch); err != nil {
+			return err
+		}
+		clear(batch)
+	}
+	return nil
 }
 
 // applier applies planned changes in batches, each change with its event.
@@ -53,10 +106,13 @@ type applier struct {
 	store  scimbridge.Store
 	logger *slog.Logger
 	now    func() time.Time
+	newID  func() string
 	orgID  string
 	runID  string
-	lease  *scimbridge.LeaseCheck
-	tally  *tally
+	// baseURL is the SCIM base URL of the resources in events.
+	baseURL string
+	lease   *scimbridge.LeaseCheck
+	tally   *tally
 }
 
 // units splits changes into the units that must commit together: a rename
@@ -110,12 +166,15 @@ func (a *applier) apply(ctx context.Context, changes []reconcile.PlannedChange) 
 			for _, pc := range flat {
 				a.tally.applied(pc)
 			}
-			continue
 		case scimbridge.ErrorCode(err) == scimbridge.ELEASELOST:
 			return errHolderLost
+		default:
+			a.logger.Warn("batch failed: applying its changes one at a time", "changes", len(flat), "error", err)
+			if err := a.oneByOne(ctx, batch); err != nil {
+				return err
+			}
 		}
-		a.logger.Warn("batch failed: applying its changes one at a time", "changes", len(flat), "error", err)
-		if err := a.oneByOne(ctx, batch); err != nil {
+		if err := a.tally.flush(ctx, false); err != nil {
 			return err
 		}
 	}
@@ -275,7 +334,8 @@ func (a *applier) commit(ctx context.Context, changes []reconcile.PlannedChange)
 // event is the event a change commits with: source google, the run id,
 // and the equivalent SCIM call (POST /Users for a create or adoption,
 // PATCH /Users/{id} otherwise) with the desired profile as request body
-// and the stored profile after the change as response body.
+// and the stored resource after the change (the SCIM User the API would
+// return, encoded once) as response body.
 func (a *applier) event(pc reconcile.PlannedChange, now time.Time) scimbridge.Event {
 	p := &pc.Change.Profile
 	target := p.UserName
@@ -303,7 +363,7 @@ func (a *applier) event(pc reconcile.PlannedChange, now time.Time) scimbridge.Ev
 	if b, err := json.Marshal(pc.Desired); err == nil {
 		ev.RequestBody = string(b)
 	}
-	if b, err := json.Marshal(p); err == nil {
+	if b, err := scim.EncodeUser(*p, scim.EncodeOptions{BaseURL: a.baseURL}); err == nil {
 		ev.ResponseBody = string(b)
 	}
 	return ev

@@ -151,6 +151,25 @@ type Listing struct {
 // listing is an error and returns no users; a *PermanentError in the chain
 // means retrying will not help.
 func (d *Directory) ListUsers(ctx context.Context, customer string, showDeleted bool) (Listing, error) {
+	var users []GoogleUser
+	l, err := d.EachPage(ctx, customer, showDeleted, func(page []GoogleUser) error {
+		users = append(users, page...)
+		return nil
+	})
+	if err != nil {
+		return l, err
+	}
+	l.Users = users
+	return l, nil
+}
+
+// EachPage lists like ListUsers, but hands each page to fn as soon as it
+// is received, converted to GoogleUser, and keeps nothing: the library's
+// structs of a page are dropped before the next is requested. The page
+// slice is reused: fn must copy what it keeps. An error from fn stops the
+// listing and is returned. The returned Listing has Pages and Retries, not
+// Users.
+func (d *Directory) EachPage(ctx context.Context, customer string, showDeleted bool, fn func([]GoogleUser) error) (Listing, error) {
 	if customer == "" {
 		customer = DefaultCustomer
 	}
@@ -163,6 +182,8 @@ func (d *Directory) ListUsers(ctx context.Context, customer string, showDeleted 
 	token := ""
 	seen := map[string]bool{}
 	start := d.clock()
+	listed := 0
+	buf := make([]GoogleUser, 0, PageSize)
 	for {
 		var page *admin.Users
 		retries, err := d.call(ctx, fmt.Sprintf("page %d", l.Pages+1), func(ctx context.Context) error {
@@ -176,13 +197,18 @@ func (d *Directory) ListUsers(ctx context.Context, customer string, showDeleted 
 		}
 		l.Pages++
 		d.stats.add(func(s *Stats) { s.Pages++ })
+		buf = buf[:0]
 		for _, u := range page.Users {
-			if u == nil {
-				continue
+			if u != nil {
+				buf = append(buf, fromAdmin(u, showDeleted))
 			}
-			l.Users = append(l.Users, fromAdmin(u, showDeleted))
 		}
 		token = page.NextPageToken
+		page = nil
+		listed += len(buf)
+		if err := fn(buf); err != nil {
+			return Listing{Pages: l.Pages, Retries: l.Retries}, err
+		}
 		if token == "" {
 			break
 		}
@@ -191,7 +217,7 @@ func (d *Directory) ListUsers(ctx context.Context, customer string, showDeleted 
 		}
 		seen[token] = true
 	}
-	d.logger.Info("google users listed", "users", len(l.Users), "pages", l.Pages, "retries", l.Retries,
+	d.logger.Info("google users listed", "users", listed, "pages", l.Pages, "retries", l.Retries,
 		"show_deleted", showDeleted, "duration", d.clock().Sub(start))
 	return l, nil
 }

@@ -231,17 +231,19 @@ func (r *Runner) adminEvent(ctx context.Context, orgID, path string, status int,
 }
 
 // pinExclusions pins each excluded user (matched by primary email or
-// alias) to its Google id, so the exclusion survives a rename. It stores
-// the settings when a new id was pinned, with an admin event.
-func (r *Runner) pinExclusions(ctx context.Context, st *run, users []GoogleUser) (scimbridge.BridgeSettings, error) {
+// alias as the listing was read: DirectoryUser.Excluded) to its Google id,
+// so the exclusion survives a rename. It stores the settings when a new id
+// was pinned, with an admin event.
+func (r *Runner) pinExclusions(ctx context.Context, st *run, users []reconcile.DirectoryUser) (scimbridge.BridgeSettings, error) {
 	s := st.bridge.Settings
 	if len(s.ExcludedUsers) == 0 {
 		return s, nil
 	}
 	var added []string
-	for _, u := range users {
-		if u.ID != "" && !slices.Contains(s.ExcludedGoogleID, u.ID) && Excluded(u, s) {
-			added = append(added, u.ID)
+	for i := range users {
+		id := users[i].Desired.GoogleID
+		if id != "" && users[i].Excluded && !slices.Contains(s.ExcludedGoogleID, id) {
+			added = append(added, id)
 		}
 	}
 	if len(added) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/scimbridge/scimbridge"
@@ -22,16 +23,65 @@ const ReasonChangedSincePlan = "changed since plan"
 // planned one and running ones left by a lost holder.
 const reportHistory = 20
 
+// ReportStreamer is implemented by stores that write a report's items as
+// a run goes (package store's *DB does): a run of a large directory then
+// holds only a batch of items at a time, and the report it returns carries
+// its first ReportInline items (the stored report has them all). Without
+// it a run keeps every item and writes them at the end.
+type ReportStreamer interface {
+	// AppendReportItems inserts items at positions start, start+1, ...
+	AppendReportItems(ctx context.Context, orgID, reportID string, start int, items []scimbridge.ReportItem) error
+	// PutReportFrom writes the report and replaces its items from start
+	// on with r.Items.
+	PutReportFrom(ctx context.Context, r scimbridge.Report, start int) error
+}
+
+// ReportInline is how many items the report a run returns carries when its
+// items were written as the run went (see ReportStreamer).
+const ReportInline = 1000
+
+// flushItems is how many change items a streaming tally holds before it
+// writes them.
+const flushItems = MaxBatch
+
 // tally collects a run's counts and items as it goes.
 type tally struct {
 	counts scimbridge.ReportCounts
 	// changes are the applied and failed changes and the skips decided
-	// while applying, in order.
+	// while applying, in order, that are not written yet.
 	changes []scimbridge.ReportItem
 	held    []scimbridge.ReportItem
 	// skipped are the plan's skips and exclusions.
 	skipped []scimbridge.ReportItem
 	planned bool
+
+	// sink, when set, writes change items at their positions as the run
+	// goes; written counts those written, head keeps the first
+	// ReportInline of them for the returned report.
+	sink    func(ctx context.Context, start int, items []scimbridge.ReportItem) error
+	written int
+	head    []scimbridge.ReportItem
+}
+
+// flush writes the pending change items when there are flushItems of
+// them (any number with force). It is not cancelled with the run: the
+// changes it reports are committed.
+func (t *tally) flush(ctx context.Context, force bool) error {
+	if t.sink == nil || len(t.changes) == 0 || (!force && len(t.changes) < flushItems) {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
+	defer cancel()
+	if err := t.sink(wctx, t.written, t.changes); err != nil {
+		return fmt.Errorf("write report items: %w", err)
+	}
+	if room := ReportInline - len(t.head); room > 0 {
+		t.head = append(t.head, t.changes[:min(room, len(t.changes))]...)
+	}
+	t.written += len(t.changes)
+	clear(t.changes)
+	t.changes = t.changes[:0]
+	return nil
 }
 
 // skipMemo is the set of skips of one report.
@@ -114,14 +164,38 @@ func (t *tally) hold(pcs []reconcile.PlannedChange) {
 	}
 }
 
-// dryRun records a plan that is not applied: its changes are counted as
-// what a run would do.
-func (t *tally) dryRun(p reconcile.DirectoryPlan) {
+// dryRun records a plan that is not applied: its changes, deferred
+// creates (of users, the listing) included, are counted as what a run
+// would do.
+func (r *Runner) dryRun(ctx context.Context, st *run, p reconcile.DirectoryPlan, users []reconcile.DirectoryUser) error {
+	t := &st.tally
 	t.plan(p)
 	for _, pc := range p.Apply {
 		t.applied(pc)
 	}
+	now := r.now()
+	for _, c := range p.Creates {
+		pc, err := reconcile.BuildCreate(st.bridge.OrgID, users[c.User], c.Reason, r.newID(), now)
+		if err != nil {
+			return fmt.Errorf("plan create: %w", err)
+		}
+		t.applied(pc)
+		if err := t.flush(ctx, false); err != nil {
+			return err
+		}
+	}
 	t.hold(p.Held)
+	return nil
+}
+
+// inline returns the first ReportInline items of a streamed report whose
+// items from t.written on are rest.
+func (t *tally) inline(rest []scimbridge.ReportItem) []scimbridge.ReportItem {
+	out := slices.Clone(t.head)
+	if len(out) == t.written {
+		out = append(out, rest[:min(len(rest), ReportInline-len(out))]...)
+	}
+	return out
 }
 
 func skipKey(it scimbridge.ReportItem) string {
@@ -226,8 +300,15 @@ func (r *Runner) finish(ctx, parent, runCtx context.Context, st *run, err error)
 	}
 	var keys map[string]bool
 	rep.Items, keys = st.tally.items(prev)
-	if err := r.Store.PutReport(ctx, *rep); err != nil {
-		st.logger.Error("write report failed", "error", err)
+	var werr error
+	if rs, ok := r.Store.(ReportStreamer); ok && st.tally.written > 0 {
+		werr = rs.PutReportFrom(ctx, *rep, st.tally.written)
+		rep.Items = st.tally.inline(rep.Items)
+	} else {
+		werr = r.Store.PutReport(ctx, *rep)
+	}
+	if werr != nil {
+		st.logger.Error("write report failed", "error", werr)
 	} else if st.tally.planned {
 		r.rememberSkips(rep.OrgID, rep.ID, keys)
 	}

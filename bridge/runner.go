@@ -65,6 +65,9 @@ type Runner struct {
 	Clock      scimbridge.Clock
 	// Holder names this replica or process in the lease table.
 	Holder string
+	// PublicURL is the daemon's public_url: the resources in the events of
+	// bridge changes are located under PublicURL/api/connect/v1.
+	PublicURL string
 
 	// DirectoryOptions are passed to NewDirectory (a retry policy).
 	DirectoryOptions []Option
@@ -72,8 +75,12 @@ type Runner struct {
 	// DefaultRenewInterval.
 	LeaseTTL      time.Duration
 	RenewInterval time.Duration
-	// NewID returns new profile ids; nil means random UUIDs.
+	// NewID returns new profile ids; nil means time-ordered UUIDs
+	// (version 7), so the profiles of one run are inserted in id order.
 	NewID func() string
+	// Observer, when set, is told about every run that started, once it
+	// finished (metrics).
+	Observer Observer
 
 	mu   sync.Mutex
 	busy map[string]bool
@@ -106,6 +113,8 @@ type run struct {
 	tally  tally
 	// attention says the failure needs an admin (credentials, access).
 	attention bool
+	// google is the run's Directory client, for its counters.
+	google *Directory
 }
 
 // runFailure is a failed run's reason; attention says an admin must act.
@@ -149,6 +158,9 @@ func (r *Runner) renewInterval() time.Duration {
 func (r *Runner) newID() string {
 	if r.NewID != nil {
 		return r.NewID()
+	}
+	if id, err := uuid.NewV7(); err == nil {
+		return id.String()
 	}
 	return uuid.NewString()
 }
@@ -242,6 +254,11 @@ func (r *Runner) run(ctx context.Context, req runRequest) (scimbridge.Report, er
 	if err := r.Store.PutReport(ctx, st.report); err != nil {
 		return scimbridge.Report{}, fmt.Errorf("run bridge: %w", err)
 	}
+	if rs, ok := r.Store.(ReportStreamer); ok {
+		st.tally.sink = func(ctx context.Context, start int, items []scimbridge.ReportItem) error {
+			return rs.AppendReportItems(ctx, req.orgID, runID, start, items)
+		}
+	}
 	st.logger.Info("bridge run started")
 
 	runCtx, cancel := context.WithCancelCause(ctx)
@@ -265,7 +282,9 @@ func (r *Runner) run(ctx context.Context, req runRequest) (scimbridge.Report, er
 	}
 	fctx, c := finishCtx()
 	defer c()
-	return r.finish(fctx, ctx, runCtx, st, err)
+	rep, err := r.finish(fctx, ctx, runCtx, st, err)
+	r.observe(st, rep)
+	return rep, err
 }
 
 // renew extends the lease every RenewInterval until ctx ends; a lost lease
@@ -310,22 +329,21 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 	if err != nil {
 		return &runFailure{msg: err.Error(), attention: true, err: err}
 	}
+	st.google = dir
 	settings := st.bridge.Settings
-	// The stored side loads while Google lists.
-	type storedSide struct {
-		profiles []scimbridge.Profile
-		recent   reconcile.RecentCounts
-		err      error
+	// The stored side loads while Google lists; each page is converted as
+	// it arrives.
+	type loadResult struct {
+		side storedSide
+		err  error
 	}
-	loaded := make(chan storedSide, 1)
+	loaded := make(chan loadResult, 1)
 	go func() {
-		var s storedSide
-		if s.profiles, s.err = r.storedProfiles(ctx, st.bridge.OrgID); s.err == nil {
-			s.recent, s.err = r.recentCounts(ctx, st.bridge.OrgID, r.now())
-		}
-		loaded <- s
+		s, err := r.loadStored(ctx, st.bridge.OrgID)
+		loaded <- loadResult{s, err}
 	}()
-	listing, err := dir.ListUsers(ctx, settings.Customer, false)
+	lb := newListingBuilder(settings, r.listingHint(ctx, st.bridge.OrgID, st.report.ID))
+	listing, err := dir.EachPage(ctx, settings.Customer, false, lb.add)
 	stored := <-loaded
 	if err != nil {
 		return listFailure(err)
@@ -333,43 +351,33 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 	if stored.err != nil {
 		return stored.err
 	}
-	st.logger.Info("directory listed", "users", len(listing.Users), "pages", listing.Pages, "retries", listing.Retries)
+	users := lb.users()
+	st.logger.Info("directory listed", "users", len(users), "pages", listing.Pages, "retries", listing.Retries)
 	dryRun := st.req.dryRun || settings.Mode == scimbridge.ModeDryRun
 	if !dryRun {
-		if settings, err = r.pinExclusions(ctx, st, listing.Users); err != nil {
+		if settings, err = r.pinExclusions(ctx, st, users); err != nil {
 			return err
 		}
 	}
-	in := reconcile.DirectoryInput{Org: st.org, Settings: settings, Now: r.now(), NewID: r.newID,
-		Users: make([]reconcile.DirectoryUser, len(listing.Users))}
-	for i, u := range listing.Users {
-		inScope, _ := InScope(u, settings)
-		in.Users[i] = reconcile.DirectoryUser{Desired: MapUser(u), Aliases: u.Aliases, InScope: inScope,
-			Excluded: Excluded(u, settings), Suspended: u.Suspended, Archived: u.Archived}
-	}
-	in.Stored, in.Recent = stored.profiles, stored.recent
+	in := reconcile.DirectoryInput{Org: st.org, Settings: settings, Now: r.now(), NewID: r.newID, Users: users,
+		Stored: stored.side.full, Index: stored.side.index, Recent: stored.side.recent, DeferCreates: true}
 	if reconcile.NeedsDeletedCheck(in) {
-		deleted, err := dir.ListUsers(ctx, settings.Customer, true)
-		if err != nil {
+		if in.Deleted, err = deletedIDs(ctx, dir, settings.Customer); err != nil {
 			return listFailure(err)
 		}
-		in.Deleted = make(map[string]bool, len(deleted.Users))
-		for _, u := range deleted.Users {
-			in.Deleted[u.ID] = true
-		}
 	}
-	plan, err := reconcile.PlanDirectory(in)
+	plan, err := r.plan(ctx, st.bridge.OrgID, &in, stored.side)
 	if err != nil {
 		return fmt.Errorf("plan directory: %w", err)
 	}
-	st.logger.Info("directory planned", "apply", len(plan.Apply), "held", len(plan.Held),
+	in.Stored, in.Index, stored = nil, nil, loadResult{}
+	st.logger.Info("directory planned", "apply", len(plan.Apply)+len(plan.Creates), "held", len(plan.Held),
 		"skipped", len(plan.Skipped), "unchanged", plan.Unchanged, "guarded", plan.Guard.Guarded)
 	if dryRun {
 		st.report.Status = scimbridge.ReportDryRun
-		st.tally.dryRun(plan)
-		return nil
+		return r.dryRun(ctx, st, plan, users)
 	}
-	return r.applyPlan(ctx, st, plan)
+	return r.applyPlan(ctx, st, plan, users)
 }
 
 // listFailure turns a failed listing into the run's failure: a permanent
@@ -383,21 +391,6 @@ func listFailure(err error) error {
 		return err
 	}
 	return &runFailure{msg: "incomplete listing, nothing applied: " + err.Error(), err: err}
-}
-
-// storedProfiles returns every non-detached profile of the organization,
-// one query per source.
-func (r *Runner) storedProfiles(ctx context.Context, orgID string) ([]scimbridge.Profile, error) {
-	var all []scimbridge.Profile
-	for _, src := range []scimbridge.Source{scimbridge.SourceGoogle, scimbridge.SourceSCIM,
-		scimbridge.SourceManual, scimbridge.SourceSAML} {
-		ps, err := r.Store.ManagedProfiles(ctx, orgID, src)
-		if err != nil {
-			return nil, fmt.Errorf("load stored profiles: %w", err)
-		}
-		all = append(all, ps...)
-	}
-	return all, nil
 }
 
 // recentCounts are the guard's trailing-window counts.

@@ -17,6 +17,7 @@ import (
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/bridge/fakegoogle"
 	"github.com/scimbridge/scimbridge/internal/seal"
+	"github.com/scimbridge/scimbridge/reconcile"
 	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
@@ -47,6 +48,29 @@ func (h *hookStore) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeE
 		}
 	}
 	return h.Store.ApplyChanges(ctx, batch, lease)
+}
+
+// ProfileIndex, ProfilesByID, RecentBridgeChanges, AppendReportItems and
+// PutReportFrom pass the optional store methods through, so runs take the
+// daemon's path.
+func (h *hookStore) ProfileIndex(ctx context.Context, orgID string) ([]reconcile.StoredProfile, error) {
+	return h.Store.(bridge.ProfileIndexer).ProfileIndex(ctx, orgID)
+}
+
+func (h *hookStore) ProfilesByID(ctx context.Context, orgID string, ids []string) ([]scimbridge.Profile, error) {
+	return h.Store.(bridge.ProfileIndexer).ProfilesByID(ctx, orgID, ids)
+}
+
+func (h *hookStore) RecentBridgeChanges(ctx context.Context, orgID string, since time.Time) (int, int, error) {
+	return h.Store.(bridge.ProfileIndexer).RecentBridgeChanges(ctx, orgID, since)
+}
+
+func (h *hookStore) AppendReportItems(ctx context.Context, orgID, reportID string, start int, items []scimbridge.ReportItem) error {
+	return h.Store.(bridge.ReportStreamer).AppendReportItems(ctx, orgID, reportID, start, items)
+}
+
+func (h *hookStore) PutReportFrom(ctx context.Context, r scimbridge.Report, start int) error {
+	return h.Store.(bridge.ReportStreamer).PutReportFrom(ctx, r, start)
 }
 
 // syncEnv is one organization with a Google bridge against a fake Google

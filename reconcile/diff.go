@@ -106,9 +106,35 @@ func extraFields(d *scimbridge.DesiredProfile) []namedValue {
 	}
 }
 
-// scalarFields returns every single-valued string attribute of d.
-func scalarFields(d *scimbridge.DesiredProfile) []namedValue {
-	return append(coreFields(d), extraFields(d)...)
+// scalarFields returns every single-valued string attribute of d:
+// coreFields then extraFields, in an array so that callers that only read
+// it allocate nothing.
+func scalarFields(d *scimbridge.DesiredProfile) [23]namedValue {
+	return [23]namedValue{
+		{"userName", d.UserName},
+		{"name.formatted", d.Formatted},
+		{"name.familyName", d.FamilyName},
+		{"name.givenName", d.GivenName},
+		{"name.middleName", d.MiddleName},
+		{"name.honorificPrefix", d.HonorificPrefix},
+		{"name.honorificSuffix", d.HonorificSuffix},
+		{"displayName", d.DisplayName},
+		{"nickName", d.NickName},
+		{"profileUrl", d.ProfileURL},
+		{"title", d.Title},
+		{"userType", d.UserType},
+		{"preferredLanguage", d.PreferredLanguage},
+		{"locale", d.Locale},
+		{"timezone", d.Timezone},
+		{"employeeNumber", d.EmployeeNumber},
+		{"costCenter", d.CostCenter},
+		{"organization", d.Organization},
+		{"division", d.Division},
+		{"department", d.Department},
+		{"manager", d.Manager},
+		{"externalId", d.ExternalID},
+		{"googleId", d.GoogleID},
+	}
 }
 
 // emailsEqual compares two normalised email lists under opts.

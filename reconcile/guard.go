@@ -133,15 +133,15 @@ func holdSteps(steps []*step, g GuardResult, policy scimbridge.HoldPolicy) {
 		changed = false
 		heldGroups := map[int]bool{}
 		for _, s := range steps {
-			if s.held && s.pc.Group != 0 {
-				heldGroups[s.pc.Group] = true
+			if s.held && s.group() != 0 {
+				heldGroups[s.group()] = true
 			}
 		}
 		for _, s := range steps {
 			if s.held {
 				continue
 			}
-			if heldGroups[s.pc.Group] || slices.ContainsFunc(s.deps, func(d *step) bool { return d.held }) {
+			if heldGroups[s.group()] || slices.ContainsFunc(s.deps, func(d *step) bool { return d.held }) {
 				s.held = true
 				changed = true
 			}

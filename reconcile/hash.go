@@ -20,12 +20,14 @@ const hashVersion = "scimbridge.desired.v1"
 // DiffWith(DiffOptions{IgnoreEmailOrder: true}, ...) reports nothing: the
 // bridge can skip loading, diffing and writing such a profile.
 func Hash(d scimbridge.DesiredProfile) string {
-	d = Normalize(d)
-	h := sha256.New()
+	// The encoding is built in one buffer (on the stack for a usual
+	// profile) and hashed at once: a bridge run hashes every listed user.
+	var stack [1024]byte
+	b := stack[:0]
 	put := func(s string) {
-		h.Write([]byte(strconv.Itoa(len(s))))
-		h.Write([]byte{':'})
-		h.Write([]byte(s))
+		b = strconv.AppendInt(b, int64(len(s)), 10)
+		b = append(b, ':')
+		b = append(b, s...)
 	}
 	put(hashVersion)
 	for _, f := range scalarFields(&d) {
@@ -34,12 +36,13 @@ func Hash(d scimbridge.DesiredProfile) string {
 	}
 	put("active")
 	put(strconv.FormatBool(d.Active))
-	keys := emailKeys(DiffOptions{}, d.Emails)
+	keys := emailKeys(DiffOptions{}, normalizeEmails(d.Emails))
 	slices.Sort(keys)
 	put("emails")
 	put(strconv.Itoa(len(keys)))
 	for _, k := range keys {
 		put(k)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -40,6 +40,16 @@ type DirectoryInput struct {
 	Users []DirectoryUser
 	// Stored is every non-detached profile of the organization, all sources.
 	Stored []scimbridge.Profile
+	// Index holds stored profiles in the planner's light view, beside
+	// Stored (a caller gives each profile in one of them). A profile whose
+	// Full is nil is planned on its view alone: when the plan must change
+	// it, PlanDirectory fails with a *MissingProfilesError naming every
+	// such profile.
+	Index []StoredProfile
+	// DeferCreates makes the plan keep creates that depend on no other
+	// change as PlannedCreate (DirectoryPlan.Creates) instead of building
+	// them.
+	DeferCreates bool
 	// Deleted holds the Google ids the showDeleted pass confirmed deleted;
 	// nil when the pass did not run.
 	Deleted map[string]bool
@@ -72,6 +82,10 @@ type PlannedChange struct {
 type DirectoryPlan struct {
 	// Apply is what the run applies now, in dependency order.
 	Apply []PlannedChange `json:"apply,omitempty"`
+	// Creates are the deferred creates (DirectoryInput.DeferCreates), in
+	// planning order. None depends on another change and none is held:
+	// they apply after Apply, built by BuildCreate.
+	Creates []PlannedCreate `json:"creates,omitempty"`
 	// Held is what the guard holds for approval (empty unless guarded), in
 	// dependency order.
 	Held []PlannedChange `json:"held,omitempty"`
@@ -121,9 +135,8 @@ func NeedsDeletedCheck(in DirectoryInput) bool {
 		listed[in.Users[i].Desired.GoogleID] = true
 	}
 	pinned := stringSet(in.Settings.ExcludedGoogleID)
-	for i := range in.Stored {
-		s := &in.Stored[i]
-		if s.Source == scimbridge.SourceGoogle && !s.Detached() && s.Active() &&
+	for _, s := range storedRefs(&in) {
+		if s.Source == scimbridge.SourceGoogle && s.Active() &&
 			s.GoogleID != "" && !listed[s.GoogleID] && !pinned[s.GoogleID] {
 			return true
 		}
@@ -142,7 +155,7 @@ func PlanDirectory(in DirectoryInput) (DirectoryPlan, error) {
 		return DirectoryPlan{}, fmt.Errorf("plan directory: %w", err)
 	}
 	for i := range in.Users {
-		if err := p.planUser(&in.Users[i]); err != nil {
+		if err := p.planUser(&in.Users[i], i); err != nil {
 			return DirectoryPlan{}, fmt.Errorf("plan directory: %w", err)
 		}
 	}
@@ -152,33 +165,16 @@ func PlanDirectory(in DirectoryInput) (DirectoryPlan, error) {
 	if err := p.resolveConflicts(); err != nil {
 		return DirectoryPlan{}, fmt.Errorf("plan directory: %w", err)
 	}
+	if err := p.missingError(); err != nil {
+		return DirectoryPlan{}, err
+	}
 	ordered, err := orderSteps(p.live(), p.now)
 	if err != nil {
 		return DirectoryPlan{}, fmt.Errorf("plan directory: %w", err)
 	}
 	g := p.guard(ordered)
 	holdSteps(ordered, g, in.Settings.Hold)
-	plan := DirectoryPlan{Skipped: p.skipped, Unchanged: p.unchanged, Guard: g}
-	held := 0
-	for _, s := range ordered {
-		if s.held {
-			held++
-		}
-	}
-	if held > 0 {
-		plan.Held = make([]PlannedChange, 0, held)
-	}
-	if len(ordered) > held {
-		plan.Apply = make([]PlannedChange, 0, len(ordered)-held)
-	}
-	for _, s := range ordered {
-		if s.held {
-			plan.Held = append(plan.Held, s.pc)
-		} else {
-			plan.Apply = append(plan.Apply, s.pc)
-		}
-	}
-	return plan, nil
+	return p.assemble(ordered, g)
 }
 
 // listRole is what the listing says about a stored profile.
@@ -196,9 +192,9 @@ const (
 type planner struct {
 	in      DirectoryInput
 	now     time.Time
-	stored  []*scimbridge.Profile
-	byGID   map[string]*scimbridge.Profile
-	byKey   map[string][]*scimbridge.Profile // profiles without a Google id
+	stored  []*StoredProfile
+	byGID   map[string]*StoredProfile
+	byKey   map[string][]*StoredProfile // profiles without a Google id
 	pinned  map[string]bool
 	role    map[string]listRole
 	stepOf  map[string]*step // stored profile id -> its step
@@ -206,14 +202,17 @@ type planner struct {
 	skipped []scimbridge.ReportItem
 	// unchanged counts listed users whose profile needs no write.
 	unchanged int
+	// missing are the stored profiles the plan must change but was not
+	// given whole.
+	missing []string
 }
 
 func newPlanner(in DirectoryInput) (*planner, error) {
 	p := &planner{
 		in:     in,
 		now:    in.Now.UTC(),
-		byGID:  map[string]*scimbridge.Profile{},
-		byKey:  map[string][]*scimbridge.Profile{},
+		byGID:  make(map[string]*StoredProfile, len(in.Stored)+len(in.Index)),
+		byKey:  map[string][]*StoredProfile{},
 		pinned: stringSet(in.Settings.ExcludedGoogleID),
 		role:   map[string]listRole{},
 		stepOf: map[string]*step{},
@@ -229,19 +228,15 @@ func newPlanner(in DirectoryInput) (*planner, error) {
 		}
 		seen[gid] = true
 	}
-	for i := range in.Stored {
-		s := &in.Stored[i]
-		if s.Detached() {
-			continue
-		}
-		p.stored = append(p.stored, s)
+	p.stored = storedRefs(&in)
+	for _, s := range p.stored {
 		if s.GoogleID != "" {
 			if _, dup := p.byGID[s.GoogleID]; !dup {
 				p.byGID[s.GoogleID] = s
 			}
 			continue
 		}
-		for _, k := range profileKeys(s) {
+		for _, k := range keysOf(s.UserName, s.Email) {
 			p.byKey[k] = append(p.byKey[k], s)
 		}
 	}
@@ -251,7 +246,7 @@ func newPlanner(in DirectoryInput) (*planner, error) {
 // match finds the stored profile of a listed user: by Google id; failing
 // that, among profiles without a Google id, by userName or email equal to
 // the primary email. ambiguous is set when two profiles match by address.
-func (p *planner) match(d scimbridge.DesiredProfile) (target *scimbridge.Profile, ambiguous bool) {
+func (p *planner) match(d scimbridge.DesiredProfile) (target *StoredProfile, ambiguous bool) {
 	if s := p.byGID[d.GoogleID]; s != nil {
 		return s, false
 	}
@@ -264,8 +259,8 @@ func (p *planner) match(d scimbridge.DesiredProfile) (target *scimbridge.Profile
 	return target, false
 }
 
-// planUser plans one listed user.
-func (p *planner) planUser(u *DirectoryUser) error {
+// planUser plans one listed user, the index-th of the listing.
+func (p *planner) planUser(u *DirectoryUser, index int) error {
 	d := Normalize(u.Desired)
 	target, ambiguous := p.match(d)
 	if target != nil && p.role[target.ID] != roleNone {
@@ -305,6 +300,9 @@ func (p *planner) planUser(u *DirectoryUser) error {
 		return nil
 	}
 	if target == nil {
+		if p.in.DeferCreates {
+			return p.deferCreate(d, u, index)
+		}
 		return p.create(d, u)
 	}
 	switch target.Source {
@@ -341,13 +339,13 @@ func (p *planner) create(d scimbridge.DesiredProfile, u *DirectoryUser) error {
 	fields := DiffWith(DiffOptions{}, scimbridge.Profile{}, d)
 	fields = append(fields, scimbridge.FieldChange{Field: "email", After: prof.Email})
 	c := scimbridge.Change{Kind: scimbridge.ChangeCreate, Profile: prof, Reason: reason, Fields: fields}
-	p.push(&step{pc: PlannedChange{Change: c, Desired: d, Reason: reason}}, true)
+	p.push(&step{pc: &PlannedChange{Change: c, Desired: d, Reason: reason}}, true)
 	return nil
 }
 
 // update plans the change of a matched google profile, if any: an
 // unchanged hash (and state) skips the diff altogether.
-func (p *planner) update(s *scimbridge.Profile, d scimbridge.DesiredProfile, u *DirectoryUser) error {
+func (p *planner) update(s *StoredProfile, d scimbridge.DesiredProfile, u *DirectoryUser) error {
 	if s.DesiredHash != "" && s.DesiredHash == Hash(d) && s.Active() == d.Active {
 		p.unchanged++
 		return nil
@@ -360,11 +358,15 @@ func (p *planner) update(s *scimbridge.Profile, d scimbridge.DesiredProfile, u *
 		p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: s.ID, GoogleID: d.GoogleID,
 			UserName: d.UserName, Reason: "upsert-only: not deactivated (" + inactiveWord(u) + " in Google)"})
 	}
-	if len(DiffWith(bridgeDiff, *s, d)) == 0 {
+	full, ok := p.full(s)
+	if !ok {
+		return nil
+	}
+	if len(DiffWith(bridgeDiff, *full, d)) == 0 {
 		p.unchanged++
 		return nil
 	}
-	kind := UpdateKind(*s, d)
+	kind := UpdateKind(*full, d)
 	reason := ReasonUpdated
 	switch {
 	case kind == scimbridge.ChangeDeactivate && u.Archived:
@@ -383,13 +385,17 @@ func (p *planner) update(s *scimbridge.Profile, d scimbridge.DesiredProfile, u *
 
 // deactivate plans the deactivation of an active google profile for reason
 // (absence); upsert-only records a skip instead.
-func (p *planner) deactivate(s *scimbridge.Profile, reason string) error {
+func (p *planner) deactivate(s *StoredProfile, reason string) error {
 	if p.in.Settings.Mode == scimbridge.ModeUpsertOnly {
 		p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: s.ID, GoogleID: s.GoogleID,
 			UserName: s.UserName, Reason: "upsert-only: not deactivated (" + reason + ")"})
 		return nil
 	}
-	d := NormalizeProfile(*s)
+	full, ok := p.full(s)
+	if !ok {
+		return nil
+	}
+	d := NormalizeProfile(*full)
 	d.Active = false
 	return p.addStep(s, d, reason, func(base scimbridge.Profile) (scimbridge.Change, error) {
 		return Apply(base, d, scimbridge.ChangeDeactivate, p.now)
@@ -426,13 +432,17 @@ func (p *planner) planAbsent() error {
 }
 
 // addStep builds the change of stored profile s and records it.
-func (p *planner) addStep(s *scimbridge.Profile, d scimbridge.DesiredProfile, reason string, build func(scimbridge.Profile) (scimbridge.Change, error)) error {
-	c, err := build(*s)
+func (p *planner) addStep(s *StoredProfile, d scimbridge.DesiredProfile, reason string, build func(scimbridge.Profile) (scimbridge.Change, error)) error {
+	full, ok := p.full(s)
+	if !ok {
+		return nil
+	}
+	c, err := build(*full)
 	if err != nil {
 		return fmt.Errorf("plan %s: %w", s.UserName, err)
 	}
 	c.Reason = reason
-	st := &step{pc: PlannedChange{Change: c, Desired: d, Reason: reason}, before: s, build: build}
+	st := &step{pc: &PlannedChange{Change: c, Desired: d, Reason: reason}, before: full, ref: s, build: build}
 	p.push(st, true)
 	return nil
 }
@@ -441,11 +451,11 @@ func (p *planner) addStep(s *scimbridge.Profile, d scimbridge.DesiredProfile, re
 // seals it; hashed says its builder already hashed its desired state.
 func (p *planner) push(st *step, hashed bool) {
 	st.seal(hashed)
-	if st.before != nil {
-		if old := p.stepOf[st.before.ID]; old != nil {
+	if st.ref != nil {
+		if old := p.stepOf[st.ref.ID]; old != nil {
 			old.dead = true
 		}
-		p.stepOf[st.before.ID] = st
+		p.stepOf[st.ref.ID] = st
 	}
 	st.seq = len(p.steps)
 	p.steps = append(p.steps, st)
@@ -464,7 +474,7 @@ func (p *planner) live() []*step {
 
 // valid reports whether d can be stored (a userName, an email, no NUL);
 // otherwise it records the user as skipped.
-func (p *planner) valid(d scimbridge.DesiredProfile, target *scimbridge.Profile) bool {
+func (p *planner) valid(d scimbridge.DesiredProfile, target *StoredProfile) bool {
 	err := Validate(d)
 	if err == nil {
 		_, err = ProfileEmail(d.Attributes)
@@ -485,7 +495,7 @@ func (p *planner) skipUser(d scimbridge.DesiredProfile, profileID, reason string
 		GoogleID: d.GoogleID, UserName: d.UserName, Reason: reason})
 }
 
-func excludedItem(s *scimbridge.Profile) scimbridge.ReportItem {
+func excludedItem(s *StoredProfile) scimbridge.ReportItem {
 	return scimbridge.ReportItem{Kind: ItemExcluded, ProfileID: s.ID, GoogleID: s.GoogleID,
 		UserName: s.UserName, Reason: ReasonExcludedActive}
 }

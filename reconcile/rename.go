@@ -12,9 +12,15 @@ import (
 
 // step is one planned change while a plan is being built.
 type step struct {
-	seq    int
-	pc     PlannedChange
+	seq int
+	// pc is the change; nil for a deferred create, which has user (its
+	// listed user's index), reason and keys (those it takes) instead.
+	pc     *PlannedChange
+	user   int
+	reason string
+	keys   []string
 	before *scimbridge.Profile // nil for a create
+	ref    *StoredProfile      // the planner's view of before
 	// build rebuilds the change on another base (the profile after a
 	// cycle-breaking release); nil when the change takes no address.
 	build func(base scimbridge.Profile) (scimbridge.Change, error)
@@ -27,6 +33,9 @@ type step struct {
 // NewProfile, Apply and Adopt already set the profile's hash from the same
 // desired state; other changes get it here.
 func (s *step) seal(hashed bool) {
+	if s.deferred() {
+		return
+	}
 	if !hashed || s.pc.Change.Profile.DesiredHash == "" {
 		s.pc.Change.Profile.DesiredHash = Hash(s.pc.Desired)
 	}
@@ -50,7 +59,7 @@ func (s *step) takes() []string {
 	if s.before != nil {
 		before = profileKeys(s.before)
 	}
-	return minus(profileKeys(&s.pc.Change.Profile), before)
+	return minus(s.afterKeys(), before)
 }
 
 // releases returns the keys the profile holds before the step but not
@@ -59,13 +68,13 @@ func (s *step) releases() []string {
 	if s.before == nil {
 		return nil
 	}
-	return minus(profileKeys(s.before), profileKeys(&s.pc.Change.Profile))
+	return minus(profileKeys(s.before), s.afterKeys())
 }
 
 // holder is a profile that holds a key once the plan is applied.
 type holder struct {
-	profile *scimbridge.Profile // the stored profile; nil for a create
-	step    *step               // its live step; nil when it has none
+	profile *StoredProfile // the stored profile; nil for a create
+	step    *step          // its live step; nil when it has none
 }
 
 // finalHolders maps each key to the profiles holding it after the plan.
@@ -75,13 +84,13 @@ func (p *planner) finalHolders() map[string][]holder {
 		if st := p.stepOf[s.ID]; st != nil && !st.dead {
 			continue
 		}
-		for _, k := range profileKeys(s) {
+		for _, k := range keysOf(s.UserName, s.Email) {
 			h[k] = append(h[k], holder{profile: s})
 		}
 	}
 	for _, st := range p.live() {
-		for _, k := range profileKeys(&st.pc.Change.Profile) {
-			h[k] = append(h[k], holder{profile: st.before, step: st})
+		for _, k := range st.afterKeys() {
+			h[k] = append(h[k], holder{profile: st.ref, step: st})
 		}
 	}
 	return h
@@ -140,23 +149,28 @@ func (p *planner) releaseFor(h holder, k string) (bool, string, error) {
 	case s.Active() && p.in.Settings.Mode == scimbridge.ModeUpsertOnly:
 		return false, "address reused: " + k + " is held by an active profile (upsert-only does not deactivate)", nil
 	}
-	c, err := releaseAddress(*s, p.now)
+	full, ok := p.full(s)
+	if !ok {
+		// The plan fails with the missing profiles; count it as released
+		// meanwhile, so the rest of the plan asks for what it needs.
+		return true, "", nil
+	}
+	c, err := releaseAddress(*full, p.now)
 	if err != nil {
 		return false, "", fmt.Errorf("release %s: %w", s.UserName, err)
 	}
-	p.push(&step{pc: PlannedChange{Change: c, Desired: NormalizeProfile(c.Profile), Reason: ReasonAddressReused}, before: s}, false)
+	p.push(&step{pc: &PlannedChange{Change: c, Desired: NormalizeProfile(c.Profile), Reason: ReasonAddressReused},
+		before: full, ref: s}, false)
 	return true, "", nil
 }
 
 // skipStep drops a planned step and records why.
 func (p *planner) skipStep(st *step, reason string) {
 	st.dead = true
-	item := scimbridge.ReportItem{Kind: ItemSkip, GoogleID: st.pc.Desired.GoogleID, UserName: st.pc.Desired.UserName, Reason: reason}
-	if st.before != nil {
-		item.ProfileID = st.before.ID
-		delete(p.stepOf, st.before.ID)
+	if st.ref != nil {
+		delete(p.stepOf, st.ref.ID)
 	}
-	p.skipped = append(p.skipped, item)
+	p.skipped = append(p.skipped, p.skipItem(st, reason))
 }
 
 // releaseAddress builds the change by which a google profile whose address
@@ -224,7 +238,7 @@ type orderer struct {
 func (o *orderer) order(nodes []*step, group int) error {
 	for _, c := range components(nodes) {
 		if len(c) == 1 {
-			c[0].pc.Group = group
+			c[0].setGroup(group)
 			o.out = append(o.out, c[0])
 			continue
 		}
@@ -238,14 +252,14 @@ func (o *orderer) order(nodes []*step, group int) error {
 		if err != nil {
 			return err
 		}
-		release.pc.Group = g
+		release.setGroup(g)
 		o.out = append(o.out, release)
 		// Without x (its address released, its own change last) the rest
 		// of the cycle is ordered again; a nested cycle repeats this.
 		if err := o.order(c[1:], g); err != nil {
 			return err
 		}
-		x.pc.Group = g
+		x.setGroup(g)
 		o.out = append(o.out, x)
 	}
 	return nil
@@ -255,12 +269,12 @@ func (o *orderer) order(nodes []*step, group int) error {
 // rebuilds x's own change on top of it (version chained); the reported
 // fields of x's change stay those against the stored profile.
 func (o *orderer) breakCycle(x *step) (*step, error) {
-	if x.before == nil || x.build == nil {
-		return nil, scimbridge.Errorf(scimbridge.EINTERNAL, "cannot break a rename cycle at %s", x.pc.Desired.UserName)
+	if x.before == nil || x.build == nil || x.deferred() {
+		return nil, scimbridge.Errorf(scimbridge.EINTERNAL, "cannot break a rename cycle at step %d", x.seq)
 	}
 	clear := clearKeys(*x.before, o.now)
-	rs := &step{seq: x.seq, before: x.before,
-		pc: PlannedChange{Change: clear, Desired: NormalizeProfile(clear.Profile), Reason: ReasonCycle}}
+	rs := &step{seq: x.seq, before: x.before, ref: x.ref,
+		pc: &PlannedChange{Change: clear, Desired: NormalizeProfile(clear.Profile), Reason: ReasonCycle}}
 	rs.seal(false)
 	c, err := x.build(clear.Profile)
 	if err != nil {

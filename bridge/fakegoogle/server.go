@@ -100,6 +100,28 @@ func (s *Server) SetUsers(users []*admin.User) {
 	s.cache = map[cacheKey][][]byte{}
 }
 
+// Render renders every user under a users.list fields mask now (the
+// "fields" query parameter; "" for the whole resource), so the next listing
+// does not pay for it: each user's JSON is otherwise computed on the first
+// page that needs it.
+func (s *Server) Render(fields string, showDeleted bool) error {
+	m, err := parseMask(fields)
+	if err != nil {
+		return fmt.Errorf("render users: invalid fields %q: %w", fields, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var userMask mask
+	if m != nil {
+		var ok bool
+		if userMask, ok = m["users"]; !ok {
+			return nil
+		}
+	}
+	_, err = s.rendered(showDeleted, userMask)
+	return err
+}
+
 // SetDeleted replaces the recently deleted users, listed with showDeleted=true.
 func (s *Server) SetDeleted(users []*admin.User) {
 	s.mu.Lock()

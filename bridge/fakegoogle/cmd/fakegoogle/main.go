@@ -2,6 +2,8 @@
 // address, for benchmarks and manual runs of the bridge. It writes a
 // service-account key and an OAuth refresh-token file the fake accepts, and
 // prints the endpoints to configure (google.api_endpoint, google.token_url).
+// Under /_admin/ a benchmark changes a share of the users and reads the
+// request counters (see directory.handler).
 package main
 
 import (
@@ -55,7 +57,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	tokenURL := base + fakegoogle.TokenPath
 
 	srv := fakegoogle.NewServer()
-	srv.SetUsers(fakegoogle.GenerateUsers(*users, *seed))
+	d := &directory{srv: srv, users: fakegoogle.GenerateUsers(*users, *seed)}
+	srv.SetUsers(d.users)
 	keyFile := filepath.Join(*dir, "service-account-key.json")
 	if err := os.WriteFile(keyFile, srv.ServiceAccountKey(tokenURL), 0o600); err != nil {
 		ln.Close()
@@ -76,7 +79,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		"users":              *users,
 	})
 
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+
+	admin "google.golang.org/api/admin/directory/v1"
+
+	"github.com/scimbridge/scimbridge/bridge/fakegoogle"
+)
+
+// adminPrefix is where the benchmark controls the fake. The fake listens on
+// loopback only, so these handlers need no authentication.
+const adminPrefix = "/_admin/"
+
+// directory is the generated directory the admin endpoints change.
+type directory struct {
+	srv *fakegoogle.Server
+
+	mu    sync.Mutex
+	users []*admin.User
+	round int
+}
+
+// handler serves the fake's API and, under adminPrefix:
+//
+//	POST /_admin/mutate?percent=P  change the title of P% of the users (a
+//	                               new title each call), then render the
+//	                               directory again for the last fields mask
+//	                               listed, so the next listing is not slowed
+//	GET  /_admin/stats             users.list requests, successful pages and
+//	                               showDeleted pages since the last reset
+//	POST /_admin/reset             set those counters to zero
+func (d *directory) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", d.srv.Handler())
+	mux.HandleFunc("POST "+adminPrefix+"mutate", d.handleMutate)
+	mux.HandleFunc("GET "+adminPrefix+"stats", d.handleStats)
+	mux.HandleFunc("POST "+adminPrefix+"reset", func(w http.ResponseWriter, r *http.Request) {
+		d.srv.ResetCounters()
+		writeJSON(w, map[string]bool{"reset": true})
+	})
+	return mux
+}
+
+func (d *directory) handleMutate(w http.ResponseWriter, r *http.Request) {
+	percent, err := strconv.ParseFloat(r.URL.Query().Get("percent"), 64)
+	if err != nil || percent <= 0 || percent > 100 {
+		http.Error(w, "percent must be a number in (0, 100]", http.StatusBadRequest)
+		return
+	}
+	d.mu.Lock()
+	d.round++
+	var changed int
+	d.users, changed = mutate(d.users, percent, d.round)
+	d.srv.SetUsers(d.users)
+	d.mu.Unlock()
+	fields := d.srv.LastQuery().Get("fields")
+	if err := d.srv.Render(fields, false); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, map[string]any{"changed": changed, "round": d.round, "users": len(d.users)})
+}
+
+func (d *directory) handleStats(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, map[string]int{
+		"requests":           d.srv.Requests(),
+		"pages":              d.srv.Pages(),
+		"show_deleted_pages": d.srv.ShowDeletedPages(),
+		"token_requests":     d.srv.TokenRequests(),
+	})
+}
+
+// mutate returns a copy of users in which the primary organization's title
+// of every (100/percent)-th user, starting at an offset that moves each
+// round, is new, and how many users it changed. users itself is left as it
+// was: the server may still be reading it.
+func mutate(users []*admin.User, percent float64, round int) ([]*admin.User, int) {
+	out := append([]*admin.User(nil), users...)
+	step := max(1, int(100/percent+0.5))
+	n := 0
+	for i := round % step; i < len(out); i += step {
+		orgs, _ := out[i].Organizations.([]admin.UserOrganization)
+		if len(orgs) == 0 {
+			continue
+		}
+		u := *out[i]
+		orgs = append([]admin.UserOrganization(nil), orgs...)
+		orgs[0].Title = fmt.Sprintf("Title round %d", round)
+		u.Organizations = orgs
+		out[i] = &u
+		n++
+	}
+	return out, n
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}

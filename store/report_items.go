@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/scimbridge/scimbridge"
+)
+
+// Report items can be written as a run goes, so a run of a large directory
+// never holds all of its items: AppendReportItems adds items at their
+// positions, PutReportFrom writes the report and its items from a position
+// on, and EachReportItem reads them back one at a time.
+
+// AppendReportItems inserts items at positions start, start+1, ... of the
+// organization's report reportID (ENOTFOUND when the organization has no
+// such report), in one transaction.
+func (db *DB) AppendReportItems(ctx context.Context, orgID, reportID string, start int, items []scimbridge.ReportItem) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM reports WHERE id = ? AND org_id = ?`),
+			reportID, orgID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return notFound("report")
+		}
+		return db.insertReportItems(ctx, tx, reportID, start, items)
+	})
+	if err != nil {
+		return fmt.Errorf("append report items: %w", err)
+	}
+	return nil
+}
+
+// PutReportFrom inserts or replaces the report r and replaces its items
+// from position start on with r.Items (at start, start+1, ...); the items
+// before start stay as they are.
+func (db *DB) PutReportFrom(ctx context.Context, r scimbridge.Report, start int) error {
+	counts, err := json.Marshal(r.Counts)
+	if err != nil {
+		return fmt.Errorf("put report: encode counts: %w", err)
+	}
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO reports (`+reportColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET trigger = excluded.trigger, status = excluded.status,
+				started_at = excluded.started_at, finished_at = excluded.finished_at, counts = excluded.counts,
+				error = excluded.error, held_until = excluded.held_until
+			WHERE reports.org_id = excluded.org_id`),
+			r.ID, r.OrgID, string(r.Trigger), string(r.Status), db.tm(r.StartedAt), db.ntm(r.FinishedAt),
+			string(counts), ns(r.Error), db.ntm(r.HeldUntil))
+		if err != nil {
+			return err
+		}
+		if err := mustAffect(res, "report"); err != nil {
+			return scimbridge.Errorf(scimbridge.ECONFLICT, "report id %s belongs to another organization", r.ID)
+		}
+		if _, err := tx.ExecContext(ctx, db.rebind(`DELETE FROM report_items WHERE report_id = ? AND position >= ?`),
+			r.ID, start); err != nil {
+			return err
+		}
+		return db.insertReportItems(ctx, tx, r.ID, start, r.Items)
+	})
+	if err != nil {
+		return fmt.Errorf("put report: %w", err)
+	}
+	return nil
+}
+
+// insertReportItems inserts items at positions start... with one
+// multi-row INSERT per MaxBatch items, encoding each chunk only when it is
+// written.
+func (db *DB) insertReportItems(ctx context.Context, tx *sqlx.Tx, reportID string, start int, items []scimbridge.ReportItem) error {
+	for off := 0; off < len(items); off += MaxBatch {
+		chunk := items[off:min(off+MaxBatch, len(items))]
+		args := make([]any, 0, 3*len(chunk))
+		var b strings.Builder
+		b.WriteString(`INSERT INTO report_items (report_id, position, item) VALUES `)
+		for i := range chunk {
+			raw, err := json.Marshal(&chunk[i])
+			if err != nil {
+				return fmt.Errorf("encode report item: %w", err)
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?)")
+			args = append(args, reportID, start+off+i, string(raw))
+		}
+		if _, err := tx.ExecContext(ctx, db.rebind(b.String()), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EachReportItem calls fn with each item of the organization's report
+// reportID in order, decoding one at a time; ENOTFOUND when the
+// organization has no such report. An error from fn stops the listing and
+// is returned.
+func (db *DB) EachReportItem(ctx context.Context, orgID, reportID string, fn func(scimbridge.ReportItem) error) error {
+	tx, err := db.readTx(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM reports WHERE id = ? AND org_id = ?`),
+		reportID, orgID).Scan(&n); err != nil {
+		return fmt.Errorf("read report items: %w", err)
+	}
+	if n == 0 {
+		return notFound("report")
+	}
+	rows, err := tx.QueryContext(ctx, db.rebind(`SELECT item FROM report_items WHERE report_id = ? ORDER BY position`), reportID)
+	if err != nil {
+		return fmt.Errorf("read report items: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return fmt.Errorf("read report items: %w", err)
+		}
+		var item scimbridge.ReportItem
+		if err := json.Unmarshal(raw, &item); err != nil {
+			return fmt.Errorf("decode report item: %w", err)
+		}
+		if err := fn(item); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read report items: %w", err)
+	}
+	return nil
+}
