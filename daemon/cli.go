@@ -212,7 +212,13 @@ func (c *cli) flagHelp(w io.Writer, f *flags) {
 // config loads and validates the configuration named by the --config flag
 // and the environment.
 func (c *cli) config(f *flags) (configs.Config, error) {
-	return configs.Load(f.config, c.getenv)
+	cfg, err := configs.Load(f.config, c.getenv)
+	if err != nil {
+		return cfg, err
+	}
+	// Commands find the PostgreSQL password where serve does (systemd
+	// credentials), so `systemd-run -p LoadCredential=...` works for them.
+	return withDatabasePassword(cfg, c.getenv)
 }
 
 // requireOrg checks the --org flag was given and is a valid slug.

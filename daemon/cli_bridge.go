@@ -1,7 +1,10 @@
 package daemon
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/bridge"
@@ -92,7 +96,7 @@ func endpoints(cfg configs.Config) bridge.Endpoints {
 func (c *cli) newRunner(s *session, k *seal.Keyring) *bridge.Runner {
 	host, _ := os.Hostname()
 	return &bridge.Runner{Store: s.db, Keyring: k, Endpoints: endpoints(s.cfg), Logger: s.logger, Clock: c.clock,
-		Holder: fmt.Sprintf("cli-%s-%d", host, os.Getpid())}
+		Holder: fmt.Sprintf("cli-%s-%d", host, os.Getpid()), PublicURL: s.cfg.PublicURL}
 }
 
 // orgSession parses --org and the flags, then opens the session and finds
@@ -284,19 +288,124 @@ func runBridgeSync(ctx context.Context, c *cli, args []string) error {
 		s.logger.Warn("no encryption key", "error", err) // the run reports "cannot decrypt credentials"
 	}
 	rep, runErr := c.newRunner(s, keyring).RunOnce(ctx, org.ID, scimbridge.TriggerManual, *dryRun)
-	return c.printRun(f, rep, runErr)
+	return c.printRun(ctx, s, f, rep, runErr)
 }
 
 // printRun prints the report of a run, if it started, and returns the
-// run's error.
-func (c *cli) printRun(f *flags, rep scimbridge.Report, runErr error) error {
+// run's error. A run with many items returns only the first ones: they are
+// then read from the store one at a time as they are printed.
+func (c *cli) printRun(ctx context.Context, s *session, f *flags, rep scimbridge.Report, runErr error) error {
 	if rep.ID == "" {
 		return runErr
 	}
-	if err := c.printReport(f, rep); err != nil {
+	var err error
+	if rr, ok := s.db.(reportItemReader); ok && len(rep.Items) >= bridge.ReportInline {
+		err = c.printStreamedReport(f, rep, func(fn func(scimbridge.ReportItem) error) error {
+			return rr.EachReportItem(ctx, rep.OrgID, rep.ID, fn)
+		})
+	} else {
+		err = c.printReport(f, rep)
+	}
+	if err != nil {
 		return err
 	}
 	return runErr
+}
+
+// reportItemReader reads a stored report's items one at a time (package
+// store's *DB does).
+type reportItemReader interface {
+	EachReportItem(ctx context.Context, orgID, reportID string, fn func(scimbridge.ReportItem) error) error
+}
+
+// printStreamedReport prints a report as printReport does, with the items
+// each yields instead of r.Items, holding one item at a time: JSON is
+// written item by item; the table reads the items twice, to size its
+// columns and to print them.
+func (c *cli) printStreamedReport(f *flags, r scimbridge.Report, each func(func(scimbridge.ReportItem) error) error) error {
+	r.Items = nil
+	if !f.json {
+		if err := c.printReport(f, r); err != nil {
+			return err
+		}
+		widths := []int{len("KIND"), len("USERNAME"), len("REASON")}
+		if err := each(func(it scimbridge.ReportItem) error {
+			for i, cell := range itemCells(it)[:3] {
+				widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		w := bufio.NewWriter(c.stdout)
+		fmt.Fprintln(w)
+		row := func(cells []string) {
+			for i, cell := range cells[:3] {
+				w.WriteString(cell + strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell)+2))
+			}
+			w.WriteString(cells[3] + "\n")
+		}
+		row([]string{"KIND", "USERNAME", "REASON", "CHANGES"})
+		if err := each(func(it scimbridge.ReportItem) error { row(itemCells(it)); return nil }); err != nil {
+			return err
+		}
+		return w.Flush()
+	}
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	w := bufio.NewWriter(c.stdout)
+	w.Write(bytes.TrimSuffix(head.Bytes(), []byte("\n}\n")))
+	var item bytes.Buffer
+	ienc := json.NewEncoder(&item)
+	ienc.SetIndent("    ", "  ")
+	ienc.SetEscapeHTML(false)
+	n := 0
+	err := each(func(it scimbridge.ReportItem) error {
+		item.Reset()
+		if err := ienc.Encode(it); err != nil {
+			return err
+		}
+		if n == 0 {
+			w.WriteString(",\n  \"items\": [\n    ")
+		} else {
+			w.WriteString(",\n    ")
+		}
+		n++
+		_, err := w.Write(bytes.TrimSuffix(item.Bytes(), []byte("\n")))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	if n > 0 {
+		w.WriteString("\n  ]")
+	}
+	w.WriteString("\n}\n")
+	return w.Flush()
+}
+
+// itemCells are the table cells of a report item.
+func itemCells(it scimbridge.ReportItem) []string {
+	kind := string(it.Kind)
+	if it.Held {
+		kind += " (held)"
+	}
+	reason := it.Reason
+	if it.Error != "" {
+		reason += ": " + it.Error
+	}
+	cells := []string{kind, it.UserName, reason, fieldsText(it.Fields)}
+	for i, cell := range cells {
+		if cell == "" {
+			cells[i] = "-"
+		}
+	}
+	return cells
 }
 
 // bridgeStatus is the output of bridge status.
@@ -399,15 +508,7 @@ func (c *cli) printReport(f *flags, r scimbridge.Report) error {
 	fmt.Fprintln(c.stdout)
 	t := newTable(c.stdout, "KIND", "USERNAME", "REASON", "CHANGES")
 	for _, it := range r.Items {
-		kind := string(it.Kind)
-		if it.Held {
-			kind += " (held)"
-		}
-		reason := it.Reason
-		if it.Error != "" {
-			reason += ": " + it.Error
-		}
-		t.row(kind, it.UserName, reason, fieldsText(it.Fields))
+		t.row(itemCells(it)...)
 	}
 	return t.flush()
 }
@@ -478,7 +579,7 @@ func runReportsApprove(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	rep, runErr := c.newRunner(s, keyring).Approve(ctx, org.ID, pos[0])
-	return c.printRun(f, rep, runErr)
+	return c.printRun(ctx, s, f, rep, runErr)
 }
 
 func runReportsDiscard(ctx context.Context, c *cli, args []string) error {

@@ -51,15 +51,11 @@ func runAdminTokenCreate(ctx context.Context, c *cli, args []string) error {
 		}
 		ttl = d.Duration()
 	}
-	s, err := c.open(ctx, f)
+	s, org, err := c.openOrg(ctx, f, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	org, err := s.admin.org(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	token, t, err := s.admin.createAdminToken(ctx, org, r, ttl)
 	if err != nil {
 		return err
@@ -84,15 +80,11 @@ func runAdminTokenList(ctx context.Context, c *cli, args []string) error {
 	if err := requireOrg(f, *slug); err != nil {
 		return err
 	}
-	s, err := c.open(ctx, f)
+	s, org, err := c.openOrg(ctx, f, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	org, err := s.admin.org(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	tokens, err := s.db.AdminTokens(ctx, org.ID)
 	if err != nil {
 		return fmt.Errorf("list admin tokens: %w", err)
@@ -121,15 +113,11 @@ func runAdminTokenRevoke(ctx context.Context, c *cli, args []string) error {
 	if err := requireOrg(f, *slug); err != nil {
 		return err
 	}
-	s, err := c.open(ctx, f)
+	s, org, err := c.openOrg(ctx, f, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	org, err := s.admin.org(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	if err := s.admin.revokeAdminToken(ctx, org, pos[0]); err != nil {
 		return err
 	}

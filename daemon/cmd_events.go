@@ -71,15 +71,11 @@ func runEventsList(ctx context.Context, c *cli, args []string) error {
 		return usagef(f.cmd, "invalid --until: %v", err)
 	}
 
-	s, err := c.open(ctx, f)
+	s, org, err := c.openOrg(ctx, f, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	org, err := s.admin.org(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	q.OrgID = org.ID
 	page, err := s.db.ListEvents(ctx, q)
 	if err != nil {

@@ -59,15 +59,11 @@ func runProfilesList(ctx context.Context, c *cli, args []string) error {
 		}
 		q.Sources = []scimbridge.Source{src}
 	}
-	s, err := c.open(ctx, f)
+	s, org, err := c.openOrg(ctx, f, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	org, err := s.admin.org(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	q.OrgID = org.ID
 
 	var out profileWriter
@@ -194,15 +190,11 @@ func runProfilesShow(ctx context.Context, c *cli, args []string) error {
 	if err := requireOrg(f, *slug); err != nil {
 		return err
 	}
-	s, err := c.open(ctx, f)
+	s, org, err := c.openOrg(ctx, f, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	org, err := s.admin.org(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	p, err := findProfile(ctx, s.db, org, pos[0])
 	if err != nil {
 		return err
@@ -295,15 +287,11 @@ func runProfilesRelease(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := c.open(ctx, f)
+	s, org, err := c.openOrg(ctx, f, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	org, err := s.admin.org(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	n, err := s.admin.releaseProfiles(ctx, org, src)
 	if err != nil {
 		return err

@@ -39,15 +39,11 @@ func runSCIMToken(ctx context.Context, c *cli, args []string, usage string, rege
 	if err := requireOrg(f, *slug); err != nil {
 		return err
 	}
-	s, err := c.open(ctx, f)
+	s, org, err := c.openOrg(ctx, f, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	org, err := s.admin.org(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	var token string
 	if regenerate {
 		token, err = s.admin.regenerateSCIM(ctx, org)
@@ -90,15 +86,11 @@ func runSCIMStatus(ctx context.Context, c *cli, args []string) error {
 	if err := requireOrg(f, *slug); err != nil {
 		return err
 	}
-	s, err := c.open(ctx, f)
+	s, org, err := c.openOrg(ctx, f, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	org, err := s.admin.org(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	sc, ok, err := s.admin.scimConfig(ctx, org)
 	if err != nil {
 		return err
@@ -141,15 +133,11 @@ func runSCIMDisable(ctx context.Context, c *cli, args []string) error {
 	if err := requireOrg(f, *slug); err != nil {
 		return err
 	}
-	s, err := c.open(ctx, f)
+	s, org, err := c.openOrg(ctx, f, *slug)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	org, err := s.admin.org(ctx, *slug)
-	if err != nil {
-		return err
-	}
 	if err := s.admin.disableSCIM(ctx, org); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	sdnotify "github.com/coreos/go-systemd/v22/daemon"
@@ -17,8 +18,9 @@ type notifier struct {
 	// watchdog is WatchdogSec= as systemd passes it (WATCHDOG_USEC), zero
 	// when the watchdog is off or watches another process.
 	watchdog time.Duration
-	// warned is set after the first failed notification, so a broken
-	// socket is reported once, not on every ping.
+	// mu guards warned, set after the first failed notification so that
+	// a broken socket is reported once, not on every ping.
+	mu     sync.Mutex
 	warned bool
 }
 
@@ -42,6 +44,8 @@ func (n *notifier) pingInterval() time.Duration {
 // send writes one notification made of the given assignments.
 func (n *notifier) send(assignments ...string) {
 	sent, err := sdnotify.SdNotify(false, strings.Join(assignments, "\n"))
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	switch {
 	case err != nil && !n.warned:
 		n.warned = true
@@ -65,6 +69,34 @@ func (n *notifier) status(status string) {
 func (n *notifier) ping() {
 	if n.watchdog > 0 {
 		n.send("WATCHDOG=1")
+	}
+}
+
+// keepAlive pings the watchdog in the background until the returned
+// function is called: shutting down (draining requests, stopping a
+// reconcile) can take longer than the watchdog timeout.
+func (n *notifier) keepAlive() (stop func()) {
+	if n.watchdog <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(n.pingInterval())
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				n.ping()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
 	}
 }
 

@@ -4,21 +4,30 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimbridge/scimbridge"
 )
 
-// opsHandler serves the ops listener: /healthz answers while the process
-// runs; /readyz answers 200 only while the database is reachable and its
-// schema current.
-func opsHandler(db scimbridge.Store, logger *slog.Logger) http.Handler {
+// readyTimeout bounds the database check of one /readyz request.
+const readyTimeout = 2 * time.Second
+
+// opsHandler serves the ops listener: /healthz answers 200 while the
+// process runs; /readyz answers 200 only while the database is reachable,
+// its schema current and serve not shutting down (stopping set); /metrics
+// serves metrics (nil: not served).
+func opsHandler(db scimbridge.Store, logger *slog.Logger, metrics http.Handler, stopping *atomic.Bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusOK, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		if stopping != nil && stopping.Load() {
+			writeText(w, http.StatusServiceUnavailable, "not ready: shutting down")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {
 			logger.Warn("not ready", "err", err)
@@ -27,6 +36,9 @@ func opsHandler(db scimbridge.Store, logger *slog.Logger) http.Handler {
 		}
 		writeText(w, http.StatusOK, "ok")
 	})
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
 	return mux
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/scimbridge/scimbridge"
 	"io"
 	"log/slog"
 	"strings"
@@ -41,6 +42,21 @@ func (c *cli) open(ctx context.Context, f *flags) (*session, error) {
 }
 
 func (s *session) close() { s.db.Close() }
+
+// openOrg opens a session and looks up the organization a per-organization
+// command names with --org. The caller closes the session.
+func (c *cli) openOrg(ctx context.Context, f *flags, slug string) (*session, scimbridge.Organization, error) {
+	s, err := c.open(ctx, f)
+	if err != nil {
+		return nil, scimbridge.Organization{}, err
+	}
+	org, err := s.admin.org(ctx, slug)
+	if err != nil {
+		s.close()
+		return nil, scimbridge.Organization{}, err
+	}
+	return s, org, nil
+}
 
 // scimBaseURL is the SCIM base URL IdPs are given.
 func (s *session) scimBaseURL() string {

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"crypto/tls"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -12,17 +13,20 @@ import (
 	"net/url"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/configs"
+	"github.com/scimbridge/scimbridge/scimserver"
 )
 
 // Options are what a caller of Serve supplies besides the configuration.
 // Every field is optional.
 type Options struct {
 	// Logger receives the logs; nil builds one from the configuration,
-	// writing to Stderr.
+	// writing to Stderr (to journald directly when Stderr is connected to
+	// it), whose level a configuration reload changes.
 	Logger *slog.Logger
 	// Stderr is where the default logger writes; nil means os.Stderr.
 	Stderr io.Writer
@@ -31,30 +35,43 @@ type Options struct {
 	Stdout io.Writer
 	// Clock is the time source; nil is the system clock in UTC.
 	Clock scimbridge.Clock
+	// Getenv reads $CREDENTIALS_DIRECTORY and the SCIMBRIDGE_TEST_*
+	// settings; nil means os.Getenv.
+	Getenv func(string) string
 	// Ready, when set, receives the bound addresses once the database is
 	// migrated and both listeners accept connections. Serve does not wait
 	// for a receiver: give it a buffer of one.
 	Ready chan<- Addrs
+	// Reload, when set, makes Serve load the configuration again with
+	// LoadConfig and apply what can change while running (log level,
+	// trusted proxies, rate limits) each time it receives. Unset, Serve
+	// listens to the channel WithReload put in its context (SIGHUP).
+	Reload <-chan struct{}
+	// LoadConfig loads the configuration again on a reload; nil means a
+	// reload only logs that it is not possible.
+	LoadConfig func() (configs.Config, error)
 }
 
 // Addrs are the addresses serve is bound to; with port 0 in the
 // configuration they name the ports the system chose.
 type Addrs struct {
 	Main      net.Addr // SCIM API
-	Ops       net.Addr // /healthz, /readyz
+	Ops       net.Addr // /healthz, /readyz, /metrics
 	PublicURL string   // public_url, with the bound port when it was 0
 }
 
-// Timings of the retention purge.
+// Timings of the retention purge and of the main loop.
 const (
 	purgeFirstDelay = time.Minute
 	purgeInterval   = time.Hour
 	purgeBatch      = 1000
+	// statusInterval is how often the systemd status line is refreshed.
+	statusInterval = 30 * time.Second
 )
 
 func serveCommands() []command {
 	return []command{
-		{name: "serve", summary: "run the daemon: SCIM API and ops endpoints", run: runServe},
+		{name: "serve", summary: "run the daemon: SCIM API, Google bridge scheduler and ops endpoints", run: runServe},
 		{name: "migrate", summary: "apply database migrations", run: runMigrate},
 	}
 }
@@ -68,7 +85,8 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	err = Serve(ctx, cfg, Options{Stdout: c.stdout, Stderr: c.stderr, Clock: c.clock})
+	err = Serve(ctx, cfg, Options{Stdout: c.stdout, Stderr: c.stderr, Clock: c.clock, Getenv: c.getenv,
+		LoadConfig: func() (configs.Config, error) { return c.config(f) }})
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return nil // stopped by a signal while starting
 	}
@@ -77,14 +95,18 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 
 // Serve runs the daemon until ctx is cancelled: it opens and migrates the
 // database (bootstrapping an empty one when configured), serves the SCIM
-// API on the main listener and /healthz and /readyz on the ops listener,
-// and purges expired events. On cancellation it stops accepting, drains
-// in-flight requests within cfg.ShutdownTimeout, drains the event writer,
+// API on the main listener and /healthz, /readyz and /metrics on the ops
+// listener, runs the Google bridges on their schedules and purges expired
+// events. It tells systemd when it is ready, pings its watchdog and keeps
+// its status line current. On cancellation it stops accepting, drains
+// in-flight requests and stops a running reconcile between batches within
+// cfg.ShutdownTimeout, writes the buffered events, releases its leases,
 // closes the database and returns nil.
 func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	started := time.Now()
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
@@ -94,10 +116,31 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	if opts.Clock == nil {
 		opts.Clock = func() time.Time { return time.Now().UTC() }
 	}
-	logger := opts.Logger
-	if logger == nil {
-		logger = newLogger(cfg.Log, opts.Stderr, slog.LevelDebug)
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
 	}
+	if opts.Reload == nil {
+		opts.Reload = reloadRequests(ctx)
+	}
+	cfg, err := withDatabasePassword(cfg, opts.Getenv)
+	if err != nil {
+		return err
+	}
+	if load := opts.LoadConfig; load != nil {
+		opts.LoadConfig = func() (configs.Config, error) {
+			c, err := load()
+			if err != nil {
+				return c, err
+			}
+			return withDatabasePassword(c, opts.Getenv)
+		}
+	}
+	logger, level := opts.Logger, (*slog.LevelVar)(nil)
+	if logger == nil {
+		logger, level = newServeLogger(cfg.Log, opts.Stderr)
+	}
+	notify := newNotifier(logger)
+	notify.status("starting: opening the database")
 
 	db, err := openDatabase(ctx, cfg, logger, opts.Clock, openServe)
 	if err != nil {
@@ -128,6 +171,7 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	defer opsLn.Close()
 	publicURL := boundPublicURL(cfg.PublicURL, mainLn.Addr())
 
+	notify.status("starting: migrating the database")
 	var bootstrap func(context.Context) error
 	if cfg.Bootstrap() {
 		b := &bootstrapper{db: db, clock: opts.Clock, logger: logger, stdout: opts.Stdout,
@@ -138,36 +182,62 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 		return fmt.Errorf("migrate database: %w", err)
 	}
 
+	src := metricsSources{store: db, clock: opts.Clock, logger: logger}
+	if p, ok := db.(interface{ Stats() map[string]sql.DBStats }); ok {
+		src.pools = p.Stats
+	}
+	m := newMetrics(&src)
 	scim := newSCIMService(cfg, publicURL, db, logger, opts.Clock)
+	if s, ok := scim.(interface{ Stats() scimserver.Stats }); ok {
+		src.scim = s.Stats
+	}
+	scheduler := newBridgeScheduler(cfg, publicURL, opts.Getenv, db, logger, opts.Clock, m)
+
 	mainMux := http.NewServeMux()
-	mainMux.Handle(scimBasePath+"/", scim.Handler())
+	mainMux.Handle(scimBasePath+"/", m.instrumentSCIM(scim.Handler()))
 	mainSrv := &http.Server{
 		Handler:           mainMux,
 		ReadHeaderTimeout: 10 * time.Second,
 		TLSConfig:         tlsConfig,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	var stopping atomic.Bool
 	opsSrv := &http.Server{
-		Handler:           opsHandler(db, logger),
+		Handler:           opsHandler(db, logger, m.handler(logger), &stopping),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	// Every long-lived part runs in g until runCtx ends; the first to fail
-	// stops the others.
+	// The main listener, the bridge scheduler and the purge run in g until
+	// runCtx ends; the first to fail stops the others.
 	var g group
 	g.cancel = stop
 	timeout := cfg.ShutdownTimeout.Duration()
 	g.run(func() error { return serveHTTP(runCtx, "main", mainSrv, mainLn, tlsConfig != nil, timeout, logger) })
-	g.run(func() error { return serveHTTP(runCtx, "ops", opsSrv, opsLn, false, timeout, logger) })
 	g.run(func() error {
 		p := purger{db: db, clock: opts.Clock, logger: logger, events: cfg.Events.Retention.Duration()}
 		return p.run(runCtx, purgeFirstDelay, purgeInterval)
 	})
-	// The SCIM server's writer outlives the listeners: it stops only once
-	// no request can produce another event.
+	g.run(func() error {
+		if err := scheduler.Run(runCtx); err != nil {
+			return fmt.Errorf("run bridge scheduler: %w", err)
+		}
+		return nil
+	})
+	// The ops listener answers until the end, /readyz saying 503 once
+	// stopping; the SCIM server's writer outlives the main listener: it
+	// stops only once no request can produce another event.
+	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOps()
+	opsDone := make(chan struct{})
+	go func() {
+		defer close(opsDone)
+		if err := serveHTTP(opsCtx, "ops", opsSrv, opsLn, false, timeout, logger); err != nil {
+			g.fail(err)
+		}
+	}()
 	scimCtx, stopSCIM := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSCIM()
 	scimDone := make(chan struct{})
@@ -183,6 +253,14 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	if !cfg.IsLoopbackListen() && tlsConfig == nil {
 		logger.Warn("main listener is reachable from other machines without TLS: set tls_cert_file and tls_key_file or put it behind a TLS proxy", "addr", mainLn.Addr().String())
 	}
+	loop := mainLoop{db: db, clock: opts.Clock, logger: logger, notify: notify,
+		reload: &reloader{logger: logger, level: level, running: cfg, load: opts.LoadConfig}}
+	if s, ok := scim.(scimSettings); ok {
+		loop.reload.scim = s
+	}
+	status := loop.statusText(runCtx)
+	notify.ready(status)
+	logger.Info("ready", "startup", time.Since(started).Round(time.Millisecond), "status", status)
 	if opts.Ready != nil {
 		select {
 		case opts.Ready <- Addrs{Main: mainLn.Addr(), Ops: opsLn.Addr(), PublicURL: publicURL}:
@@ -191,14 +269,43 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 		}
 	}
 
-	g.wait()
+	loop.run(runCtx, opts.Reload)
+
+	// Shutting down: the main listener drains, the scheduler stops its
+	// runs between batches and releases their leases (g), then the
+	// buffered events are written and the ops listener closes.
+	stopping.Store(true)
+	notify.stopping("stopping: draining requests and stopping reconciles")
+	stopPings := notify.keepAlive()
+	defer stopPings()
+	logger.Info("stopping", "timeout", timeout)
+	stop()
+	waitGroup(&g, timeout+5*time.Second, logger)
 	stopSCIM()
 	<-scimDone
+	stopOps()
+	<-opsDone
 	if err := g.err(); err != nil {
 		return err
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// waitGroup waits for g, at most limit: a reconcile batch that outlives
+// the shutdown timeout is abandoned (its transaction rolls back when the
+// database closes; its lease expires).
+func waitGroup(g *group, limit time.Duration, logger *slog.Logger) {
+	done := make(chan struct{})
+	go func() {
+		g.wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(limit):
+		logger.Warn("shutdown: work still running after the shutdown timeout; exiting without it", "timeout", limit)
+	}
 }
 
 // boundPublicURL replaces port 0 in the public URL (derived from a listen

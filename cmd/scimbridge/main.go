@@ -5,14 +5,14 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/scimbridge/scimbridge/daemon"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	// SIGINT/SIGTERM stop gracefully, a second one exits at once, SIGHUP
+	// reloads serve's configuration.
+	ctx, stop := daemon.HandleSignals(context.Background(), os.Stderr, os.Exit)
 	code := daemon.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
