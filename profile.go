@@ -185,3 +185,25 @@ type DesiredProfile struct {
 	ExternalID string `json:"externalId,omitempty"`
 	GoogleID   string `json:"googleId,omitempty"`
 }
+
+// StoredProfile is what the directory planner reads of a stored profile to
+// match, count and keep addresses unique: a few columns, and the whole
+// profile only when it was loaded. A caller with a large directory loads
+// this view of every profile and whole rows only for the profiles the plan
+// changes (see reconcile.MissingProfilesError), so an unchanged directory is planned
+// without loading it.
+type StoredProfile struct {
+	ID          string
+	UserName    string
+	Email       string
+	GoogleID    string
+	DesiredHash string
+	Version     int64
+	State       State
+	Source      Source
+	// Full is the whole profile; nil when only this view was loaded.
+	Full *Profile
+}
+
+// Active reports whether the profile is active.
+func (s *StoredProfile) Active() bool { return s.State == StateActive }

@@ -9,27 +9,10 @@ import (
 	"github.com/scimbridge/scimbridge/internal/textkey"
 )
 
-// StoredProfile is what the directory planner reads of a stored profile to
-// match, count and keep addresses unique: a few columns, and the whole
-// profile only when it was loaded. A caller with a large directory loads
-// this view of every profile and whole rows only for the profiles the plan
-// changes (see MissingProfilesError), so an unchanged directory is planned
-// without loading it.
-type StoredProfile struct {
-	ID          string
-	UserName    string
-	Email       string
-	GoogleID    string
-	DesiredHash string
-	Version     int64
-	State       scimbridge.State
-	Source      scimbridge.Source
-	// Full is the whole profile; nil when only this view was loaded.
-	Full *scimbridge.Profile
-}
-
-// Active reports whether the profile is active.
-func (s *StoredProfile) Active() bool { return s.State == scimbridge.StateActive }
+// StoredProfile is the planner's light view of a stored profile; it lives
+// in the root package so the store can return it without importing
+// reconcile.
+type StoredProfile = scimbridge.StoredProfile
 
 // StoredView returns the planner's view of p, with Full set to p.
 func StoredView(p *scimbridge.Profile) StoredProfile {

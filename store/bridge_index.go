@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge"
-	"github.com/scimbridge/scimbridge/reconcile"
 )
 
 // ProfileIndex returns the planner's light view of every non-detached
@@ -17,8 +16,8 @@ import (
 // attributes or emails, so a bridge run plans a large unchanged directory
 // without loading it. Full is nil in every entry: ProfilesByID loads the
 // whole rows a plan changes.
-func (db *DB) ProfileIndex(ctx context.Context, orgID string) ([]reconcile.StoredProfile, error) {
-	var out []reconcile.StoredProfile
+func (db *DB) ProfileIndex(ctx context.Context, orgID string) ([]scimbridge.StoredProfile, error) {
+	var out []scimbridge.StoredProfile
 	err := db.scan(ctx, func(conn *sql.Conn) error {
 		var n int
 		if err := conn.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM profiles WHERE org_id = ? AND detached_at IS NULL`),
@@ -31,9 +30,9 @@ func (db *DB) ProfileIndex(ctx context.Context, orgID string) ([]reconcile.Store
 			return err
 		}
 		defer rows.Close()
-		out = make([]reconcile.StoredProfile, 0, n)
+		out = make([]scimbridge.StoredProfile, 0, n)
 		for rows.Next() {
-			var s reconcile.StoredProfile
+			var s scimbridge.StoredProfile
 			var state, source string
 			if err := rows.Scan(&s.ID, strDest{&s.UserName}, strDest{&s.Email}, strDest{&s.GoogleID},
 				strDest{&s.DesiredHash}, &s.Version, &state, &source); err != nil {
