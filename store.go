@@ -109,6 +109,10 @@ type CredentialStore interface {
 	// configuration, with its admin event, in one transaction.
 	PutSCIMConfig(ctx context.Context, c SCIMConfig, ev Event) error
 	SCIMConfig(ctx context.Context, orgID string) (SCIMConfig, error)
+	// OrganizationSCIMConfig reads an organization by slug with its SCIM
+	// configuration in one query (SCIM authentication); the configuration's
+	// OrgID is empty when SCIM is disabled; ENOTFOUND for an unknown slug.
+	OrganizationSCIMConfig(ctx context.Context, slug string) (Organization, SCIMConfig, error)
 	DeleteSCIMConfig(ctx context.Context, orgID string, ev Event) error
 	// TouchSCIMConfig sets last_used_at to at unless it was set less than a
 	// minute earlier.

@@ -69,18 +69,15 @@ func (s *Server) authorize(ctx context.Context, header string, rec *recorder) (s
 	if !ok {
 		return scimbridge.Organization{}, "bearer token is not a scimbridge SCIM token", nil
 	}
-	org, err := s.store.OrganizationBySlug(ctx, slug)
+	org, cfg, err := s.store.OrganizationSCIMConfig(ctx, slug)
 	if scimbridge.ErrorCode(err) == scimbridge.ENOTFOUND {
 		return scimbridge.Organization{}, "token names an unknown organization", nil
 	} else if err != nil {
 		return scimbridge.Organization{}, "", fmt.Errorf("find organization: %w", err)
 	}
 	rec.org = org
-	cfg, err := s.store.SCIMConfig(ctx, org.ID)
-	if scimbridge.ErrorCode(err) == scimbridge.ENOTFOUND {
+	if cfg.OrgID == "" {
 		return scimbridge.Organization{}, "SCIM is not enabled for the organization", nil
-	} else if err != nil {
-		return scimbridge.Organization{}, "", fmt.Errorf("find scim config: %w", err)
 	}
 	if !scimbridge.TokenMatches(token, cfg.TokenHash) {
 		return scimbridge.Organization{}, "token does not match the organization's current SCIM token", nil

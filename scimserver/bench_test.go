@@ -2,32 +2,73 @@ package scimserver
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
+	"flag"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"slices"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync"
-	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/reconcile"
 	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
-// benchClients is how many clients send requests at the same time.
-const benchClients = 8
+const (
+	// loadClients is how many clients send requests at the same time.
+	loadClients = 8
+	// loadSeedUsers is how many users the organization holds before the
+	// load starts; lookups and PATCHes pick among them.
+	loadSeedUsers = 100_000
+	// checkpointAfter is the smallest run that forces a checkpoint midway
+	// (the benchmark framework's short calibration runs do not).
+	checkpointAfter = 2000
+)
 
-// benchUsers is how many users the lookup and PATCH benchmarks work on.
-const benchUsers = 200
+// loadClientProcess runs the load clients in a child process.
+var loadClientProcess = flag.Bool("load-client-process", false,
+	"BenchmarkSCIMLoad: run the HTTP clients in a child process instead of the server's")
 
-// BenchmarkSCIM measures the SCIM API over HTTP on loopback with
-// benchClients concurrent clients, the rate limit off and every request
-// logging its event: POST /Users, GET /Users?filter=userName eq, PATCH.
-// It reports requests per second and the 99th percentile latency.
-func BenchmarkSCIM(b *testing.B) {
+func TestMain(m *testing.M) {
+	if os.Getenv(envLoadClient) != "" {
+		os.Exit(runLoadClientProcess())
+	}
+	os.Exit(m.Run())
+}
+
+// BenchmarkSCIMLoad measures the SCIM API as an identity provider uses it:
+// loadClients concurrent clients over HTTP/1.1 keep-alive connections on
+// 127.0.0.1, the rate limit off, every request writing its event, against
+// an organization seeded with loadSeedUsers users. Sub-benchmarks:
+//
+//	POST            create a user (Okta's body, with a password)
+//	GET_userName_eq look a seeded user up by userName (Okta's query)
+//	PATCH           replace a seeded user's title (Entra's body)
+//	pgbench         PostgreSQL only: pgbench's rate for the same insert
+//	                transaction (store/testdata/pgbench_insert.sql), same
+//	                client count, simple protocol: the database's own rate
+//
+// Each reports req/s, p50-ms, p99-ms and max-ms, and CPU per request: of
+// this process (proc-cpu-us/req: the server, and the clients unless they
+// run in a child process, whose share is client-cpu-us/req), of the
+// PostgreSQL server processes (pg-cpu-us/req) and of the whole host
+// (host-cpu-us/req: also whatever else runs on the machine). Midway
+// through every run of at least checkpointAfter requests a checkpoint is
+// forced (CHECKPOINT on PostgreSQL, PRAGMA wal_checkpoint on SQLite), so
+// the latencies include one; checkpoint-ms is how long it took. Run:
+//
+//	go test -run '^$' -bench SCIMLoad -benchtime 30s ./scimserver/ [-args -load-client-process]
+func BenchmarkSCIMLoad(b *testing.B) {
 	for _, backend := range []struct {
 		name string
 		open func(testing.TB) *store.DB
@@ -36,102 +77,256 @@ func BenchmarkSCIM(b *testing.B) {
 		{"SQLite", storetest.OpenSQLite},
 	} {
 		b.Run(backend.name, func(b *testing.B) {
-			b.Run("POST", func(b *testing.B) {
-				e := newEnv(b, backend.open(b))
-				benchRequests(b, e, func(i int) (string, string, []byte) {
-					return "POST", "/Users", mustJSON(b, user(fmt.Sprintf("bench-%d@example.com", i)))
-				}, http.StatusCreated)
-			})
-			b.Run("GetFilter", func(b *testing.B) {
-				e := newEnv(b, backend.open(b))
-				seedUsers(b, e)
-				benchRequests(b, e, func(i int) (string, string, []byte) {
-					f := url.QueryEscape(fmt.Sprintf(`userName eq "seed-%d@example.com"`, i%benchUsers))
-					return "GET", "/Users?filter=" + f, nil
-				}, http.StatusOK)
-			})
-			b.Run("PATCH", func(b *testing.B) {
-				e := newEnv(b, backend.open(b))
-				ids := seedUsers(b, e)
-				benchRequests(b, e, func(i int) (string, string, []byte) {
-					return "PATCH", "/Users/" + ids[i%len(ids)], mustJSON(b, patchBody(map[string]any{
-						"op": "replace", "path": "title", "value": fmt.Sprintf("title %d", i),
-					}))
-				}, http.StatusOK)
-			})
+			db := backend.open(b)
+			e := newEnv(b, db)
+			ids := seedLoadUsers(b, db, e.org.ID, loadSeedUsers)
+			idsFile := filepath.Join(b.TempDir(), "ids")
+			if err := os.WriteFile(idsFile, []byte(strings.Join(ids, "\n")), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			l := &loadRun{e: e, db: db, ids: ids, idsFile: idsFile}
+			for _, kind := range []struct{ name, method string }{
+				{"POST", "POST"}, {"GET_userName_eq", "GET"}, {"PATCH", "PATCH"},
+			} {
+				b.Run(kind.name, func(b *testing.B) { l.run(b, kind.method) })
+			}
+			if db.Dialect() == store.DialectPostgres {
+				b.Run("pgbench", func(b *testing.B) { runPgbench(b, db) })
+			}
 		})
 	}
 }
 
-// seedUsers creates benchUsers users and returns their ids.
-func seedUsers(b *testing.B, e *testEnv) []string {
-	ids := make([]string, benchUsers)
-	for i := range ids {
-		ids[i] = e.createUser(user(fmt.Sprintf("seed-%d@example.com", i)))
+// seedLoadUsers creates n SCIM users (userName seedName(i)) in org
+// directly through the store, in batches, and returns their ids. It then
+// brings the planner statistics up to date, as a long-running database
+// has them.
+func seedLoadUsers(b *testing.B, db *store.DB, orgID string, n int) []string {
+	b.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	ids := make([]string, 0, n)
+	for len(ids) < n {
+		batch := make([]scimbridge.ChangeEvent, 0, store.MaxBatch)
+		for len(batch) < store.MaxBatch && len(ids) < n {
+			i := len(ids)
+			d := scimbridge.DesiredProfile{Active: true, ExternalID: fmt.Sprintf("00useed%06d", i)}
+			d.UserName, d.DisplayName, d.GivenName, d.FamilyName = seedName(i), "Seed User", "Seed", fmt.Sprint(i)
+			d.Title, d.Locale, d.Department = "Engineer", "en-US", "Engineering"
+			d.Emails = []scimbridge.Email{{Value: seedName(i), Type: "work", Primary: new(true)}}
+			p, err := reconcile.NewProfile(orgID, scimbridge.SourceSCIM, d, uuid.NewString(), now)
+			if err != nil {
+				b.Fatal(err)
+			}
+			batch = append(batch, scimbridge.ChangeEvent{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate, Profile: p}})
+			ids = append(ids, p.ID)
+		}
+		if err := db.ApplyChanges(ctx, batch, nil); err != nil {
+			b.Fatalf("seed users: %v", err)
+		}
+	}
+	if err := db.Optimize(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if db.Dialect() == store.DialectPostgres {
+		if _, err := db.SQLX().ExecContext(ctx, `VACUUM ANALYZE`); err != nil {
+			b.Fatal(err)
+		}
 	}
 	return ids
 }
 
-func mustJSON(b *testing.B, v any) []byte {
-	out, err := json.Marshal(v)
+// loadRun sends the requests of one environment.
+type loadRun struct {
+	e       *testEnv
+	db      *store.DB
+	ids     []string
+	idsFile string
+}
+
+// run sends b.N requests of kind and reports what they measured.
+func (l *loadRun) run(b *testing.B, kind string) {
+	w := &workload{kind: kind, ids: l.ids}
+	var checkpoint time.Duration
+	var cpDone sync.WaitGroup
+	half := func() {
+		if b.N < checkpointAfter {
+			return
+		}
+		cpDone.Go(func() { checkpoint = l.checkpoint(b) })
+	}
+	b.ResetTimer()
+	cpu0 := sampleCPU()
+	var res loadResult
+	if *loadClientProcess {
+		var err error
+		if res, err = runLoadInChild(l.e.base, l.e.token, b.N, w, l.idsFile, half); err != nil {
+			b.Fatal(err)
+		}
+	} else {
+		res = runLoad(l.e.base, l.e.token, b.N, w, half)
+	}
+	cpu1 := sampleCPU()
+	b.StopTimer()
+	cpDone.Wait()
+	if res.Error != "" {
+		b.Fatal(res.Error)
+	}
+	if res.Count == 0 {
+		return
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	n := float64(res.Count)
+	b.ReportMetric(n/res.Elapsed.Seconds(), "req/s")
+	b.ReportMetric(ms(res.P50), "p50-ms")
+	b.ReportMetric(ms(res.P99), "p99-ms")
+	b.ReportMetric(ms(res.Max), "max-ms")
+	b.ReportMetric(float64((cpu1.process-cpu0.process).Microseconds())/n, "proc-cpu-us/req")
+	if *loadClientProcess {
+		b.ReportMetric(float64(res.ClientCPU.Microseconds())/n, "client-cpu-us/req")
+	}
+	if cpu1.hostBusy > 0 {
+		b.ReportMetric(float64((cpu1.hostBusy-cpu0.hostBusy).Microseconds())/n, "host-cpu-us/req")
+		b.ReportMetric(float64(postgresUsed(cpu0, cpu1).Microseconds())/n, "pg-cpu-us/req")
+	}
+	if checkpoint > 0 {
+		b.ReportMetric(ms(checkpoint), "checkpoint-ms")
+	}
+}
+
+// checkpoint forces a checkpoint and returns how long it took.
+func (l *loadRun) checkpoint(b *testing.B) time.Duration {
+	query := "CHECKPOINT"
+	if l.db.Dialect() == store.DialectSQLite {
+		query = "PRAGMA wal_checkpoint(PASSIVE)"
+	}
+	t0 := time.Now()
+	if _, err := l.db.WriteSQLX().ExecContext(context.Background(), query); err != nil {
+		b.Errorf("checkpoint: %v", err)
+	}
+	return max(time.Since(t0), time.Microsecond)
+}
+
+// cpuSample is the CPU time this process (server and clients) and the
+// whole host have used so far.
+type cpuSample struct {
+	process  time.Duration
+	hostBusy time.Duration // 0 where /proc/stat is not readable
+	// postgres is the CPU time of the processes named postgres (on this
+	// host, the database server), by pid.
+	postgres map[string]time.Duration
+}
+
+// sampleCPU reads getrusage and, on Linux, /proc/stat (busy = every state
+// but idle and iowait, in USER_HZ ticks, 100 a second). The host figure
+// includes the database server and anything else running beside.
+func sampleCPU() cpuSample {
+	var s cpuSample
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		s.process = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	raw, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		b.Fatal(err)
+		return s
+	}
+	line, _, _ := bytes.Cut(raw, []byte("\n"))
+	fields := strings.Fields(string(line))
+	if len(fields) < 9 || fields[0] != "cpu" {
+		return s
+	}
+	var ticks int64
+	for i, f := range fields[1:9] {
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			return s
+		}
+		if i != 3 && i != 4 { // idle, iowait
+			ticks += n
+		}
+	}
+	s.hostBusy = time.Duration(ticks) * 10 * time.Millisecond
+	s.postgres = postgresCPU()
+	return s
+}
+
+// postgresCPU reads the CPU time of every process named postgres from
+// /proc/<pid>/stat (utime and stime, fields 14 and 15).
+func postgresCPU() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	dirs, _ := os.ReadDir("/proc")
+	for _, d := range dirs {
+		if d.Name()[0] < '0' || d.Name()[0] > '9' {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		open, end := bytes.IndexByte(raw, '('), bytes.LastIndexByte(raw, ')')
+		if open < 0 || end < open || string(raw[open+1:end]) != "postgres" {
+			continue
+		}
+		f := strings.Fields(string(raw[end+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		out[d.Name()] = time.Duration(u+st) * 10 * time.Millisecond
 	}
 	return out
 }
 
-// benchRequests sends b.N requests made by next from benchClients
-// goroutines, each expecting status want.
-func benchRequests(b *testing.B, e *testEnv, next func(i int) (method, path string, body []byte), want int) {
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: benchClients * 2}}
-	defer client.CloseIdleConnections()
-	var counter atomic.Int64
-	latencies := make([][]time.Duration, benchClients)
-	var wg sync.WaitGroup
+// postgresUsed is the CPU the postgres processes used between two samples
+// (a process that started meanwhile counts from zero; one that exited is
+// lost).
+func postgresUsed(a, b cpuSample) time.Duration {
+	var d time.Duration
+	for pid, t := range b.postgres {
+		d += t - a.postgres[pid]
+	}
+	return d
+}
+
+// pgbenchTPS matches pgbench's throughput line.
+var pgbenchTPS = regexp.MustCompile(`tps = ([0-9.]+)`)
+
+// runPgbench runs pgbench's insert transaction (one profile, its email and
+// its event) b.N times with loadClients clients on the benchmark's
+// database and reports pgbench's tps as req/s. It needs pgbench on PATH.
+func runPgbench(b *testing.B, db *store.DB) {
+	path, err := exec.LookPath("pgbench")
+	if err != nil {
+		b.Skip("pgbench is not on PATH: no reference rate")
+	}
+	ctx := context.Background()
+	_, err = db.WriteSQLX().ExecContext(ctx, `INSERT INTO organizations (id, slug, name, adopt_existing, created_at)
+		VALUES ('00000000-0000-0000-0000-00000000b0b0', 'pgbench', 'pgbench', true, now()) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var dbName, port, user string
+	if err := db.WriteSQLX().QueryRowContext(ctx, `SELECT current_database(), current_setting('port'), current_user`).
+		Scan(&dbName, &port, &user); err != nil {
+		b.Fatal(err)
+	}
+	perClient := (b.N + loadClients - 1) / loadClients
+	cmd := exec.Command(path, "-n", "-c", strconv.Itoa(loadClients), "-j", "2", "-t", strconv.Itoa(perClient),
+		"-f", "../store/testdata/pgbench_insert.sql", "-h", "127.0.0.1", "-p", port, "-U", user, dbName)
 	b.ResetTimer()
-	start := time.Now()
-	for c := range benchClients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(counter.Add(1)) - 1
-				if i >= b.N {
-					return
-				}
-				method, path, body := next(i)
-				hr, err := http.NewRequest(method, e.base+path, bytes.NewReader(body))
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				hr.Header.Set("Authorization", "Bearer "+e.token)
-				if body != nil {
-					hr.Header.Set("Content-Type", "application/scim+json")
-				}
-				t0 := time.Now()
-				res, err := client.Do(hr)
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				latencies[c] = append(latencies[c], time.Since(t0))
-				if res.StatusCode != want {
-					b.Errorf("%s %s: status %d, want %d", method, path, res.StatusCode, want)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
+	out, err := cmd.CombinedOutput()
 	b.StopTimer()
-	all := slices.Concat(latencies...)
-	slices.Sort(all)
-	if len(all) > 0 {
-		b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
-		b.ReportMetric(float64(all[(len(all)*99)/100].Microseconds())/1000, "p99-ms")
+	if err != nil {
+		b.Fatalf("pgbench: %v: %s", err, out)
 	}
+	m := pgbenchTPS.FindSubmatch(out)
+	if m == nil {
+		b.Fatalf("pgbench printed no tps: %s", out)
+	}
+	tps, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(tps, "req/s")
 }

@@ -30,6 +30,11 @@ func redactBody(body []byte) (text string, truncated bool) {
 		return "", false
 	}
 	out := body
+	if !mentionsPassword(body) && !bytes.Contains(body, []byte(`\u`)) {
+		// Nothing to redact: no member or path can be named password
+		// (only a \u escape could spell it without the letters).
+		return capText(string(out), eventBodyCap)
+	}
 	if jsonDepth(body) > maxJSONDepth {
 		if mentionsPassword(body) {
 			out = []byte(redactedBody)
@@ -46,8 +51,23 @@ func redactBody(body []byte) (text string, truncated bool) {
 	return capText(string(out), eventBodyCap)
 }
 
+// mentionsPassword reports whether b contains "password" in any ASCII
+// case.
 func mentionsPassword(b []byte) bool {
-	return bytes.Contains(bytes.ToLower(b), []byte("password"))
+	const word = "password"
+	for i := 0; i+len(word) <= len(b); i++ {
+		if b[i]|0x20 != 'p' {
+			continue
+		}
+		j := 1
+		for j < len(word) && b[i+j]|0x20 == word[j] {
+			j++
+		}
+		if j == len(word) {
+			return true
+		}
+	}
+	return false
 }
 
 // capText makes s valid UTF-8 without NUL characters (what both databases

@@ -34,6 +34,9 @@ func TestRedactBody(t *testing.T) {
 		{"TrailingData", `{"a":1} {"password":"x"}`, redactedBody},
 		{"TooDeepWithPassword", strings.Repeat("[", 40) + `{"password":"x"}` + strings.Repeat("]", 40), redactedBody},
 		{"NulReplaced", "a\x00b", "a\uFFFDb"},
+		{"EscapedName", `{"p\u0061ssword":"s3cret"}`, `{"password":"[redacted]"}`},
+		{"EscapedPatchPath", `{"Operations":[{"path":"\u0070assword","value":"s3cret"}]}`,
+			`{"Operations":[{"path":"password","value":"[redacted]"}]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

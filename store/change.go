@@ -17,35 +17,6 @@ import (
 // the most rows one multi-row INSERT carries.
 const MaxBatch = 500
 
-// stmts prepares each statement of a transaction once and reuses it; with
-// cache off (single changes) it executes directly, which saves PostgreSQL
-// the extra round trip of a prepare.
-type stmts struct {
-	tx    *sqlx.Tx
-	cache map[string]*sql.Stmt
-}
-
-func (s *stmts) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if s.cache == nil {
-		return s.tx.ExecContext(ctx, query, args...)
-	}
-	st, ok := s.cache[query]
-	if !ok {
-		var err error
-		if st, err = s.tx.PrepareContext(ctx, query); err != nil {
-			return nil, err
-		}
-		s.cache[query] = st
-	}
-	return st.ExecContext(ctx, args...)
-}
-
-func (s *stmts) close() {
-	for _, st := range s.cache {
-		st.Close()
-	}
-}
-
 // ApplyChange commits one change and its event in one transaction.
 func (db *DB) ApplyChange(ctx context.Context, c scimbridge.ChangeEvent) error {
 	return db.ApplyChanges(ctx, []scimbridge.ChangeEvent{c}, nil)
@@ -68,17 +39,23 @@ func (db *DB) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeEvent, 
 	if len(batch) == 0 && lease == nil {
 		return nil
 	}
+	if db.oneStatement(batch, lease) {
+		if err := db.applyOne(ctx, &batch[0]); err != nil {
+			return fmt.Errorf("apply changes: %w", err)
+		}
+		return nil
+	}
+	if err := db.prepareWrites(ctx); err != nil {
+		return fmt.Errorf("apply changes: %w", err)
+	}
+	var s *txStmts
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if lease != nil {
 			if err := db.checkLease(ctx, tx, *lease); err != nil {
 				return err
 			}
 		}
-		s := &stmts{tx: tx}
-		if len(batch) > 1 {
-			s.cache = map[string]*sql.Stmt{}
-			defer s.close()
-		}
+		s = db.txStmts(tx)
 		w := &batchWriter{db: db, s: s, emails: make(map[string]*scimbridge.Profile, len(batch))}
 		events := make([]scimbridge.Event, 0, len(batch))
 		for i := range batch {
@@ -92,8 +69,11 @@ func (db *DB) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeEvent, 
 		if err := w.finish(ctx); err != nil {
 			return err
 		}
-		return db.insertEvents(ctx, tx, events)
+		return db.insertEventsTx(ctx, s, events)
 	})
+	if s != nil {
+		s.prepareLater(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("apply changes: %w", err)
 	}
@@ -123,7 +103,7 @@ func changeEvent(ce *scimbridge.ChangeEvent) scimbridge.Event {
 // email row of the batch is inserted at the end in multi-row INSERTs.
 type batchWriter struct {
 	db      *DB
-	s       *stmts
+	s       *txStmts
 	creates []*scimbridge.Profile
 	// emails holds, per profile id, the profile whose emails are still to
 	// insert; order keeps the insertion order deterministic.
@@ -148,8 +128,11 @@ func (w *batchWriter) add(ctx context.Context, c *scimbridge.Change) error {
 	if err := w.flushCreates(ctx); err != nil {
 		return err
 	}
+	if w.db.dialect == DialectSQLite {
+		return w.updateChanged(ctx, c)
+	}
 	args := append(w.db.profileArgs(p)[2:], p.OrgID, p.ID, c.ExpectedVersion)
-	res, err := w.s.exec(ctx, w.db.rebind(profileUpdate), args...)
+	res, err := w.s.exec(ctx, profileUpdate, args...)
 	if err != nil {
 		return w.db.convertError(err)
 	}
@@ -158,9 +141,9 @@ func (w *batchWriter) add(ctx context.Context, c *scimbridge.Change) error {
 		return fmt.Errorf("update profile: %w", err)
 	}
 	if n == 0 {
-		return w.db.versionMiss(ctx, w.s.tx, p.OrgID, p.ID, c.ExpectedVersion)
+		return w.db.versionMiss(ctx, w.s, p.OrgID, p.ID, c.ExpectedVersion)
 	}
-	if _, err := w.s.exec(ctx, w.db.rebind(`DELETE FROM profile_emails WHERE profile_id = ?`), p.ID); err != nil {
+	if _, err := w.s.exec(ctx, emailDelete, p.ID); err != nil {
 		return fmt.Errorf("replace emails: %w", err)
 	}
 	w.queueEmails(p)
@@ -188,7 +171,7 @@ func (w *batchWriter) flushCreates(ctx context.Context) error {
 			}
 			args = append(args, w.db.profileArgs(p)...)
 		}
-		if _, err := w.s.tx.ExecContext(ctx, w.db.rebind(b.String()), args...); err != nil {
+		if _, err := w.s.exec(ctx, b.String(), args...); err != nil {
 			return w.db.convertError(err)
 		}
 	}
@@ -208,7 +191,7 @@ func (w *batchWriter) finish(ctx context.Context) error {
 		if rows == 0 {
 			return nil
 		}
-		_, err := w.s.tx.ExecContext(ctx, w.db.rebind(b.String()), args...)
+		_, err := w.s.exec(ctx, b.String(), args...)
 		b.Reset()
 		args, rows = args[:0], 0
 		if err != nil {
@@ -222,7 +205,7 @@ func (w *batchWriter) finish(ctx context.Context) error {
 			if rows == 0 {
 				b.WriteString(emailInsert)
 			} else {
-				b.WriteString(", (?, ?, ?, ?, ?, ?, ?, ?)")
+				b.WriteString(emailRow)
 			}
 			var primary any
 			if e.Primary != nil {
@@ -239,11 +222,24 @@ func (w *batchWriter) finish(ctx context.Context) error {
 	return flush()
 }
 
+// versionSelect reads a profile's version.
+const versionSelect = `SELECT version FROM profiles WHERE org_id = ? AND id = ?`
+
 // versionMiss tells a missing profile (ENOTFOUND) from a stale version
 // (EPRECONDITION) after an update matched no row.
-func (db *DB) versionMiss(ctx context.Context, tx *sqlx.Tx, orgID, id string, expected int64) error {
+func (db *DB) versionMiss(ctx context.Context, s *txStmts, orgID, id string, expected int64) error {
 	var current int64
-	err := tx.QueryRowContext(ctx, db.rebind(`SELECT version FROM profiles WHERE org_id = ? AND id = ?`), orgID, id).Scan(&current)
+	row, err := s.queryRow(ctx, versionSelect, orgID, id)
+	if err == nil {
+		err = row.Scan(&current)
+	}
+	return versionError(err, expected, current)
+}
+
+// versionError is the error of an update that matched no row, from the
+// read of the current version: ENOTFOUND without a row, EPRECONDITION with
+// one.
+func versionError(err error, expected, current int64) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("profile")
 	} else if err != nil {

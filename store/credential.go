@@ -45,11 +45,32 @@ func orgEvent(ev scimbridge.Event, orgID string) scimbridge.Event {
 // SCIMConfig returns the organization's SCIM configuration.
 func (db *DB) SCIMConfig(ctx context.Context, orgID string) (scimbridge.SCIMConfig, error) {
 	var c scimbridge.SCIMConfig
-	row := db.read.QueryRowContext(ctx, db.rebind(`SELECT org_id, token_hash, created_at, rotated_at, last_used_at
-		FROM scim_configs WHERE org_id = ?`), orgID)
-	err := scanOne(row, "scim configuration", &c.OrgID, &c.TokenHash, timeDest{&c.CreatedAt},
+	row, err := db.queryRow(ctx, `SELECT org_id, token_hash, created_at, rotated_at, last_used_at
+		FROM scim_configs WHERE org_id = ?`, orgID)
+	if err != nil {
+		return c, fmt.Errorf("read scim configuration: %w", err)
+	}
+	err = scanOne(row, "scim configuration", &c.OrgID, &c.TokenHash, timeDest{&c.CreatedAt},
 		nullTimeDest{&c.RotatedAt}, nullTimeDest{&c.LastUsedAt})
 	return c, err
+}
+
+// OrganizationSCIMConfig returns the organization with slug and its SCIM
+// configuration in one query: what the SCIM server reads to authenticate
+// every request. ENOTFOUND when no organization has the slug; the
+// configuration's OrgID is empty when SCIM is not enabled.
+func (db *DB) OrganizationSCIMConfig(ctx context.Context, slug string) (scimbridge.Organization, scimbridge.SCIMConfig, error) {
+	var o scimbridge.Organization
+	var c scimbridge.SCIMConfig
+	row, err := db.queryRow(ctx, `SELECT o.id, o.slug, o.name, o.adopt_existing, o.created_at,
+		c.org_id, c.token_hash, c.created_at, c.rotated_at, c.last_used_at
+		FROM organizations o LEFT JOIN scim_configs c ON c.org_id = o.id WHERE o.slug = ?`, slug)
+	if err != nil {
+		return o, c, fmt.Errorf("read organization: %w", err)
+	}
+	err = scanOne(row, "organization", &o.ID, &o.Slug, &o.Name, &o.AdoptExisting, timeDest{&o.CreatedAt},
+		strDest{&c.OrgID}, &c.TokenHash, timeDest{&c.CreatedAt}, nullTimeDest{&c.RotatedAt}, nullTimeDest{&c.LastUsedAt})
+	return o, c, err
 }
 
 // DeleteSCIMConfig deletes the organization's SCIM configuration and records

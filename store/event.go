@@ -22,8 +22,12 @@ var eventColumns = []string{
 
 var eventSelect = "SELECT id, " + strings.Join(eventColumns, ", ") + " FROM events"
 
-// eventRow is "(?, ?, ...)" for one event.
-var eventRow = "(" + placeholders(len(eventColumns)) + ")"
+var (
+	// eventRow is "(?, ?, ...)" for one event.
+	eventRow = "(" + placeholders(len(eventColumns)) + ")"
+	// eventInsert inserts one event; more rows append ", " + eventRow.
+	eventInsert = "INSERT INTO events (" + strings.Join(eventColumns, ", ") + ") VALUES " + eventRow
+)
 
 func (db *DB) eventArgs(e *scimbridge.Event, args []any) []any {
 	count := e.Count
@@ -72,16 +76,62 @@ func (db *DB) insertEvents(ctx context.Context, x sqlx.ExecerContext, events []s
 	return nil
 }
 
+// insertEventsTx is insertEvents in a write transaction, through the
+// prepared statement when there is one event.
+func (db *DB) insertEventsTx(ctx context.Context, s *txStmts, events []scimbridge.Event) error {
+	if len(events) != 1 {
+		return db.insertEvents(ctx, s.tx, events)
+	}
+	if _, err := s.exec(ctx, eventInsert, db.eventArgs(&events[0], make([]any, 0, len(eventColumns)))...); err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	return nil
+}
+
+// copyMinEvents is the smallest batch AppendEvents loads with COPY on
+// PostgreSQL; smaller ones are one multi-row INSERT.
+const copyMinEvents = 16
+
 // AppendEvents inserts a batch of events in one transaction.
 func (db *DB) AppendEvents(ctx context.Context, events []scimbridge.Event) error {
 	if len(events) == 0 {
 		return nil
+	}
+	if db.dialect == DialectPostgres && len(events) >= copyMinEvents {
+		return db.copyEvents(ctx, events)
 	}
 	if len(events) <= MaxBatch {
 		// One statement is atomic on its own.
 		return db.insertEvents(ctx, db.write, events)
 	}
 	return db.inTx(ctx, func(tx *sqlx.Tx) error { return db.insertEvents(ctx, tx, events) })
+}
+
+// copyEvents inserts events with COPY, PostgreSQL's bulk load: a batch of
+// the buffered writer's 500 events costs the server a fraction of what the
+// parse of a 10,000-parameter INSERT does.
+func (db *DB) copyEvents(ctx context.Context, events []scimbridge.Event) error {
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		st, err := tx.PrepareContext(ctx, "COPY events ("+strings.Join(eventColumns, ", ")+") FROM STDIN")
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		args := make([]any, 0, len(eventColumns))
+		for i := range events {
+			if _, err := st.ExecContext(ctx, db.eventArgs(&events[i], args[:0])...); err != nil {
+				return err
+			}
+		}
+		if _, err := st.ExecContext(ctx); err != nil {
+			return err
+		}
+		return st.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("copy events: %w", err)
+	}
+	return nil
 }
 
 // ListEvents returns a page of events, newest first.

@@ -138,6 +138,11 @@ func (db *DB) Migrate(ctx context.Context, bootstrap func(ctx context.Context) e
 	if err != nil {
 		return err
 	}
+	// Statements prepared against the old schema are dropped (none are
+	// before a first migration).
+	db.readStmts.close()
+	db.writeStmts.close()
+	db.writesPrepared.Store(false)
 	if db.dialect == DialectPostgres {
 		return db.migratePostgres(ctx, ms, bootstrap)
 	}

@@ -38,7 +38,10 @@ func (db *DB) OrganizationBySlug(ctx context.Context, slug string) (scimbridge.O
 }
 
 func (db *DB) orgWhere(ctx context.Context, cond string, arg string) (scimbridge.Organization, error) {
-	row := db.read.QueryRowContext(ctx, db.rebind(`SELECT `+orgColumns+` FROM organizations WHERE `+cond), arg)
+	row, err := db.queryRow(ctx, `SELECT `+orgColumns+` FROM organizations WHERE `+cond, arg)
+	if err != nil {
+		return scimbridge.Organization{}, fmt.Errorf("read organization: %w", err)
+	}
 	o, err := scanOrg(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, notFound("organization")

@@ -29,6 +29,7 @@ var profileColumns = []string{
 var (
 	// profileSelect selects every column through alias p.
 	profileSelect = "SELECT p." + strings.Join(profileColumns, ", p.") + " FROM profiles p"
+	// profileInsert inserts one profile.
 	profileInsert = "INSERT INTO profiles (" + strings.Join(profileColumns, ", ") +
 		") VALUES (" + placeholders(len(profileColumns)) + ")"
 	// profileUpdate sets every column but id and org_id, then matches
@@ -37,8 +38,13 @@ var (
 		" = ? WHERE org_id = ? AND id = ? AND version = ?"
 )
 
-const emailInsert = `INSERT INTO profile_emails (profile_id, org_id, position, value, value_key, type, display, is_primary)
+const (
+	// emailInsert inserts one email; more rows append emailRow.
+	emailInsert = `INSERT INTO profile_emails (profile_id, org_id, position, value, value_key, type, display, is_primary)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	emailRow    = ", (?, ?, ?, ?, ?, ?, ?, ?)"
+	emailDelete = `DELETE FROM profile_emails WHERE profile_id = ?`
+)
 
 // profileArgs returns p's values in profileColumns order.
 func (db *DB) profileArgs(p *scimbridge.Profile) []any {
@@ -55,57 +61,90 @@ func (db *DB) profileArgs(p *scimbridge.Profile) []any {
 	}
 }
 
-// scanProfile reads one row of profileSelect.
-func scanProfile(s interface{ Scan(...any) error }) (scimbridge.Profile, error) {
-	var p scimbridge.Profile
+// profileDests are the scan destinations of profileColumns for p; state,
+// source and role are converted by the caller.
+func profileDests(p *scimbridge.Profile, state, source, role *string) []any {
 	a := &p.Attributes
-	var state, source, role string
-	err := s.Scan(
-		&p.ID, &p.OrgID, strDest{&a.UserName}, new(sql.NullString), strDest{&p.Email}, new(sql.NullString),
+	return []any{
+		&p.ID, &p.OrgID, strDest{&a.UserName}, discard{}, strDest{&p.Email}, discard{},
 		strDest{&a.DisplayName}, strDest{&a.Title}, strDest{&a.UserType}, strDest{&a.GivenName}, strDest{&a.FamilyName},
 		strDest{&a.Formatted}, strDest{&a.MiddleName}, strDest{&a.HonorificPrefix}, strDest{&a.HonorificSuffix},
 		strDest{&a.NickName}, strDest{&a.Locale}, strDest{&a.Timezone}, strDest{&a.PreferredLanguage}, strDest{&a.ProfileURL},
 		strDest{&a.EmployeeNumber}, strDest{&a.Department}, strDest{&a.CostCenter}, strDest{&a.Organization},
-		strDest{&a.Division}, strDest{&a.Manager}, strDest{&p.ExternalID}, strDest{&p.GoogleID}, &state, &source,
-		&p.Version, strDest{&role}, &p.AccessRevoked, strDest{&p.FormerUserName}, strDest{&p.FormerEmail},
+		strDest{&a.Division}, strDest{&a.Manager}, strDest{&p.ExternalID}, strDest{&p.GoogleID}, state, source,
+		&p.Version, strDest{role}, &p.AccessRevoked, strDest{&p.FormerUserName}, strDest{&p.FormerEmail},
 		strDest{&p.DesiredHash}, timeDest{&p.CreatedAt}, timeDest{&p.UpdatedAt},
 		nullTimeDest{&p.DeactivatedAt}, nullTimeDest{&p.DetachedAt},
-	)
+	}
+}
+
+// scanProfile reads one row of profileSelect.
+func scanProfile(s interface{ Scan(...any) error }) (scimbridge.Profile, error) {
+	var p scimbridge.Profile
+	var state, source, role string
+	err := s.Scan(profileDests(&p, &state, &source, &role)...)
 	p.State, p.Source, p.Role = scimbridge.State(state), scimbridge.Source(source), scimbridge.Role(role)
 	return p, err
 }
 
-// queryProfiles runs a profileSelect query and loads the emails of the rows
-// it returns with one more query.
-func (db *DB) queryProfiles(ctx context.Context, q sqlx.QueryerContext, query string, args ...any) ([]scimbridge.Profile, error) {
-	rows, err := q.QueryContext(ctx, db.rebind(query), args...)
+// emailJoinColumns are the email columns profileEmailsSelect adds to each
+// profile row; a profile has one row per email (ordered by position), or
+// one with NULL emails columns when it has none.
+const emailJoinColumns = ", e.position, e.value, e.type, e.display, e.is_primary"
+
+// profileEmailsSelect selects every profile column and its emails: one
+// statement reads whole profiles (the rows of a profile are adjacent when
+// the query orders by the profile, then e.position).
+var profileEmailsSelect = "SELECT p." + strings.Join(profileColumns, ", p.") + emailJoinColumns +
+	" FROM profiles p LEFT JOIN profile_emails e ON e.profile_id = p.id"
+
+// queryProfiles runs a query returning profileColumns, then
+// emailJoinColumns, and with total set a count stored there, through a
+// prepared statement on the read pool (one statement, so one snapshot). A
+// profile's rows must be adjacent, its emails in position order.
+func (db *DB) queryProfiles(ctx context.Context, total *int, query string, args ...any) ([]scimbridge.Profile, error) {
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query profiles: %w", err)
 	}
+	return scanProfiles(rows, total)
+}
+
+// scanProfiles reads and closes the rows of a queryProfiles query.
+func scanProfiles(rows *sql.Rows, total *int) ([]scimbridge.Profile, error) {
 	defer rows.Close()
 	var out []scimbridge.Profile
+	var state, source, role string
+	var position sql.NullInt64
+	var e scimbridge.Email
+	var primary sql.NullBool
 	for rows.Next() {
-		p, err := scanProfile(rows)
-		if err != nil {
+		var p scimbridge.Profile
+		dest := append(profileDests(&p, &state, &source, &role),
+			&position, strDest{&e.Value}, strDest{&e.Type}, strDest{&e.Display}, &primary)
+		if total != nil {
+			dest = append(dest, total)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("scan profile: %w", err)
 		}
-		out = append(out, p)
+		if n := len(out); n == 0 || out[n-1].ID != p.ID {
+			p.State, p.Source, p.Role = scimbridge.State(state), scimbridge.Source(source), scimbridge.Role(role)
+			out = append(out, p)
+		}
+		if position.Valid {
+			e.Primary = nil
+			if primary.Valid {
+				e.Primary = new(primary.Bool)
+			}
+			last := &out[len(out)-1]
+			last.Emails = append(last.Emails, e)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query profiles: %w", err)
 	}
-	rows.Close()
-	if len(out) == 0 {
-		return out, nil
-	}
-	ids := make([]any, len(out))
-	for i := range out {
-		ids[i] = out[i].ID
-	}
-	err = db.loadEmails(ctx, q, out,
-		`SELECT profile_id, value, type, display, is_primary FROM profile_emails
-		WHERE profile_id IN (`+placeholders(len(ids))+`) ORDER BY profile_id, position`, ids...)
-	return out, err
+	return out, nil
 }
 
 // loadEmails runs an emails query (profile_id, value, type, display,
@@ -141,17 +180,15 @@ func (db *DB) loadEmails(ctx context.Context, q sqlx.QueryerContext, profiles []
 	return nil
 }
 
+// profileByID reads one profile with its emails.
+var profileByID = profileEmailsSelect + ` WHERE p.org_id = ? AND p.id = ? ORDER BY e.position`
+
 // Profile returns one profile of the organization, detached included.
 func (db *DB) Profile(ctx context.Context, orgID, id string) (scimbridge.Profile, error) {
 	if !validUUID(id) {
 		return scimbridge.Profile{}, notFound("profile")
 	}
-	tx, err := db.readTx(ctx)
-	if err != nil {
-		return scimbridge.Profile{}, err
-	}
-	defer tx.Rollback()
-	ps, err := db.queryProfiles(ctx, tx, profileSelect+` WHERE p.org_id = ? AND p.id = ?`, orgID, id)
+	ps, err := db.queryProfiles(ctx, nil, profileByID, orgID, id)
 	if err != nil {
 		return scimbridge.Profile{}, fmt.Errorf("read profile: %w", err)
 	}
@@ -164,6 +201,19 @@ func (db *DB) Profile(ctx context.Context, orgID, id string) (scimbridge.Profile
 // LookupProfiles returns the profiles (detached included, any source)
 // matching any non-empty key of l, each once.
 func (db *DB) LookupProfiles(ctx context.Context, orgID string, l scimbridge.ProfileLookup) ([]scimbridge.Profile, error) {
+	query, args := lookupStatement(orgID, l)
+	if query == "" {
+		return nil, nil
+	}
+	ps, err := db.queryProfiles(ctx, nil, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("look up profiles: %w", err)
+	}
+	return ps, nil
+}
+
+// lookupStatement is LookupProfiles' statement; "" when l has no key.
+func lookupStatement(orgID string, l scimbridge.ProfileLookup) (string, []any) {
 	var conds []string
 	args := []any{orgID}
 	if l.UserName != "" {
@@ -179,34 +229,89 @@ func (db *DB) LookupProfiles(ctx context.Context, orgID string, l scimbridge.Pro
 		conds, args = append(conds, "p.google_id = ?"), append(args, l.GoogleID)
 	}
 	if len(conds) == 0 {
-		return nil, nil
+		return "", nil
 	}
-	tx, err := db.readTx(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback()
-	ps, err := db.queryProfiles(ctx, tx, profileSelect+` WHERE p.org_id = ? AND (`+
-		strings.Join(conds, " OR ")+`) ORDER BY p.created_at, p.id`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("look up profiles: %w", err)
-	}
-	return ps, nil
+	return profileEmailsSelect + ` WHERE p.org_id = ? AND (` + strings.Join(conds, " OR ") +
+		`) ORDER BY p.created_at, p.id, e.position`, args
 }
 
 // ListProfiles returns one page of a filtered, sorted listing and the
-// total number of matches.
+// total number of matches. The page and its emails come from one
+// statement; so does the total, either as a count subquery of that
+// statement (which PostgreSQL and SQLite run once) or, for a filtered
+// first page shorter than the limit (an identity provider's lookup by
+// userName), as the page's length without counting.
 func (db *DB) ListProfiles(ctx context.Context, q scimbridge.ProfileQuery) (scimbridge.ProfilePage, error) {
-	var page scimbridge.ProfilePage
+	page := scimbridge.ProfilePage{Profiles: []scimbridge.Profile{}}
+	st, err := db.listStatements(q)
+	if err != nil {
+		return page, err
+	}
+	if q.Limit > 0 {
+		if q.Filter != nil && q.Offset == 0 {
+			ps, err := db.queryProfiles(ctx, nil, st.page, append(st.args, q.Limit, q.Offset)...)
+			if err != nil {
+				return page, fmt.Errorf("list profiles: %w", err)
+			}
+			if len(ps) < q.Limit {
+				// Short: every match is on the page.
+				if ps != nil {
+					page.Profiles = ps
+				}
+				page.Total = len(ps)
+				return page, nil
+			}
+		}
+		all := make([]any, 0, 2*len(st.args)+2)
+		all = append(append(append(all, st.args...), st.args...), q.Limit, q.Offset)
+		ps, err := db.queryProfiles(ctx, &page.Total, st.pageCount, all...)
+		if err != nil {
+			return page, fmt.Errorf("list profiles: %w", err)
+		}
+		if len(ps) > 0 || q.Offset == 0 {
+			// No row at offset 0 means no match at all.
+			if ps != nil {
+				page.Profiles = ps
+			}
+			return page, nil
+		}
+	}
+	row, err := db.queryRow(ctx, st.count, st.args...)
+	if err == nil {
+		err = row.Scan(&page.Total)
+	}
+	if err != nil {
+		return page, fmt.Errorf("count profiles: %w", err)
+	}
+	return page, nil
+}
+
+// listStatements are the statements ListProfiles runs for one query.
+type listStatements struct {
+	// page is one page of profiles with their emails; it takes args, then
+	// the limit and the offset.
+	page string
+	// pageCount is page with the count of every match as a last column;
+	// it takes args twice, then the limit and the offset.
+	pageCount string
+	// count counts every match; it takes args.
+	count string
+	args  []any
+}
+
+// listStatements builds the statements of q. The page is a subquery named
+// p like the table, so the same ORDER BY sorts its rows with their emails.
+func (db *DB) listStatements(q scimbridge.ProfileQuery) (listStatements, error) {
+	var st listStatements
 	if q.Offset < 0 || q.Limit < 0 {
-		return page, scimbridge.Errorf(scimbridge.EINVALID, "offset and limit must not be negative")
+		return st, scimbridge.Errorf(scimbridge.EINVALID, "offset and limit must not be negative")
 	}
 	where := []string{"p.org_id = ?"}
-	args := []any{q.OrgID}
+	st.args = []any{q.OrgID}
 	if len(q.Sources) > 0 {
 		where = append(where, "p.source IN ("+placeholders(len(q.Sources))+")")
 		for _, s := range q.Sources {
-			args = append(args, string(s))
+			st.args = append(st.args, string(s))
 		}
 	}
 	if !q.IncludeDetached {
@@ -215,16 +320,16 @@ func (db *DB) ListProfiles(ctx context.Context, q scimbridge.ProfileQuery) (scim
 	if q.Filter != nil {
 		cond, fargs, err := compileFilter(db.dialect, q.Filter)
 		if err != nil {
-			return page, invalidFilter(err)
+			return st, invalidFilter(err)
 		}
 		if cond != "" {
 			where = append(where, "("+cond+")")
-			args = append(args, fargs...)
+			st.args = append(st.args, fargs...)
 		}
 	}
 	order, err := sortExpr(db.dialect, q.SortBy)
 	if err != nil {
-		return page, invalidFilter(err)
+		return st, invalidFilter(err)
 	}
 	dir := ""
 	if q.Descending {
@@ -235,26 +340,12 @@ func (db *DB) ListProfiles(ctx context.Context, q scimbridge.ProfileQuery) (scim
 		orderBy += ", p.id" + dir
 	}
 	cond := strings.Join(where, " AND ")
-
-	tx, err := db.readTx(ctx)
-	if err != nil {
-		return page, err
-	}
-	defer tx.Rollback()
-	if err := tx.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM profiles p WHERE `+cond), args...).Scan(&page.Total); err != nil {
-		return page, fmt.Errorf("count profiles: %w", err)
-	}
-	if q.Limit == 0 || q.Offset >= page.Total {
-		page.Profiles = []scimbridge.Profile{}
-		return page, nil
-	}
-	ps, err := db.queryProfiles(ctx, tx, profileSelect+` WHERE `+cond+` ORDER BY `+orderBy+` LIMIT ? OFFSET ?`,
-		append(args, q.Limit, q.Offset)...)
-	if err != nil {
-		return page, fmt.Errorf("list profiles: %w", err)
-	}
-	page.Profiles = ps
-	return page, nil
+	st.count = `SELECT COUNT(*) FROM profiles p WHERE ` + cond
+	from := ` FROM (` + profileSelect + ` WHERE ` + cond + ` ORDER BY ` + orderBy +
+		` LIMIT ? OFFSET ?) p LEFT JOIN profile_emails e ON e.profile_id = p.id ORDER BY ` + orderBy + `, e.position`
+	st.page = `SELECT p.*` + emailJoinColumns + from
+	st.pageCount = `SELECT p.*` + emailJoinColumns + `, (` + st.count + `)` + from
+	return st, nil
 }
 
 // invalidFilter gives a filter or sort error the EINVALID code when the

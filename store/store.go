@@ -48,6 +48,11 @@ type DB struct {
 	now      scimbridge.Clock
 	// changes counts profile changes since the last SQLite optimize.
 	changes atomic.Int64
+	// readStmts and writeStmts keep the prepared statements of the read
+	// and write pools (one cache on PostgreSQL, where they are one pool);
+	// writesPrepared says prepareWrites has run.
+	readStmts, writeStmts *stmtCache
+	writesPrepared        atomic.Bool
 }
 
 var _ scimbridge.Store = (*DB)(nil)
@@ -86,7 +91,10 @@ func openPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*DB, er
 		pool.Close()
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
-	return &DB{dialect: DialectPostgres, read: pool, write: pool, logger: logger, now: time.Now}, nil
+	db := &DB{dialect: DialectPostgres, read: pool, write: pool, logger: logger, now: time.Now}
+	db.readStmts = newStmtCache(pool, db.rebind)
+	db.writeStmts = db.readStmts
+	return db, nil
 }
 
 // sqlitePath returns the file path of a sqlite:///abs/path.db url.
@@ -140,6 +148,7 @@ func openSQLite(ctx context.Context, dsn string, logger *slog.Logger) (*DB, erro
 	}
 	db := &DB{dialect: DialectSQLite, read: read, write: write,
 		path: path, logger: logger, now: time.Now}
+	db.readStmts, db.writeStmts = newStmtCache(read, db.rebind), newStmtCache(write, db.rebind)
 	// Refresh the planner statistics of tables that grew or were never
 	// analysed, as SQLite recommends for long-lived connections.
 	if _, err := write.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
@@ -196,6 +205,10 @@ func (db *DB) Dialect() string { return db.dialect }
 // SQLX returns the read pool, for tests and EXPLAIN.
 func (db *DB) SQLX() *sqlx.DB { return db.read }
 
+// WriteSQLX returns the write handle (the one write connection on SQLite),
+// for benchmarks and maintenance statements such as checkpoints.
+func (db *DB) WriteSQLX() *sqlx.DB { return db.write }
+
 // Ping checks the database is reachable and its schema current.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.read.PingContext(ctx); err != nil {
@@ -246,6 +259,8 @@ func (db *DB) countChanges(ctx context.Context, n int) {
 // Close closes the pools and releases the SQLite lock.
 func (db *DB) Close() error {
 	var errs []error
+	db.readStmts.close()
+	db.writeStmts.close()
 	if db.dialect == DialectSQLite {
 		if _, err := db.write.Exec("PRAGMA optimize"); err != nil {
 			db.logger.Warn("sqlite optimize failed", "err", err)

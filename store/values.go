@@ -176,3 +176,8 @@ func rowError(err error, what string) error {
 	}
 	return nil
 }
+
+// discard scans and drops a column.
+type discard struct{}
+
+func (discard) Scan(any) error { return nil }

@@ -67,6 +67,10 @@ func (c *filterCompiler) parseTop(s string, valuePaths bool) (scimbridge.Filter,
 	if s == "" {
 		return nil, invalid(scimInvalidFilter, "filter is empty")
 	}
+	if f, ok := parseSimple(s); ok {
+		c.compares++
+		return f, nil
+	}
 	if err := checkNesting(s); err != nil {
 		return nil, err
 	}
@@ -313,6 +317,14 @@ func libParseAttrExp(text string) (expr filter.AttributeExpression, err error) {
 }
 
 func libParseAttrPath(text string) (p filter.AttributePath, err error) {
+	if name, sub, ok := simpleAttrPath(text); ok {
+		// Every member name of a body comes here: spare the library.
+		p.AttributeName = name
+		if sub != "" {
+			p.SubAttribute = &sub
+		}
+		return p, nil
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("parse attribute path: %v", r)

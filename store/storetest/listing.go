@@ -171,6 +171,45 @@ func testList(t *testing.T, s scimbridge.Store) {
 		if page.Total != 1 {
 			t.Errorf("emails.value eq total = %d, want 1", page.Total)
 		}
+		none := list(t, scimbridge.ProfileQuery{Limit: 10,
+			Filter: scimbridge.CompareFilter{Attr: "userName", Op: scimbridge.OpEq, Value: "nobody@x.example"}})
+		if none.Total != 0 || none.Profiles == nil || len(none.Profiles) != 0 {
+			t.Errorf("no match = %d total, %#v", none.Total, none.Profiles)
+		}
+	})
+
+	t.Run("FilterPages", func(t *testing.T) {
+		sw := scimbridge.CompareFilter{Attr: "userName", Op: scimbridge.OpSw, Value: "user"}
+		for _, c := range []struct {
+			offset, limit, want int
+		}{{0, 3, 3}, {0, 12, 12}, {0, 13, 12}, {10, 5, 2}, {12, 5, 0}, {20, 5, 0}} {
+			page := list(t, scimbridge.ProfileQuery{Filter: sw, SortBy: "userName", Offset: c.offset, Limit: c.limit})
+			if page.Total != 12 || len(page.Profiles) != c.want {
+				t.Errorf("offset %d limit %d: total %d, %d profiles; want 12, %d", c.offset, c.limit, page.Total, len(page.Profiles), c.want)
+			}
+		}
+	})
+
+	t.Run("EmailsInOrder", func(t *testing.T) {
+		multi := newOrg(t, s, "multi")
+		var want []scimbridge.Profile
+		for i := range 3 {
+			p := newProfile(multi.ID, fmt.Sprintf("m%d@x.example", i))
+			p.Emails = []scimbridge.Email{{Value: p.UserName, Type: "work", Primary: new(true)},
+				{Value: fmt.Sprintf("z%d@home.example", i), Type: "home"}, {Value: fmt.Sprintf("a%d@other.example", i), Display: "A"}}
+			want = append(want, stored(create(t, s, p)))
+		}
+		page, err := s.ListProfiles(ctx, scimbridge.ProfileQuery{OrgID: multi.ID, SortBy: "userName", Descending: true, Limit: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if page.Total != 3 || !reflect.DeepEqual(page.Profiles, []scimbridge.Profile{want[2], want[1]}) {
+			t.Errorf("page = %d, %+v\nwant %+v", page.Total, page.Profiles, []scimbridge.Profile{want[2], want[1]})
+		}
+		got, err := s.LookupProfiles(ctx, multi.ID, scimbridge.ProfileLookup{Email: "m1@x.example"})
+		if err != nil || !reflect.DeepEqual(got, want[1:2]) {
+			t.Errorf("lookup = %+v, %v", got, err)
+		}
 	})
 
 	t.Run("Invalid", func(t *testing.T) {

@@ -103,6 +103,26 @@ func testProfileUpdate(t *testing.T, s scimbridge.Store) {
 		}
 	})
 
+	t.Run("EmailsGrowShrinkReorder", func(t *testing.T) {
+		q := create(t, s, newProfile(org.ID, "eve@example.com"))
+		steps := [][]scimbridge.Email{
+			{{Value: "a@x", Type: "work", Primary: new(true)}, {Value: "b@x", Type: "home"}, {Value: "c@x", Display: "C"}},
+			{{Value: "c@x", Display: "C"}, {Value: "A@x", Type: "work", Primary: new(false)}},
+			{{Value: "d@x"}},
+			{{Value: "d@x"}, {Value: "e@x"}, {Value: "f@x"}, {Value: "g@x"}, {Value: "h@x", Type: "other"}},
+		}
+		for i, emails := range steps {
+			q.Emails = emails
+			if err := tryUpdate(s, scimbridge.ChangeUpdate, q, q.Version); err != nil {
+				t.Fatalf("step %d: %v", i, err)
+			}
+			q.Version++
+			if got := mustGet(t, s, org.ID, q.ID); !reflect.DeepEqual(got.Emails, emails) || got.Version != q.Version {
+				t.Errorf("step %d: emails %+v version %d, want %+v version %d", i, got.Emails, got.Version, emails, q.Version)
+			}
+		}
+	})
+
 	t.Run("StaleVersion", func(t *testing.T) {
 		err := tryUpdate(s, scimbridge.ChangeUpdate, p, 1)
 		wantCode(t, err, scimbridge.EPRECONDITION)
@@ -121,15 +141,15 @@ func testProfileUpdate(t *testing.T, s scimbridge.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// create + two updates; the failed writes left nothing.
-		if len(page.Events) != 3 {
-			t.Fatalf("events = %d, want 3", len(page.Events))
+		// Two creates and six updates; the failed writes left nothing.
+		if len(page.Events) != 8 {
+			t.Fatalf("events = %d, want 8", len(page.Events))
 		}
-		ev := page.Events[0]
+		ev := page.Events[len(page.Events)-3]
 		if ev.Kind != scimbridge.ChangeUpdate || ev.ProfileID != p.ID || ev.OrgID != org.ID || ev.Method != "PUT" {
 			t.Errorf("update event = %+v", ev)
 		}
-		if first := page.Events[2]; first.Kind != scimbridge.ChangeCreate || first.Duration != 1500*time.Microsecond ||
+		if first := page.Events[len(page.Events)-1]; first.Kind != scimbridge.ChangeCreate || first.Duration != 1500*time.Microsecond ||
 			first.ResponseBody == "" || first.Count != 1 {
 			t.Errorf("create event = %+v", first)
 		}
