@@ -70,40 +70,21 @@ type namedValue struct {
 	value string
 }
 
+// coreFieldCount is how many of scalarFields are core attributes; the
+// enterprise attributes and identifiers follow them.
+const coreFieldCount = 15
+
 // coreFields returns the single-valued core attributes of d in diff order.
 func coreFields(d *scimbridge.DesiredProfile) []namedValue {
-	return []namedValue{
-		{"userName", d.UserName},
-		{"name.formatted", d.Formatted},
-		{"name.familyName", d.FamilyName},
-		{"name.givenName", d.GivenName},
-		{"name.middleName", d.MiddleName},
-		{"name.honorificPrefix", d.HonorificPrefix},
-		{"name.honorificSuffix", d.HonorificSuffix},
-		{"displayName", d.DisplayName},
-		{"nickName", d.NickName},
-		{"profileUrl", d.ProfileURL},
-		{"title", d.Title},
-		{"userType", d.UserType},
-		{"preferredLanguage", d.PreferredLanguage},
-		{"locale", d.Locale},
-		{"timezone", d.Timezone},
-	}
+	f := scalarFields(d)
+	return f[:coreFieldCount]
 }
 
 // extraFields returns the enterprise attributes and the identifiers of d in
 // diff order.
 func extraFields(d *scimbridge.DesiredProfile) []namedValue {
-	return []namedValue{
-		{"employeeNumber", d.EmployeeNumber},
-		{"costCenter", d.CostCenter},
-		{"organization", d.Organization},
-		{"division", d.Division},
-		{"department", d.Department},
-		{"manager", d.Manager},
-		{"externalId", d.ExternalID},
-		{"googleId", d.GoogleID},
-	}
+	f := scalarFields(d)
+	return f[coreFieldCount:]
 }
 
 // scalarFields returns every single-valued string attribute of d:

@@ -116,13 +116,8 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d scimbridge
 // omitted attributes are cleared except active (unchanged) and password
 // (never stored).
 func (s *Server) handleReplaceUser(w http.ResponseWriter, r *http.Request) {
-	if !validID(r.PathValue("id")) {
-		s.writeError(w, r, errNoUser)
-		return
-	}
-	body, err := jsonBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
+	body, ok := s.userBody(w, r)
+	if !ok {
 		return
 	}
 	req, err := scim.DecodeUser(body)
@@ -140,15 +135,25 @@ func (s *Server) handleReplaceUser(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// handlePatchUser serves PATCH /Users/{id}.
-func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request) {
+// userBody checks the id in the path and reads the JSON body of a PUT or
+// PATCH; when either is wrong it answers the error and ok is false.
+func (s *Server) userBody(w http.ResponseWriter, r *http.Request) (body []byte, ok bool) {
 	if !validID(r.PathValue("id")) {
 		s.writeError(w, r, errNoUser)
-		return
+		return nil, false
 	}
 	body, err := jsonBody(r)
 	if err != nil {
 		s.writeError(w, r, err)
+		return nil, false
+	}
+	return body, true
+}
+
+// handlePatchUser serves PATCH /Users/{id}.
+func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.userBody(w, r)
+	if !ok {
 		return
 	}
 	ops, err := scim.DecodePatch(body)
