@@ -74,13 +74,7 @@ func runAdminTokenCreate(ctx context.Context, c *cli, args []string) error {
 func runAdminTokenList(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("admin-token list --org SLUG", true)
 	slug := f.String("org", "", "organization `SLUG`")
-	if _, err := c.parse(f, args); err != nil {
-		return err
-	}
-	if err := requireOrg(f, *slug); err != nil {
-		return err
-	}
-	s, org, err := c.openOrg(ctx, f, *slug)
+	s, org, _, err := c.orgSession(ctx, f, slug, args)
 	if err != nil {
 		return err
 	}

@@ -33,13 +33,7 @@ func runSCIMRegenerate(ctx context.Context, c *cli, args []string) error {
 func runSCIMToken(ctx context.Context, c *cli, args []string, usage string, regenerate bool) error {
 	f := c.newFlags(usage, true)
 	slug := f.String("org", "", "organization `SLUG`")
-	if _, err := c.parse(f, args); err != nil {
-		return err
-	}
-	if err := requireOrg(f, *slug); err != nil {
-		return err
-	}
-	s, org, err := c.openOrg(ctx, f, *slug)
+	s, org, _, err := c.orgSession(ctx, f, slug, args)
 	if err != nil {
 		return err
 	}
@@ -80,13 +74,7 @@ type scimStatus struct {
 func runSCIMStatus(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("scim status --org SLUG", true)
 	slug := f.String("org", "", "organization `SLUG`")
-	if _, err := c.parse(f, args); err != nil {
-		return err
-	}
-	if err := requireOrg(f, *slug); err != nil {
-		return err
-	}
-	s, org, err := c.openOrg(ctx, f, *slug)
+	s, org, _, err := c.orgSession(ctx, f, slug, args)
 	if err != nil {
 		return err
 	}
@@ -127,13 +115,7 @@ func runSCIMStatus(ctx context.Context, c *cli, args []string) error {
 func runSCIMDisable(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("scim disable --org SLUG", true)
 	slug := f.String("org", "", "organization `SLUG`")
-	if _, err := c.parse(f, args); err != nil {
-		return err
-	}
-	if err := requireOrg(f, *slug); err != nil {
-		return err
-	}
-	s, org, err := c.openOrg(ctx, f, *slug)
+	s, org, _, err := c.orgSession(ctx, f, slug, args)
 	if err != nil {
 		return err
 	}

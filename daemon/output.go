@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/scimbridge/scimbridge"
 	"io"
 	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/scimbridge/scimbridge"
 
 	"github.com/scimbridge/scimbridge/configs"
 )
@@ -56,6 +57,21 @@ func (c *cli) openOrg(ctx context.Context, f *flags, slug string) (*session, sci
 		return nil, scimbridge.Organization{}, err
 	}
 	return s, org, nil
+}
+
+// orgSession parses the flags and positional arguments of a
+// per-organization command, checks --org, then opens the session and finds
+// the organization. The caller closes the session.
+func (c *cli) orgSession(ctx context.Context, f *flags, slug *string, args []string, names ...string) (*session, scimbridge.Organization, []string, error) {
+	pos, err := c.parse(f, args, names...)
+	if err != nil {
+		return nil, scimbridge.Organization{}, nil, err
+	}
+	if err := requireOrg(f, *slug); err != nil {
+		return nil, scimbridge.Organization{}, nil, err
+	}
+	s, org, err := c.openOrg(ctx, f, *slug)
+	return s, org, pos, err
 }
 
 // scimBaseURL is the SCIM base URL IdPs are given.
