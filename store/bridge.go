@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -117,59 +116,9 @@ func scanReport(s interface{ Scan(...any) error }) (scimbridge.Report, error) {
 	return r, nil
 }
 
-// PutReport inserts or replaces a report with its items.
+// PutReport inserts or replaces a report with all its items.
 func (db *DB) PutReport(ctx context.Context, r scimbridge.Report) error {
-	counts, err := json.Marshal(r.Counts)
-	if err != nil {
-		return fmt.Errorf("put report: encode counts: %w", err)
-	}
-	items := make([]string, len(r.Items))
-	for i := range r.Items {
-		b, err := json.Marshal(r.Items[i])
-		if err != nil {
-			return fmt.Errorf("put report: encode item: %w", err)
-		}
-		items[i] = string(b)
-	}
-	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
-		// An existing report of another organization is a conflict on id,
-		// never overwritten: the upsert only matches the same organization.
-		res, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO reports (`+reportColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET trigger = excluded.trigger, status = excluded.status,
-				started_at = excluded.started_at, finished_at = excluded.finished_at, counts = excluded.counts,
-				error = excluded.error, held_until = excluded.held_until
-			WHERE reports.org_id = excluded.org_id`),
-			r.ID, r.OrgID, string(r.Trigger), string(r.Status), db.tm(r.StartedAt), db.ntm(r.FinishedAt),
-			string(counts), ns(r.Error), db.ntm(r.HeldUntil))
-		if err != nil {
-			return err
-		}
-		if err := mustAffect(res, "report"); err != nil {
-			return scimbridge.Errorf(scimbridge.ECONFLICT, "report id %s belongs to another organization", r.ID)
-		}
-		if _, err := tx.ExecContext(ctx, db.rebind(`DELETE FROM report_items WHERE report_id = ?`), r.ID); err != nil {
-			return err
-		}
-		for start := 0; start < len(items); start += MaxBatch {
-			chunk := items[start:min(start+MaxBatch, len(items))]
-			args := make([]any, 0, 3*len(chunk))
-			rows := make([]string, len(chunk))
-			for i, item := range chunk {
-				rows[i] = "(?, ?, ?)"
-				args = append(args, r.ID, start+i, item)
-			}
-			if _, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO report_items (report_id, position, item) VALUES `+
-				strings.Join(rows, ", ")), args...); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("put report: %w", err)
-	}
-	return nil
+	return db.PutReportFrom(ctx, r, 0)
 }
 
 // Report returns one report of the organization with its items.
