@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/scimserver"
 )
 
 // profilePage is how many profiles a listing reads at a time.
@@ -68,7 +69,7 @@ func runProfilesList(ctx context.Context, c *cli, args []string) error {
 
 	var out profileWriter
 	if f.json {
-		out = &profileJSON{ctx: ctx, w: c.stdout, baseURL: s.scimBaseURL(), managers: newManagerResolver(s.db, org.ID)}
+		out = &profileJSON{ctx: ctx, w: c.stdout, baseURL: s.scimBaseURL(), managers: scimserver.NewManagerResolver(s.db, org.ID, nil)}
 	} else {
 		out = &profileTable{t: newTable(c.stdout, "ID", "USERNAME", "EMAIL", "STATE", "SOURCE", "UPDATED")}
 	}
@@ -116,7 +117,7 @@ type profileJSON struct {
 	ctx      context.Context
 	w        io.Writer
 	baseURL  string
-	managers *managerResolver
+	managers *scimserver.ManagerResolver
 	n        int
 }
 
@@ -153,7 +154,7 @@ func (pj *profileJSON) close() error {
 // profileResource is p as the SCIM API represents it, plus the top-level
 // members "source" and "googleId" (null when the profile has none), in
 // compact JSON.
-func profileResource(ctx context.Context, p scimbridge.Profile, baseURL string, m *managerResolver) ([]byte, error) {
+func profileResource(ctx context.Context, p scimbridge.Profile, baseURL string, m *scimserver.ManagerResolver) ([]byte, error) {
 	b, err := encodeUser(ctx, p, baseURL, m)
 	if err != nil {
 		return nil, fmt.Errorf("encode profile %s: %w", p.ID, err)
@@ -200,7 +201,7 @@ func runProfilesShow(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if f.json {
-		b, err := profileResource(ctx, p, s.scimBaseURL(), newManagerResolver(s.db, org.ID))
+		b, err := profileResource(ctx, p, s.scimBaseURL(), scimserver.NewManagerResolver(s.db, org.ID, nil))
 		if err != nil {
 			return err
 		}

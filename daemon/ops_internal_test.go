@@ -20,6 +20,8 @@ import (
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/configs"
+	"github.com/scimbridge/scimbridge/scimserver"
+	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
 func TestJournalHandler_Fields(t *testing.T) {
@@ -204,13 +206,14 @@ func TestClusterState_StatusText(t *testing.T) {
 
 func TestMetrics_InstrumentSCIM(t *testing.T) {
 	m := newMetrics(&metricsSources{clock: time.Now, logger: slog.New(slog.DiscardHandler)})
+	srv := scimserver.New(scimserver.Config{Store: storetest.OpenSQLite(t), PublicURL: "http://127.0.0.1"})
 	h := m.instrumentSCIM(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/missing") {
 			http.NotFound(w, r)
 			return
 		}
 		w.Write([]byte("{}"))
-	}))
+	}), srv.Route)
 	for _, path := range []string{"/Users/1", "/Users/2", "/Users/missing", "/Schemas/urn:x", "/nowhere/at/all"} {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", scimBasePath+path, nil))
 	}

@@ -19,6 +19,7 @@ const scimBasePath = scimserver.BasePath
 type scimService interface {
 	Handler() http.Handler
 	Run(ctx context.Context) error
+	Route(r *http.Request) string
 }
 
 var _ scimService = (*scimserver.Server)(nil)
@@ -39,14 +40,6 @@ func newSCIMService(cfg configs.Config, publicURL string, db scimbridge.Store, l
 
 // encodeUser is p as a SCIM User resource, exactly as the SCIM API sends
 // it, its manager resolved through m (nil: not resolved).
-func encodeUser(ctx context.Context, p scimbridge.Profile, baseURL string, m *managerResolver) ([]byte, error) {
-	opts := scim.EncodeOptions{BaseURL: baseURL}
-	if p.Manager != "" && m != nil {
-		mgr, err := m.resolve(ctx, p.Manager)
-		if err != nil {
-			return nil, err
-		}
-		opts.Manager = mgr
-	}
-	return scim.EncodeUser(p, opts)
+func encodeUser(ctx context.Context, p scimbridge.Profile, baseURL string, m *scimserver.ManagerResolver) ([]byte, error) {
+	return scimserver.EncodeUser(ctx, p, scim.EncodeOptions{BaseURL: baseURL}, m)
 }

@@ -194,7 +194,7 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	scheduler := newBridgeScheduler(cfg, publicURL, opts.Getenv, db, logger, opts.Clock, m)
 
 	mainMux := http.NewServeMux()
-	mainMux.Handle(scimBasePath+"/", m.instrumentSCIM(scim.Handler()))
+	mainMux.Handle(scimBasePath+"/", m.instrumentSCIM(scim.Handler(), scim.Route))
 	mainSrv := &http.Server{
 		Handler:           mainMux,
 		ReadHeaderTimeout: 10 * time.Second,

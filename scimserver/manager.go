@@ -12,7 +12,7 @@ import (
 
 // encodeUserFor renders p for a response to r, honouring the request's
 // attributes and excludedAttributes query parameters.
-func (s *Server) encodeUserFor(r *http.Request, p scimbridge.Profile, m *managerResolver) ([]byte, error) {
+func (s *Server) encodeUserFor(r *http.Request, p scimbridge.Profile, m *ManagerResolver) ([]byte, error) {
 	var attrs, excluded []string
 	for k, v := range r.URL.Query() {
 		switch {
@@ -27,10 +27,16 @@ func (s *Server) encodeUserFor(r *http.Request, p scimbridge.Profile, m *manager
 }
 
 // encodeUser renders p as a SCIM User, its manager resolved.
-func (s *Server) encodeUser(ctx context.Context, p scimbridge.Profile, attrs, excluded []string, m *managerResolver) ([]byte, error) {
-	opts := scim.EncodeOptions{BaseURL: s.baseURL, Attributes: attrs, ExcludedAttributes: excluded}
-	if p.Manager != "" {
-		mgr, err := m.resolve(ctx, p.Manager)
+func (s *Server) encodeUser(ctx context.Context, p scimbridge.Profile, attrs, excluded []string, m *ManagerResolver) ([]byte, error) {
+	return EncodeUser(ctx, p, scim.EncodeOptions{BaseURL: s.baseURL, Attributes: attrs, ExcludedAttributes: excluded}, m)
+}
+
+// EncodeUser renders p as a SCIM User exactly as the SCIM API sends it,
+// its manager resolved through m (nil: left unresolved). The command line
+// prints profiles with it.
+func EncodeUser(ctx context.Context, p scimbridge.Profile, opts scim.EncodeOptions, m *ManagerResolver) ([]byte, error) {
+	if p.Manager != "" && m != nil {
+		mgr, err := m.Resolve(ctx, p.Manager)
 		if err != nil {
 			return nil, err
 		}
@@ -43,23 +49,29 @@ func (s *Server) encodeUser(ctx context.Context, p scimbridge.Profile, attrs, ex
 	return b, nil
 }
 
-// managerResolver resolves enterprise manager.value at read time: first as
+// ManagerResolver resolves enterprise manager.value at read time: first as
 // a profile id, then as an externalId, among the organization's SCIM users
 // (the resources a $ref can point to). Profiles of the page being rendered
 // are looked at before the store; results are cached for the request.
-type managerResolver struct {
+type ManagerResolver struct {
 	store scimbridge.ProfileStore
 	orgID string
 	page  []scimbridge.Profile
 	cache map[string]*scim.Manager
 }
 
-func (s *Server) newManagerResolver(orgID string, page []scimbridge.Profile) *managerResolver {
-	return &managerResolver{store: s.store, orgID: orgID, page: page, cache: map[string]*scim.Manager{}}
+func (s *Server) newManagerResolver(orgID string, page []scimbridge.Profile) *ManagerResolver {
+	return NewManagerResolver(s.store, orgID, page)
 }
 
-// resolve returns the manager value names, or nil when it names no user.
-func (m *managerResolver) resolve(ctx context.Context, value string) (*scim.Manager, error) {
+// NewManagerResolver resolves managers of the organization's profiles;
+// page, which may be nil, holds profiles being rendered together.
+func NewManagerResolver(store scimbridge.ProfileStore, orgID string, page []scimbridge.Profile) *ManagerResolver {
+	return &ManagerResolver{store: store, orgID: orgID, page: page, cache: map[string]*scim.Manager{}}
+}
+
+// Resolve returns the manager value names, or nil when it names no user.
+func (m *ManagerResolver) Resolve(ctx context.Context, value string) (*scim.Manager, error) {
 	if mgr, ok := m.cache[value]; ok {
 		return mgr, nil
 	}
@@ -75,7 +87,7 @@ func (m *managerResolver) resolve(ctx context.Context, value string) (*scim.Mana
 	return mgr, nil
 }
 
-func (m *managerResolver) find(ctx context.Context, value string) (*scimbridge.Profile, error) {
+func (m *ManagerResolver) find(ctx context.Context, value string) (*scimbridge.Profile, error) {
 	visible := func(p *scimbridge.Profile) bool {
 		return p.Source == scimbridge.SourceSCIM && !p.Detached()
 	}

@@ -2,6 +2,7 @@ package scimserver
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/scimbridge/scimbridge"
 )
@@ -44,7 +45,22 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(b+"/Groups/", s.notFound("the Groups resource is not supported"))
 	mux.Handle("/", s.notFound("no such SCIM endpoint"))
 
+	s.mux = mux
 	return s.logEvents(s.authenticate(s.limitBody(mux)))
+}
+
+// Route returns the route pattern r matches under BasePath ("/Users/{id}"),
+// or "other" for a path no route serves: a bounded label for metrics.
+func (s *Server) Route(r *http.Request) string {
+	_, pattern := s.mux.Handler(r)
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		pattern = pattern[i+1:] // drop the method
+	}
+	pattern, ok := strings.CutPrefix(pattern, BasePath)
+	if !ok || pattern == "" {
+		return "other"
+	}
+	return pattern
 }
 
 // notFound answers a SCIM 404.

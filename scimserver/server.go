@@ -73,6 +73,7 @@ type Server struct {
 	authFail *failureLimiter
 	events   *eventWriter
 	handler  http.Handler
+	mux      *http.ServeMux // the routes, for Route
 
 	committed atomic.Uint64
 }
