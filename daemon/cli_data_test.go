@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -244,6 +245,18 @@ func TestCLI_Events(t *testing.T) {
 				out := e.mustRun("events", "list", "--org", "acme", "--limit", "4")
 				if !strings.Contains(out, "--cursor "+jsonNumber(page.NextCursor)) {
 					t.Errorf("table does not tell how to get the next page:\n%s", out)
+				}
+			})
+			t.Run("CSV", func(t *testing.T) {
+				out := e.mustRun("events", "list", "--org", "acme", "--status", "4xx", "--csv", "--limit", "1")
+				rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+				if err != nil {
+					t.Fatalf("events list --csv is not CSV: %v\n%s", err, out)
+				}
+				// --limit does not cut an export: both 4xx events, newest first.
+				if len(rows) != 3 || rows[0][0] != "id" || rows[1][3] != "GET" || rows[1][5] != "401" ||
+					rows[1][6] != "12" || rows[2][4] != events[1].Path || rows[2][15] != "invalid filter" {
+					t.Fatalf("csv rows = %q", rows)
 				}
 			})
 			t.Run("Table", func(t *testing.T) {

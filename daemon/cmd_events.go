@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -13,12 +15,12 @@ import (
 
 func eventCommands() []command {
 	return []command{
-		{name: "events list", args: "--org SLUG [--status 2xx|4xx|5xx] [--method M] [--username U] [--source idp|google|admin] [--since T] [--until T] [--cursor N] [--limit N]",
-			summary: "list the events log, newest first", run: runEventsList},
+		{name: "events list", args: "--org SLUG [--status 2xx|4xx|5xx] [--method M] [--username U] [--source idp|google|admin] [--since T] [--until T] [--cursor N] [--limit N] [--csv]",
+			summary: "list the events log, newest first, or export it as CSV", run: runEventsList},
 	}
 }
 
-const eventsUsage = "events list --org SLUG [--status 2xx|4xx|5xx] [--method M] [--username U] [--source idp|google|admin] [--since T] [--until T] [--cursor N] [--limit N]"
+const eventsUsage = "events list --org SLUG [--status 2xx|4xx|5xx] [--method M] [--username U] [--source idp|google|admin] [--since T] [--until T] [--cursor N] [--limit N] [--csv]"
 
 func runEventsList(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags(eventsUsage, true)
@@ -31,6 +33,7 @@ func runEventsList(ctx context.Context, c *cli, args []string) error {
 	until := f.String("until", "", "before `TIME`, written as for --since")
 	cursor := f.Int64("cursor", 0, "continue after event `ID` (the next_cursor of the previous page)")
 	limit := f.Int("limit", 100, "at most `N` events (1 to 1000)")
+	asCSV := f.Bool("csv", false, "export every matching event as CSV, bodies included (ignores --limit)")
 	if _, err := c.parse(f, args); err != nil {
 		return err
 	}
@@ -77,6 +80,9 @@ func runEventsList(ctx context.Context, c *cli, args []string) error {
 	}
 	defer s.close()
 	q.OrgID = org.ID
+	if *asCSV {
+		return writeEventsCSV(ctx, c.stdout, s.db, q)
+	}
 	page, err := s.db.ListEvents(ctx, q)
 	if err != nil {
 		return fmt.Errorf("list events: %w", err)
@@ -101,6 +107,46 @@ func runEventsList(ctx context.Context, c *cli, args []string) error {
 	}
 	if page.NextCursor != 0 {
 		fmt.Fprintf(c.stdout, "\nMore events: add --cursor %d\n", page.NextCursor)
+	}
+	return nil
+}
+
+// eventsCSVHeader names the columns of an events export.
+var eventsCSVHeader = []string{"id", "time", "source", "method", "path", "status", "count", "username",
+	"client_ip", "user_agent", "request_id", "duration_ms", "run_id", "kind", "profile_id", "error",
+	"request_body", "request_truncated", "response_body", "response_truncated"}
+
+// writeEventsCSV writes every event q matches, newest first, paging through
+// the log with its cursor so an export never holds it all.
+func writeEventsCSV(ctx context.Context, w io.Writer, db scimbridge.EventStore, q scimbridge.EventQuery) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(eventsCSVHeader); err != nil {
+		return fmt.Errorf("write CSV: %w", err)
+	}
+	q.Limit = 1000
+	for {
+		page, err := db.ListEvents(ctx, q)
+		if err != nil {
+			return fmt.Errorf("list events: %w", err)
+		}
+		for _, e := range page.Events {
+			err := cw.Write([]string{strconv.FormatInt(e.ID, 10), e.Time.UTC().Format(time.RFC3339Nano),
+				string(e.Source), e.Method, e.Path, strconv.Itoa(e.Status), strconv.Itoa(e.Count), e.TargetUserName,
+				e.ClientIP, e.UserAgent, e.RequestID, strconv.FormatFloat(float64(e.Duration)/float64(time.Millisecond), 'f', 3, 64),
+				e.RunID, string(e.Kind), e.ProfileID, e.Error,
+				e.RequestBody, strconv.FormatBool(e.RequestTruncated), e.ResponseBody, strconv.FormatBool(e.ResponseTruncated)})
+			if err != nil {
+				return fmt.Errorf("write CSV: %w", err)
+			}
+		}
+		if page.NextCursor == 0 {
+			break
+		}
+		q.Cursor = page.NextCursor
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write CSV: %w", err)
 	}
 	return nil
 }
