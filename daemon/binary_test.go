@@ -23,21 +23,6 @@ import (
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
-// buildBinary builds cmd/scimbridge into a temporary directory.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go tool is needed to build the binary: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "scimbridge")
-	cmd := exec.Command(goTool, "build", "-o", bin, "github.com/scimbridge/scimbridge/cmd/scimbridge")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // process is a started `scimbridge serve`.
 type process struct {
 	cmd    *exec.Cmd
@@ -152,10 +137,7 @@ func waitHealthy(t *testing.T, opsAddr string) {
 }
 
 func TestBinary_EndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	bin := buildBinary(t)
+	bin := buildScimbridge(t)
 	for _, b := range []struct {
 		name  string
 		dbURL func(t *testing.T, dir string) string
@@ -207,15 +189,7 @@ func TestBinary_EndToEnd(t *testing.T) {
 			// Other commands work against the same database while serve runs.
 			run := func(args ...string) string {
 				t.Helper()
-				cmd := exec.Command(bin, args...)
-				cmd.Env = env
-				var stderr bytes.Buffer
-				cmd.Stderr = &stderr
-				out, err := cmd.Output()
-				if err != nil {
-					t.Fatalf("scimbridge %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
-				}
-				return string(out)
+				return runCLI(t, bin, env, args...)
 			}
 			run("org", "create", "acme")
 			var tok struct {

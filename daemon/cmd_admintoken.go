@@ -100,14 +100,7 @@ func runAdminTokenList(ctx context.Context, c *cli, args []string) error {
 func runAdminTokenRevoke(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("admin-token revoke --org SLUG ID", true)
 	slug := f.String("org", "", "organization `SLUG`")
-	pos, err := c.parse(f, args, "ID")
-	if err != nil {
-		return err
-	}
-	if err := requireOrg(f, *slug); err != nil {
-		return err
-	}
-	s, org, err := c.openOrg(ctx, f, *slug)
+	s, org, pos, err := c.orgSession(ctx, f, slug, args, "ID")
 	if err != nil {
 		return err
 	}

@@ -184,14 +184,7 @@ func nilIfEmpty(s string) *string {
 func runProfilesShow(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("profiles show --org SLUG ID|USERNAME", true)
 	slug := f.String("org", "", "organization `SLUG`")
-	pos, err := c.parse(f, args, "ID or USERNAME")
-	if err != nil {
-		return err
-	}
-	if err := requireOrg(f, *slug); err != nil {
-		return err
-	}
-	s, org, err := c.openOrg(ctx, f, *slug)
+	s, org, pos, err := c.orgSession(ctx, f, slug, args, "ID or USERNAME")
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
 // daemonProc is a `scimbridge serve` process started by an end-to-end
@@ -185,15 +188,43 @@ func (p *daemonProc) exitCode(timeout time.Duration) int {
 	return 0
 }
 
-// buildScimbridge builds cmd/scimbridge into a temporary directory.
+// built is the binary the end-to-end tests share: built once per test
+// process, removed by TestMain.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// buildScimbridge returns the path of cmd/scimbridge built for this test
+// process. It is the entry of every test that runs the real binary, so it
+// also applies the -short rule (see needBinary).
 func buildScimbridge(tb testing.TB) string {
 	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "scimbridge")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/scimbridge/scimbridge/cmd/scimbridge")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
+	needBinary(tb)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "scimbridge-e2e-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "scimbridge")
+		cmd := exec.Command("go", "build", "-o", built.bin, "github.com/scimbridge/scimbridge/cmd/scimbridge")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		tb.Fatal(built.err)
 	}
-	return bin
+	return built.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // daemonEnv is the environment of a serve or CLI process: loopback
@@ -243,4 +274,19 @@ func httpDo(client *http.Client, method, url, token, body string) (int, []byte, 
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, b, err
+}
+
+// needBinary marks a test that builds and runs the real binary. `go test
+// -short` skips it on a developer's machine; under CI (CI or
+// SCIMBRIDGE_TEST_REQUIRE_POSTGRES set) a short run fails instead, so the
+// end-to-end tests can never be skipped there silently.
+func needBinary(t testing.TB) {
+	t.Helper()
+	if !testing.Short() {
+		return
+	}
+	if os.Getenv("CI") != "" || os.Getenv(storetest.EnvRequirePostgres) == "1" {
+		t.Fatal("end-to-end test skipped by -short under CI: run without -short")
+	}
+	t.Skip("builds and runs the binary (skipped by -short)")
 }

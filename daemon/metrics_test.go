@@ -64,9 +64,6 @@ next:
 }
 
 func TestServe_MetricsFollowSCIMTraffic(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
 	bin := buildScimbridge(t)
 	home := t.TempDir()
 	dataDir := filepath.Join(home, "data")

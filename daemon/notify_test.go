@@ -87,9 +87,6 @@ func (n *notifySocket) waitReady(timeout time.Duration) bool {
 }
 
 func TestServe_SystemdNotify(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
 	bin := buildScimbridge(t)
 	dbURL := storetest.PostgresURL(t)
 	ctx := context.Background()

@@ -11,9 +11,6 @@ import (
 )
 
 func TestServe_SIGHUPReload(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
 	bin := buildScimbridge(t)
 	home := t.TempDir()
 	dataDir := filepath.Join(home, "data")

@@ -42,9 +42,6 @@ type cluster struct {
 
 func newCluster(t *testing.T, vars ...string) *cluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
 	c := &cluster{t: t, dbURL: storetest.PostgresURL(t), fake: fakegoogle.NewServer()}
 	c.bin = buildScimbridge(t)
 	c.fake.SetAdmin(fakeAdmin)

@@ -18,9 +18,6 @@ import (
 )
 
 func TestServe_SIGTERMDuringSCIMWrites(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
 	bin := buildScimbridge(t)
 	for _, b := range []struct {
 		name  string
