@@ -55,7 +55,7 @@ log() { echo "# $*" >&2; }
 
 log "building into $work"
 (cd "$root" && go build -o "$work/scimbridge" ./cmd/scimbridge &&
-	go build -o "$work/fakegoogle" ./bridge/fakegoogle/cmd/fakegoogle &&
+	go build -o "$work/fakegoogle" ./bench/fakegoogle &&
 	go build -o "$work/bridgefloor" ./bench/bridgefloor)
 
 log "starting the fake Google with $USERS users (seed $SEED)"

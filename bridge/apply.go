@@ -11,7 +11,7 @@ import (
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/reconcile"
-	"github.com/scimbridge/scimbridge/scimserver/scim"
+	"github.com/scimbridge/scimbridge/scim"
 )
 
 // MaxBatch is the most changes one apply transaction carries.

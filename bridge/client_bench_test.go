@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/scimbridge/scimbridge/bridge/fakegoogle"
+	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 )
 
 // BenchmarkDirectory_ListUsers100k is the Google client alone paging through

@@ -11,7 +11,7 @@ import (
 	admin "google.golang.org/api/admin/directory/v1"
 
 	"github.com/scimbridge/scimbridge/bridge"
-	"github.com/scimbridge/scimbridge/bridge/fakegoogle"
+	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 )
 
 func TestDirectory_ListUsers(t *testing.T) {

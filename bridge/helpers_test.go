@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/bridge"
-	"github.com/scimbridge/scimbridge/bridge/fakegoogle"
+	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 )
 
 const adminEmail = "admin@example.com"

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/bridge"
-	"github.com/scimbridge/scimbridge/bridge/fakegoogle"
+	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 )
 
 func TestDirectory_Retry(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/bridge"
-	"github.com/scimbridge/scimbridge/bridge/fakegoogle"
+	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 	"github.com/scimbridge/scimbridge/internal/seal"
 	"github.com/scimbridge/scimbridge/reconcile"
 	"github.com/scimbridge/scimbridge/store"

@@ -10,7 +10,7 @@ import (
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/bridge"
-	"github.com/scimbridge/scimbridge/bridge/fakegoogle"
+	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )

@@ -16,7 +16,7 @@ import (
 	admin "google.golang.org/api/admin/directory/v1"
 
 	"github.com/scimbridge/scimbridge"
-	"github.com/scimbridge/scimbridge/bridge/fakegoogle"
+	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )

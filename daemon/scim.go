@@ -8,7 +8,7 @@ import (
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/configs"
 	"github.com/scimbridge/scimbridge/scimserver"
-	"github.com/scimbridge/scimbridge/scimserver/scim"
+	"github.com/scimbridge/scimbridge/scim"
 )
 
 // scimBasePath is where the SCIM API is mounted on the main listener.

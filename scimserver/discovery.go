@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge"
-	"github.com/scimbridge/scimbridge/scimserver/scim"
+	"github.com/scimbridge/scimbridge/scim"
 )
 
 // Discovery documents (RFC 7643 §5–7, RFC 7644 §4). They advertise exactly

@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"github.com/scimbridge/scimbridge"
-	"github.com/scimbridge/scimbridge/scimserver/scim"
+	"github.com/scimbridge/scimbridge/scim"
 )
 
 // Error codes of the HTTP layer, next to the domain's in the one table

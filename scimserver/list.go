@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge"
-	"github.com/scimbridge/scimbridge/scimserver/scim"
+	"github.com/scimbridge/scimbridge/scim"
 )
 
 // maxCount is the largest page (and the page size when count is absent),

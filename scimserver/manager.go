@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge"
-	"github.com/scimbridge/scimbridge/scimserver/scim"
+	"github.com/scimbridge/scimbridge/scim"
 )
 
 // encodeUserFor renders p for a response to r, honouring the request's

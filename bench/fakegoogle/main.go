@@ -21,7 +21,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/scimbridge/scimbridge/bridge/fakegoogle"
+	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 )
 
 func main() {

@@ -9,7 +9,7 @@ import (
 
 	admin "google.golang.org/api/admin/directory/v1"
 
-	"github.com/scimbridge/scimbridge/bridge/fakegoogle"
+	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 )
 
 // adminPrefix is where the benchmark controls the fake. The fake listens on
