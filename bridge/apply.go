@@ -57,11 +57,8 @@ func (r *Runner) applyPlan(ctx context.Context, st *run, plan reconcile.Director
 
 // scimBaseURL is the SCIM base URL the resources in events name.
 func (r *Runner) scimBaseURL() string {
-	return strings.TrimSuffix(r.PublicURL, "/") + scimBasePath
+	return strings.TrimSuffix(r.PublicURL, "/") + scim.BasePath
 }
-
-// scimBasePath is the path of the SCIM API under the public URL.
-const scimBasePath = "/api/connect/v1"
 
 // sortCreates orders deferred creates by userName, so a whole new
 // directory is inserted in the order of its unique keys: each batch then

@@ -20,6 +20,7 @@ import (
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/configs"
+	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scimserver"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
@@ -215,9 +216,9 @@ func TestMetrics_InstrumentSCIM(t *testing.T) {
 		w.Write([]byte("{}"))
 	}), srv.Route)
 	for _, path := range []string{"/Users/1", "/Users/2", "/Users/missing", "/Schemas/urn:x", "/nowhere/at/all"} {
-		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", scimBasePath+path, nil))
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", scim.BasePath+path, nil))
 	}
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("BREW", scimBasePath+"/Users", nil))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("BREW", scim.BasePath+"/Users", nil))
 	for _, c := range []struct {
 		labels []string
 		want   float64

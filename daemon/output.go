@@ -13,6 +13,7 @@ import (
 	"github.com/scimbridge/scimbridge"
 
 	"github.com/scimbridge/scimbridge/configs"
+	"github.com/scimbridge/scimbridge/scim"
 )
 
 // session is an open configuration and database for one command.
@@ -76,7 +77,7 @@ func (c *cli) orgSession(ctx context.Context, f *flags, slug *string, args []str
 
 // scimBaseURL is the SCIM base URL IdPs are given.
 func (s *session) scimBaseURL() string {
-	return strings.TrimSuffix(s.cfg.PublicURL, "/") + scimBasePath
+	return strings.TrimSuffix(s.cfg.PublicURL, "/") + scim.BasePath
 }
 
 // writeJSON writes v as indented JSON.

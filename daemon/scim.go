@@ -7,12 +7,9 @@ import (
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/configs"
-	"github.com/scimbridge/scimbridge/scimserver"
 	"github.com/scimbridge/scimbridge/scim"
+	"github.com/scimbridge/scimbridge/scimserver"
 )
-
-// scimBasePath is where the SCIM API is mounted on the main listener.
-const scimBasePath = scimserver.BasePath
 
 // scimService is the SCIM API: its HTTP handler and its long-lived part
 // (the buffered event writer, drained when Run returns).

@@ -18,6 +18,7 @@ import (
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/configs"
+	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scimserver"
 )
 
@@ -175,7 +176,7 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	var bootstrap func(context.Context) error
 	if cfg.Bootstrap() {
 		b := &bootstrapper{db: db, clock: opts.Clock, logger: logger, stdout: opts.Stdout,
-			dataDir: cfg.DataDir, baseURL: publicURL + scimBasePath}
+			dataDir: cfg.DataDir, baseURL: publicURL + scim.BasePath}
 		bootstrap = b.run
 	}
 	if err := db.Migrate(ctx, bootstrap); err != nil {
@@ -187,14 +188,14 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 		src.pools = p.Stats
 	}
 	m := newMetrics(&src)
-	scim := newSCIMService(cfg, publicURL, db, logger, opts.Clock)
-	if s, ok := scim.(interface{ Stats() scimserver.Stats }); ok {
+	scimSvc := newSCIMService(cfg, publicURL, db, logger, opts.Clock)
+	if s, ok := scimSvc.(interface{ Stats() scimserver.Stats }); ok {
 		src.scim = s.Stats
 	}
 	scheduler := newBridgeScheduler(cfg, publicURL, opts.Getenv, db, logger, opts.Clock, m)
 
 	mainMux := http.NewServeMux()
-	mainMux.Handle(scimBasePath+"/", m.instrumentSCIM(scim.Handler(), scim.Route))
+	mainMux.Handle(scim.BasePath+"/", m.instrumentSCIM(scimSvc.Handler(), scimSvc.Route))
 	mainSrv := &http.Server{
 		Handler:           mainMux,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -243,7 +244,7 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	scimDone := make(chan struct{})
 	go func() {
 		defer close(scimDone)
-		if err := scim.Run(scimCtx); err != nil {
+		if err := scimSvc.Run(scimCtx); err != nil {
 			g.fail(fmt.Errorf("run SCIM server: %w", err))
 		}
 	}()
@@ -255,7 +256,7 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	}
 	loop := mainLoop{db: db, clock: opts.Clock, logger: logger, notify: notify,
 		reload: &reloader{logger: logger, level: level, running: cfg, load: opts.LoadConfig}}
-	if s, ok := scim.(scimSettings); ok {
+	if s, ok := scimSvc.(scimSettings); ok {
 		loop.reload.scim = s
 	}
 	status := loop.statusText(runCtx)

@@ -67,7 +67,7 @@ func (v jval) typeName() string {
 }
 
 // parseJSON parses one JSON document (a leading byte order mark is
-// skipped). Bad JSON and nesting deeper than maxJSONDepth are
+// skipped). Bad JSON and nesting deeper than MaxJSONDepth are
 // invalidSyntax; U+0000 in any string or name is invalidValue.
 func parseJSON(data []byte) (jval, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
@@ -93,8 +93,8 @@ func parseValue(dec *json.Decoder, depth int) (jval, error) {
 	}
 	switch t := tok.(type) {
 	case json.Delim:
-		if depth+1 > maxJSONDepth {
-			return jval{}, invalid(scimInvalidSyntax, "request body is nested deeper than %d levels", maxJSONDepth)
+		if depth+1 > MaxJSONDepth {
+			return jval{}, invalid(scimInvalidSyntax, "request body is nested deeper than %d levels", MaxJSONDepth)
 		}
 		if t == '{' {
 			v := jval{kind: jObject, obj: []jmember{}}

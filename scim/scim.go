@@ -41,9 +41,15 @@ const (
 	scimNoTarget      = "noTarget"
 )
 
+// BasePath is where the SCIM API lives under the daemon's public URL; the
+// server mounts it there and the bridge records its changes as calls to it.
+const BasePath = "/api/connect/v1"
+
+// MaxJSONDepth is the deepest nesting of a request body accepted.
+const MaxJSONDepth = 32
+
 // Limits.
 const (
-	maxJSONDepth       = 32   // nesting of a request body
 	maxPatchOperations = 1000 // operations in one PATCH request
 	maxFilterBytes     = 2048 // length of a filter
 	maxFilterCompares  = 50   // comparisons in a filter

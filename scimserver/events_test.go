@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
@@ -38,7 +39,7 @@ func TestEvents_Fields(t *testing.T) {
 		t.Run("Success", func(t *testing.T) {
 			ev := eventFor(t, e.events(e.org.ID), "req-create-1")
 			want := scimbridge.Event{
-				OrgID: e.org.ID, Time: clock.Now(), Method: "POST", Path: BasePath + "/Users?attributes=userName,emails",
+				OrgID: e.org.ID, Time: clock.Now(), Method: "POST", Path: scim.BasePath + "/Users?attributes=userName,emails",
 				Status: 201, TargetUserName: "ivy@example.com", ClientIP: "198.51.100.77",
 				UserAgent: "Okta SCIM Client 1.0.0", RequestID: "req-create-1", Source: scimbridge.EventIdP,
 				Kind: scimbridge.ChangeCreate, ProfileID: id, ResponseBody: string(res.body), Count: 1,
@@ -63,7 +64,7 @@ func TestEvents_Fields(t *testing.T) {
 			res := e.do(req{method: "POST", path: "/Users", body: body, header: hdr})
 			mustStatus(t, res, http.StatusConflict)
 			ev := eventFor(t, e.events(e.org.ID), "req-dup-1")
-			if ev.OrgID != e.org.ID || ev.Method != "POST" || ev.Path != BasePath+"/Users" || ev.Status != 409 ||
+			if ev.OrgID != e.org.ID || ev.Method != "POST" || ev.Path != scim.BasePath+"/Users" || ev.Status != 409 ||
 				ev.TargetUserName != "ivy@example.com" || ev.ClientIP != "198.51.100.77" || ev.UserAgent != "Okta SCIM Client 1.0.0" ||
 				ev.Source != scimbridge.EventIdP || ev.Kind != "" || ev.Count != 1 || ev.Error == "" ||
 				ev.ResponseBody != string(res.body) || !strings.Contains(ev.RequestBody, "[redacted]") {

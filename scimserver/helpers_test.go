@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
@@ -81,7 +82,7 @@ func newEnv(t testing.TB, db scimbridge.Store, cfg ...func(*Config)) *testEnv {
 	})
 	e.http.Start()
 	t.Cleanup(e.http.Close)
-	e.base = e.http.URL + BasePath
+	e.base = e.http.URL + scim.BasePath
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -8,13 +8,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/scim"
 )
 
 const (
 	// maxBodyBytes is the largest request body accepted (413 above).
 	maxBodyBytes = 1 << 20
-	// maxJSONDepth is the deepest JSON nesting accepted (400 above).
-	maxJSONDepth = 32
 	// maxPathBytes, maxUserAgentBytes and maxRequestIDBytes bound what an
 	// event keeps of the request line and headers.
 	maxPathBytes      = 8 << 10
@@ -64,7 +63,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 // jsonBody returns the request body of a handler that expects JSON: the
 // content type, when given, must be application/scim+json or
 // application/json; the body must be valid UTF-8, not empty, and not
-// nested deeper than maxJSONDepth.
+// nested deeper than scim.MaxJSONDepth.
 func jsonBody(r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -79,8 +78,8 @@ func jsonBody(r *http.Request) ([]byte, error) {
 	if !utf8.Valid(body) {
 		return nil, scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidSyntax", "request body is not valid UTF-8")
 	}
-	if jsonDepth(body) > maxJSONDepth {
-		return nil, scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidSyntax", "JSON is nested deeper than %d levels", maxJSONDepth)
+	if jsonDepth(body) > scim.MaxJSONDepth {
+		return nil, scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidSyntax", "JSON is nested deeper than %d levels", scim.MaxJSONDepth)
 	}
 	return body, nil
 }

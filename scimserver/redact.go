@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/scimbridge/scimbridge/scim"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -35,7 +36,7 @@ func redactBody(body []byte) (text string, truncated bool) {
 		// (only a \u escape could spell it without the letters).
 		return capText(string(out), eventBodyCap)
 	}
-	if jsonDepth(body) > maxJSONDepth {
+	if jsonDepth(body) > scim.MaxJSONDepth {
 		if mentionsPassword(body) {
 			out = []byte(redactedBody)
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/scim"
 )
 
 // routes lists every route of the SCIM API. Every request, matched or not,
@@ -12,7 +13,7 @@ import (
 // in that order.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	const b = BasePath
+	const b = scim.BasePath
 
 	mux.HandleFunc("GET "+b+"/Users", s.handleListUsers)
 	mux.HandleFunc("POST "+b+"/Users", s.handleCreateUser)
@@ -49,14 +50,14 @@ func (s *Server) routes() http.Handler {
 	return s.logEvents(s.authenticate(s.limitBody(mux)))
 }
 
-// Route returns the route pattern r matches under BasePath ("/Users/{id}"),
+// Route returns the route pattern r matches under scim.BasePath ("/Users/{id}"),
 // or "other" for a path no route serves: a bounded label for metrics.
 func (s *Server) Route(r *http.Request) string {
 	_, pattern := s.mux.Handler(r)
 	if i := strings.IndexByte(pattern, ' '); i >= 0 {
 		pattern = pattern[i+1:] // drop the method
 	}
-	pattern, ok := strings.CutPrefix(pattern, BasePath)
+	pattern, ok := strings.CutPrefix(pattern, scim.BasePath)
 	if !ok || pattern == "" {
 		return "other"
 	}

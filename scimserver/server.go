@@ -22,10 +22,8 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/scim"
 )
-
-// BasePath is where the SCIM API lives under the public URL.
-const BasePath = "/api/connect/v1"
 
 // Config is what the SCIM server needs.
 type Config struct {
@@ -33,7 +31,7 @@ type Config struct {
 	Logger *slog.Logger
 	Clock  scimbridge.Clock
 	// PublicURL is the absolute base of the daemon (http://127.0.0.1:8080);
-	// the SCIM base URL is PublicURL + BasePath. Absolute URLs in responses
+	// the SCIM base URL is PublicURL + scim.BasePath. Absolute URLs in responses
 	// come only from here, never from the Host header.
 	PublicURL string
 	// TrustedProxies are the peers whose X-Forwarded-For is believed.
@@ -66,7 +64,7 @@ type Server struct {
 	store   scimbridge.Store
 	logger  *slog.Logger
 	clock   scimbridge.Clock
-	baseURL string // PublicURL + BasePath, no trailing slash
+	baseURL string // PublicURL + scim.BasePath, no trailing slash
 
 	trusted  atomic.Pointer[[]netip.Prefix]
 	limiter  *tokenLimiter
@@ -79,7 +77,7 @@ type Server struct {
 }
 
 // New returns the SCIM server for cfg. Call Run to write the buffered
-// events, and serve Handler under BasePath.
+// events, and serve Handler under scim.BasePath.
 func New(cfg Config) *Server {
 	logger := cfg.Logger
 	if logger == nil {
@@ -93,7 +91,7 @@ func New(cfg Config) *Server {
 		store:    cfg.Store,
 		logger:   logger,
 		clock:    clock,
-		baseURL:  strings.TrimRight(cfg.PublicURL, "/") + BasePath,
+		baseURL:  strings.TrimRight(cfg.PublicURL, "/") + scim.BasePath,
 		limiter:  newTokenLimiter(cfg.RateLimit, cfg.RateBurst),
 		authFail: newFailureLimiter(cfg.AuthFailureLimit),
 		events:   newEventWriter(cfg.Store, logger, clock),
@@ -104,7 +102,7 @@ func New(cfg Config) *Server {
 }
 
 // Handler serves the SCIM API. It expects full request paths
-// (/api/connect/v1/Users); mount it at BasePath + "/".
+// (/api/connect/v1/Users); mount it at scim.BasePath + "/".
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run writes buffered events until ctx is done, then writes every event
