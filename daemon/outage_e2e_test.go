@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -205,4 +206,46 @@ func sendWithID(client *http.Client, method, target, token, body, requestID stri
 	defer resp.Body.Close()
 	_, err = io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode, err
+}
+
+// When the database is still unreachable at SIGTERM, the daemon gives up
+// on the queued events after the shutdown timeout, says how many it lost,
+// and exits 0.
+func TestServe_SIGTERMDuringOutageLosesQueueAndExits(t *testing.T) {
+	bin := buildScimbridge(t)
+	u, err := url.Parse(storetest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy, err := faultproxy.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proxy.Close()
+	u.Host = proxy.Addr()
+
+	home := t.TempDir()
+	dataDir := filepath.Join(home, "data")
+	p := runDaemon(t, "serve", bin, daemonEnv(home, "SCIMBRIDGE_DATA_DIR="+dataDir,
+		"SCIMBRIDGE_DATABASE_URL="+u.String(), "SCIMBRIDGE_BOOTSTRAP=true",
+		"SCIMBRIDGE_SCIM_RATE_LIMIT=0", "SCIMBRIDGE_SHUTDOWN_TIMEOUT=2s"))
+	mainURL, _ := p.ready()
+	token := readCredentials(t, filepath.Join(dataDir, "bootstrap-credentials"))["scim_token"]
+
+	proxy.Cut()
+	client := &http.Client{Timeout: time.Minute}
+	const n = 5
+	for i := range n {
+		code, err := sendWithID(client, "GET", mainURL+"/api/connect/v1/Users", token, "", fmt.Sprintf("lost-%d", i))
+		if err != nil || code < 500 {
+			t.Fatalf("GET during the outage: %d, %v; want a 5xx", code, err)
+		}
+	}
+	p.signal(syscall.SIGTERM)
+	if code := p.exitCode(60 * time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM, want 0", code)
+	}
+	if l := p.find(regexp.MustCompile(`scim events lost.* lost=` + fmt.Sprint(n) + ` `)); l == "" {
+		t.Errorf("no log line saying %d events were lost", n)
+	}
 }
