@@ -175,3 +175,18 @@ func TestEventWriter_DrainGivesUpWhenDatabaseDown(t *testing.T) {
 		t.Fatalf("stats %+v, want 5 lost", s)
 	}
 }
+
+// While the database is unavailable the writer waits longer and longer
+// between attempts, up to a bound: it neither spins nor gives up.
+func TestNextBackoff(t *testing.T) {
+	var d time.Duration
+	var got []time.Duration
+	for range 7 {
+		d = nextBackoff(d)
+		got = append(got, d)
+	}
+	want := []time.Duration{minBackoff, 2 * minBackoff, 4 * minBackoff, 8 * minBackoff, 16 * minBackoff, maxBackoff, maxBackoff}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("backoffs %v, want %v", got, want)
+	}
+}
