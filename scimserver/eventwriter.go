@@ -96,8 +96,10 @@ type eventWriter struct {
 	dropsUnlogged int
 	lastDropLog   time.Time
 
-	// outage is set while the database is unreachable (run goroutine only).
-	outage bool
+	// flushMu makes one flush at a time take events off the head of the
+	// queue; outage, under it, is set while the database is unreachable.
+	flushMu sync.Mutex
+	outage  bool
 
 	written, rejected, dropped, lost, aggregated atomic.Uint64
 }
@@ -298,11 +300,13 @@ func (w *eventWriter) drain(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			w.flushMu.Lock()
 			w.mu.Lock()
 			n := len(w.pending)
 			clear(w.pending)
 			w.pending, w.pendingBytes, w.stopped = nil, 0, true
 			w.mu.Unlock()
+			w.flushMu.Unlock()
 			w.lost.Add(uint64(n))
 			w.logger.Error("shutdown: database unavailable, scim events lost", "lost", n, "timeout", w.limits.drain)
 			return
@@ -319,6 +323,8 @@ func (w *eventWriter) flush(ctx context.Context) bool { return w.writeQueue(ctx,
 // writeQueue is flush; when final, an empty queue also ends the drain
 // (stopped) in the same critical section, so that no event is left behind.
 func (w *eventWriter) writeQueue(ctx context.Context, final bool) bool {
+	w.flushMu.Lock()
+	defer w.flushMu.Unlock()
 	for {
 		w.mu.Lock()
 		n := min(len(w.pending), flushRows)
