@@ -26,6 +26,8 @@ const (
 	defaultGoogleAPI        = "https://admin.googleapis.com/"
 	defaultGoogleTokenURL   = "https://oauth2.googleapis.com/token"
 	defaultEventsRetention  = Duration(90 * day)
+	defaultEventsBuffer     = 100_000
+	defaultEventsBufferMiB  = 64
 	defaultReportsRetention = Duration(180 * day)
 	defaultRateLimit        = 50
 	defaultRateBurst        = 200
@@ -105,6 +107,11 @@ type Google struct {
 // Events configures the SCIM events log.
 type Events struct {
 	Retention Duration `yaml:"retention"`
+	// Buffer and BufferBytes bound the queue of SCIM events kept while the
+	// database is unavailable, in events and in bytes (bodies included);
+	// events beyond either are dropped and counted.
+	Buffer      int `yaml:"buffer"`
+	BufferBytes int `yaml:"buffer_bytes"`
 }
 
 // Reports configures reconcile reports.
@@ -145,8 +152,9 @@ func defaults(getenv func(string) string) Config {
 		Database:  Database{MaxOpenConns: defaultMaxOpenConns},
 		Log:       Log{Level: defaultLogLevel, Format: defaultLogFormat},
 		Google:    Google{APIEndpoint: defaultGoogleAPI, TokenURL: defaultGoogleTokenURL},
-		Events:    Events{Retention: defaultEventsRetention},
-		Reports:   Reports{Retention: defaultReportsRetention},
+		Events: Events{Retention: defaultEventsRetention, Buffer: defaultEventsBuffer,
+			BufferBytes: defaultEventsBufferMiB << 20},
+		Reports: Reports{Retention: defaultReportsRetention},
 		SCIM: SCIM{
 			RateLimit:        defaultRateLimit,
 			RateBurst:        defaultRateBurst,

@@ -93,6 +93,12 @@ func (c Config) Validate() error {
 	v.httpURL("google.api_endpoint", c.Google.APIEndpoint)
 	v.httpURL("google.token_url", c.Google.TokenURL)
 	v.positive("events.retention", c.Events.Retention)
+	if c.Events.Buffer < 1 {
+		v.add("events.buffer", "must be at least 1 event, got %d", c.Events.Buffer)
+	}
+	if c.Events.BufferBytes < 1<<20 {
+		v.add("events.buffer_bytes", "must be at least 1048576 (1 MiB), got %d", c.Events.BufferBytes)
+	}
 	v.positive("reports.retention", c.Reports.Retention)
 	v.positive("shutdown_timeout", c.ShutdownTimeout)
 	switch r := c.SCIM.RateLimit; {

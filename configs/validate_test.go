@@ -52,6 +52,8 @@ func TestConfig_Validate(t *testing.T) {
 		{"GoogleNoHost", func(c *Config) { c.Google.TokenURL = "https:///token" }, "google.token_url", "host"},
 		{"GoogleEmpty", func(c *Config) { c.Google.APIEndpoint = "" }, "google.api_endpoint", "required"},
 		{"EventsRetentionZero", func(c *Config) { c.Events.Retention = 0 }, "events.retention", "positive"},
+		{"EventsBufferZero", func(c *Config) { c.Events.Buffer = 0 }, "events.buffer", "at least 1"},
+		{"EventsBufferBytesSmall", func(c *Config) { c.Events.BufferBytes = 4096 }, "events.buffer_bytes", "at least 1048576"},
 		{"ReportsRetentionNegative", func(c *Config) { c.Reports.Retention = -1 }, "reports.retention", "positive"},
 		{"ShutdownTimeoutZero", func(c *Config) { c.ShutdownTimeout = 0 }, "shutdown_timeout", "positive"},
 		{"RateLimitNegative", func(c *Config) { c.SCIM.RateLimit = -1 }, "scim.rate_limit", "0 or more"},

@@ -27,7 +27,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 var (
 	descEventsWritten = desc("events_written_total",
 		"SCIM events written, by path: buffered (reads, rejections) or committed with their change.", "path")
-	descEventFailures   = desc("event_write_failures_total", "SCIM events the buffered writer could not write (dropped).")
+	descEventFailures   = desc("event_write_failures_total", "SCIM events the buffered writer could not write (dropped), for any reason.")
 	descEventsAggregate = desc("events_aggregated_total", "Repeated 401/429 requests folded into an earlier event's count.")
 	descDatabaseUp      = desc("database_up", "1 when this scrape could read the database, else 0.")
 	descOrganizations   = desc("organizations", "Organizations in the database.")
@@ -53,8 +53,18 @@ var (
 	descPoolClosedL = desc("db_connections_closed_lifetime_total", "Connections closed by the lifetime limits, by pool.", "pool")
 )
 
+// The buffered writer's queue, which holds events while the database is
+// unavailable.
+var (
+	descEventsDropped = desc("events_dropped_total", "SCIM events dropped while the database was unavailable, "+
+		"by reason: queue_full (past events.buffer or events.buffer_bytes) or shutdown (still queued when the drain timed out).", "reason")
+	descEventsQueued      = desc("events_queued", "SCIM events waiting in the buffered writer's queue.")
+	descEventsQueuedBytes = desc("events_queued_bytes", "Bytes of the SCIM events waiting in the queue, counted against events.buffer_bytes.")
+)
+
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descEventsWritten, descEventFailures, descEventsAggregate, descDatabaseUp,
+	for _, d := range []*prometheus.Desc{descEventsWritten, descEventFailures, descEventsDropped, descEventsQueued,
+		descEventsQueuedBytes, descEventsAggregate, descDatabaseUp,
 		descOrganizations, descBridges, descLastSuccess, descLastSync, descNeedsAttention, descFailures, descHeld,
 		descHeldPlans, descPoolOpen, descPoolInUse, descPoolIdle, descPoolMax, descPoolWaits, descPoolWaited,
 		descPoolClosedI, descPoolClosedL} {
@@ -74,6 +84,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descEventsWritten, float64(st.EventsWritten), "buffered")
 		counter(descEventsWritten, float64(st.EventsCommitted), "committed")
 		counter(descEventFailures, float64(st.EventWriteFailures))
+		counter(descEventsDropped, float64(st.EventsDropped), "queue_full")
+		counter(descEventsDropped, float64(st.EventsLost), "shutdown")
+		gauge(descEventsQueued, float64(st.EventsQueued))
+		gauge(descEventsQueuedBytes, float64(st.EventsQueuedBytes))
 		counter(descEventsAggregate, float64(st.EventsAggregated))
 	}
 	if c.src.pools != nil {

@@ -32,6 +32,11 @@ func newSCIMService(cfg configs.Config, publicURL string, db scimbridge.Store, l
 		RateLimit:        cfg.SCIM.RateLimit,
 		RateBurst:        cfg.SCIM.RateBurst,
 		AuthFailureLimit: cfg.SCIM.AuthFailureLimit,
+		EventBuffer:      cfg.Events.Buffer,
+		EventBufferBytes: cfg.Events.BufferBytes,
+		// The drain of queued events gets the shutdown timeout of its own
+		// when the database is down.
+		EventDrainTimeout: cfg.ShutdownTimeout.Duration(),
 	})
 }
 

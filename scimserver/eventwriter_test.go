@@ -46,7 +46,7 @@ func TestEventWriter_DrainsOnShutdown(t *testing.T) {
 	backends(t, func(t *testing.T, db scimbridge.Store) {
 		orgID := writerOrg(t, db)
 		clock := newTestClock()
-		w := newEventWriter(db, slog.New(slog.DiscardHandler), clock.Now)
+		w := newEventWriter(db, slog.New(slog.DiscardHandler), clock.Now, eventLimits{})
 		stop := startWriter(t, w)
 		const n = 1234
 		for i := range n {
@@ -71,7 +71,7 @@ func TestEventWriter_DrainsOnShutdown(t *testing.T) {
 func TestEventWriter_FlushesWhileRunning(t *testing.T) {
 	db := storetest.OpenSQLite(t)
 	orgID := writerOrg(t, db)
-	w := newEventWriter(db, slog.New(slog.DiscardHandler), time.Now)
+	w := newEventWriter(db, slog.New(slog.DiscardHandler), time.Now, eventLimits{})
 	stop := startWriter(t, w)
 	defer stop()
 	w.record(testEvent(orgID, "one", "192.0.2.1", 200, time.Now()))
@@ -88,7 +88,7 @@ func TestEventWriter_Aggregates(t *testing.T) {
 	db := storetest.OpenSQLite(t)
 	orgID := writerOrg(t, db)
 	clock := newTestClock()
-	w := newEventWriter(db, slog.New(slog.DiscardHandler), clock.Now)
+	w := newEventWriter(db, slog.New(slog.DiscardHandler), clock.Now, eventLimits{})
 	stop := startWriter(t, w)
 
 	for i := range 25 {
@@ -132,7 +132,7 @@ func TestEventWriter_Aggregates(t *testing.T) {
 func TestEventWriter_CountsFailures(t *testing.T) {
 	db := storetest.OpenSQLite(t)
 	orgID := writerOrg(t, db)
-	w := newEventWriter(failingStore{db}, slog.New(slog.DiscardHandler), time.Now)
+	w := newEventWriter(failingStore{db}, slog.New(slog.DiscardHandler), time.Now, eventLimits{})
 	stop := startWriter(t, w)
 	for i := range 5 {
 		w.record(testEvent(orgID, fmt.Sprintf("ok%d", i), "192.0.2.1", 200, time.Now()))

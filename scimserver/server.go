@@ -43,6 +43,15 @@ type Config struct {
 	// AuthFailureLimit is how many failed authentications a client IP may
 	// make per minute before its requests are refused; 0 disables it.
 	AuthFailureLimit int
+	// EventBuffer and EventBufferBytes bound the queue of buffered events
+	// kept while the database is unavailable (0: DefaultEventBuffer,
+	// DefaultEventBufferBytes); beyond either, events are dropped and
+	// counted.
+	EventBuffer      int
+	EventBufferBytes int
+	// EventDrainTimeout bounds writing the queued events once Run's
+	// context is done, when the database is unavailable (0: 30 s).
+	EventDrainTimeout time.Duration
 }
 
 // Stats are the server's counters.
@@ -51,9 +60,20 @@ type Stats struct {
 	EventsWritten uint64
 	// EventsCommitted counts events committed with a profile change.
 	EventsCommitted uint64
-	// EventWriteFailures counts events that could not be written and were
-	// dropped (insert failures and a full buffer).
+	// EventWriteFailures counts events that were never written, for any
+	// reason: refused by the database, dropped from a full queue, or lost
+	// at shutdown.
 	EventWriteFailures uint64
+	// EventsDropped counts events dropped because the queue was full (in
+	// events or in bytes) while the database was unavailable.
+	EventsDropped uint64
+	// EventsLost counts events still queued when the drain on shutdown
+	// gave up on an unavailable database.
+	EventsLost uint64
+	// EventsQueued and EventsQueuedBytes are the events waiting in the
+	// queue now and what they cost against EventBufferBytes.
+	EventsQueued      uint64
+	EventsQueuedBytes uint64
 	// EventsAggregated counts repeated 401/429 requests folded into another
 	// event's Count instead of getting an event of their own.
 	EventsAggregated uint64
@@ -94,7 +114,8 @@ func New(cfg Config) *Server {
 		baseURL:  strings.TrimRight(cfg.PublicURL, "/") + scim.BasePath,
 		limiter:  newTokenLimiter(cfg.RateLimit, cfg.RateBurst),
 		authFail: newFailureLimiter(cfg.AuthFailureLimit),
-		events:   newEventWriter(cfg.Store, logger, clock),
+		events: newEventWriter(cfg.Store, logger, clock,
+			eventLimits{events: cfg.EventBuffer, bytes: cfg.EventBufferBytes, drain: cfg.EventDrainTimeout}),
 	}
 	s.SetTrustedProxies(cfg.TrustedProxies)
 	s.handler = s.routes()
@@ -106,8 +127,10 @@ func New(cfg Config) *Server {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run writes buffered events until ctx is done, then writes every event
-// still buffered and returns. Cancel ctx only after the HTTP server has
-// stopped: events of requests finishing later are written synchronously.
+// still buffered and returns; while the database is unavailable it keeps
+// them and retries, and at shutdown it gives up after EventDrainTimeout.
+// Cancel ctx only after the HTTP server has stopped: events of requests
+// finishing later are written synchronously.
 func (s *Server) Run(ctx context.Context) error {
 	return s.events.run(ctx)
 }
