@@ -1,15 +1,21 @@
 package scimserver
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/reconcile"
 	"github.com/scimbridge/scimbridge/scim"
+	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
 // randomText returns n bytes of lower-case letters from r: values that
@@ -99,10 +105,18 @@ func TestValueLimits(t *testing.T) {
 		if es := m["emails"].([]any); len(es) != 20 || es[0].(map[string]any)["value"] != at["emails"].([]map[string]any)[0]["value"] {
 			t.Errorf("emails did not round-trip: %d entries", len(es))
 		}
-		// A filter value longer than any stored key matches nothing.
-		f := url.QueryEscape(fmt.Sprintf(`userName eq "%s" or externalId eq "%[1]s" or emails.value eq "%[1]s"`, strings.Repeat("q", 600)))
-		if res := e.do(req{method: "GET", path: "/Users?filter=" + f}); res.status != http.StatusOK || res.json(t)["totalResults"] != 0.0 {
-			t.Errorf("long filter values: %d %s", res.status, res.body)
+		// A filter value longer than any stored key (filters stop at 2 KiB)
+		// runs and matches nothing, by GET and by .search.
+		for _, attr := range []string{"userName", "externalId", "emails.value", "emails[type eq \"work\"].value", "displayName"} {
+			f := fmt.Sprintf(`%s eq "%s"`, attr, randomText(r, 2000))
+			for _, res := range []response{
+				e.do(req{method: "GET", path: "/Users?filter=" + url.QueryEscape(f)}),
+				e.do(req{method: "POST", path: "/Users/.search", body: map[string]any{"schemas": []string{scim.SchemaSearchRequest}, "filter": f}}),
+			} {
+				if res.status != http.StatusOK || res.json(t)["totalResults"] != 0.0 {
+					t.Errorf("filter on %s with a 2,000-byte value: %d %s", attr, res.status, res.body)
+				}
+			}
 		}
 
 		// PUT and PATCH refuse the same values and leave the user as it was.
@@ -138,4 +152,124 @@ func TestValueLimits(t *testing.T) {
 	if fmt.Sprint(details["SQLite"]) != fmt.Sprint(details["PostgreSQL"]) {
 		t.Errorf("the databases answer differently:\nSQLite     %v\nPostgreSQL %v", details["SQLite"], details["PostgreSQL"])
 	}
+}
+
+// TestListUsers_PageBytes fills the largest legal page with users near the
+// value limits, so that the whole page would pass 8 MiB: the response stops
+// before it, says how many resources it holds, and paging on with
+// startIndex returns every user exactly once, on both databases. Each
+// user names a manager that resolves to nobody, so the store lookups show
+// how many resources were encoded: one past the cut at most, never the
+// whole page.
+func TestListUsers_PageBytes(t *testing.T) {
+	backends(t, func(t *testing.T, db scimbridge.Store) {
+		counter := &lookupCounter{Store: db}
+		e := newEnv(t, counter)
+		const users = 1000
+		seedLargeUsers(t, e, users)
+		pages := map[string]func(startIndex int) response{
+			"GET": func(startIndex int) response {
+				return e.do(req{method: "GET", path: fmt.Sprintf("/Users?startIndex=%d", startIndex)})
+			},
+			"Search": func(startIndex int) response {
+				return e.do(req{method: "POST", path: "/.search", body: map[string]any{
+					"schemas": []string{scim.SchemaSearchRequest}, "filter": `userName sw "u"`, "startIndex": startIndex}})
+			},
+		}
+		for name, get := range pages {
+			t.Run(name, func(t *testing.T) {
+				seen := map[string]int{}
+				first := 0
+				for start := 1; start <= users; {
+					lookups := counter.n.Load()
+					res := get(start)
+					mustStatus(t, res, http.StatusOK)
+					if len(res.body) > maxPageBytes {
+						t.Fatalf("page at %d is %d bytes, over %d", start, len(res.body), maxPageBytes)
+					}
+					m := res.json(t)
+					items := int(m["itemsPerPage"].(float64))
+					rs := m["Resources"].([]any)
+					if m["totalResults"] != float64(users) || m["startIndex"] != float64(start) || items != len(rs) || items == 0 {
+						t.Fatalf("page at %d: totalResults %v startIndex %v itemsPerPage %d with %d resources",
+							start, m["totalResults"], m["startIndex"], items, len(rs))
+					}
+					if first == 0 {
+						first = items
+						if n := counter.n.Load() - lookups; n < int64(items) || n > int64(items)+1 {
+							t.Fatalf("%d resources encoded for a page of %d", n, items)
+						}
+					}
+					for _, x := range rs {
+						seen[x.(map[string]any)["id"].(string)]++
+					}
+					start += items
+				}
+				if first >= users {
+					t.Fatalf("the first page holds all %d users", first)
+				}
+				if len(seen) != users {
+					t.Fatalf("%d distinct users over the pages, want %d", len(seen), users)
+				}
+				for id, n := range seen {
+					if n != 1 {
+						t.Fatalf("user %s listed %d times", id, n)
+					}
+				}
+				t.Logf("first page: %d of %d users", first, users)
+			})
+		}
+	})
+}
+
+// seedLargeUsers stores n SCIM users of about 10 KB each (random text
+// near the limits) in transactions of 500, rather than n POSTs: the
+// callers are about listing them.
+func seedLargeUsers(t testing.TB, e *testEnv, n int) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(3, 4))
+	var batch []scimbridge.ChangeEvent
+	for i := range n {
+		name := fmt.Sprintf("u%04d@example.com", i)
+		p, err := reconcile.NewProfile(e.org.ID, scimbridge.SourceSCIM, scimbridge.DesiredProfile{Active: true,
+			Attributes: scimbridge.Attributes{UserName: name, DisplayName: randomText(r, 4096), Title: randomText(r, 4096),
+				NickName: randomText(r, 2000), Emails: []scimbridge.Email{{Value: name, Type: "work"}}, Manager: "nobody-" + name}},
+			uuid.NewString(), e.srv.clock())
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, scimbridge.ChangeEvent{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate, Profile: p}})
+		if len(batch) == 500 || i == n-1 {
+			if err := e.db.ApplyChanges(context.Background(), batch, nil); err != nil {
+				t.Fatal(err)
+			}
+			batch = nil
+		}
+	}
+}
+
+// BenchmarkListUsers_LargePage measures one GET /Users of the largest page
+// (1,000 users of about 10 KB, cut at 8 MiB) over HTTP on SQLite; B/op is
+// what a page costs the server and the client together.
+func BenchmarkListUsers_LargePage(b *testing.B) {
+	e := newEnv(b, storetest.OpenSQLite(b))
+	seedLargeUsers(b, e, 1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		mustStatus(b, e.do(req{method: "GET", path: "/Users"}), http.StatusOK)
+	}
+}
+
+// lookupCounter counts the store lookups by externalId, which the manager
+// resolver makes for each manager it has not seen.
+type lookupCounter struct {
+	scimbridge.Store
+	n atomic.Int64
+}
+
+func (c *lookupCounter) LookupProfiles(ctx context.Context, orgID string, l scimbridge.ProfileLookup) ([]scimbridge.Profile, error) {
+	if l.ExternalID != "" {
+		c.n.Add(1)
+	}
+	return c.Store.LookupProfiles(ctx, orgID, l)
 }
