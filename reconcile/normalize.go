@@ -48,9 +48,9 @@ func normalizeEmails(emails []scimbridge.Email) []scimbridge.Email {
 	return out
 }
 
-// Validate checks what every stored profile needs: a userName, and no string
-// containing U+0000 (which PostgreSQL cannot store). Failures are EINVALID
-// with scimType invalidValue.
+// Validate checks what every stored profile needs: a userName, no string
+// containing U+0000 (which PostgreSQL cannot store) and every value within
+// scimbridge.CheckLimits. Failures are EINVALID with scimType invalidValue.
 func Validate(d scimbridge.DesiredProfile) error {
 	if d.UserName == "" {
 		return scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidValue", "userName is required")
@@ -65,7 +65,7 @@ func Validate(d scimbridge.DesiredProfile) error {
 			return nulError("emails")
 		}
 	}
-	return nil
+	return scimbridge.CheckLimits(d)
 }
 
 func nulError(field string) error {

@@ -295,7 +295,9 @@ func (a *applier) finish() error {
 	if primaries > 1 {
 		return invalid(scimInvalidValue, "at most one email may be primary")
 	}
-	return nil
+	// The value limits hold for the whole result, so neither a body nor a
+	// series of PATCH operations builds a profile over them.
+	return scimbridge.CheckLimits(a.d)
 }
 
 // seenSet detects an attribute given twice in one object ("title" and

@@ -34,7 +34,7 @@ type UserRequest struct {
 // invalidSyntax (bad JSON, not an object, nesting deeper than 32, an
 // unknown or unsupported attribute) or invalidValue (U+0000 in a string,
 // a wrong type, userName missing or empty, an attribute given twice, two
-// primary emails).
+// primary emails, a value over scimbridge.CheckLimits).
 func DecodeUser(body []byte) (UserRequest, error) {
 	v, err := parseJSON(body)
 	if err != nil {

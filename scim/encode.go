@@ -32,8 +32,19 @@ type EncodeOptions struct {
 // present. Keys come in a fixed order, so equal profiles give equal bytes.
 // Times are UTC with microsecond precision, as stored.
 func EncodeUser(p scimbridge.Profile, opts EncodeOptions) ([]byte, error) {
+	var b bytes.Buffer
+	if err := EncodeUserTo(&b, p, opts); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// EncodeUserTo appends the resource EncodeUser returns to b, so a list
+// encodes its resources into one body without a copy of each. On error
+// nothing is appended.
+func EncodeUserTo(b *bytes.Buffer, p scimbridge.Profile, opts EncodeOptions) error {
 	if p.ID == "" {
-		return nil, scimbridge.Errorf(scimbridge.EINTERNAL, "encode user: profile has no id")
+		return scimbridge.Errorf(scimbridge.EINTERNAL, "encode user: profile has no id")
 	}
 	sel := newSelection(opts.Attributes, opts.ExcludedAttributes)
 	members := sel.apply(userMembers(p, opts))
@@ -44,9 +55,8 @@ func EncodeUser(p scimbridge.Profile, opts EncodeOptions) ([]byte, error) {
 		}
 	}
 	doc := jval{kind: jObject, obj: append([]jmember{{key: "schemas", val: jval{kind: jArray, arr: schemas}}}, members...)}
-	var b bytes.Buffer
-	doc.marshal(&b)
-	return b.Bytes(), nil
+	doc.marshal(b)
+	return nil
 }
 
 func jstr(s string) jval { return jval{kind: jString, s: s} }

@@ -160,7 +160,8 @@ func decodeOp(v jval) (PatchOp, error) {
 //
 // Errors are EINVALID with scimType invalidPath (a malformed path, an
 // unknown or unsupported attribute), invalidValue (a wrong type, userName
-// removed, active removed, two primary emails), mutability (a read-only
+// removed, active removed, two primary emails, a result over
+// scimbridge.CheckLimits), mutability (a read-only
 // target), noTarget (remove without a path, replace of emails[filter]
 // matching nothing) or invalidSyntax.
 func ApplyPatch(current scimbridge.DesiredProfile, ops []PatchOp) (PatchResult, error) {

@@ -1,7 +1,9 @@
 package scimserver
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,6 +12,14 @@ import (
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/scim"
 )
+
+// maxPageBytes is the size at which a list response stops adding
+// resources (PRODUCT.md: no page costs more memory than that).
+const maxPageBytes = 8 << 20
+
+// listEnvelope bounds what a list response adds after its head
+// (schemas, totalResults, startIndex) around its resources.
+const listEnvelope = len(`"itemsPerPage":1000,"Resources":[]}`)
 
 // maxCount is the largest page (and the page size when count is absent),
 // advertised as filter.maxResults.
@@ -91,27 +101,44 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p listParams)
 		return
 	}
 	resolve := s.newManagerResolver(rec.org.ID, page.Profiles)
-	l := listResponse{
-		Schemas:      []string{scim.SchemaListResponse},
-		TotalResults: page.Total,
-		StartIndex:   p.startIndex,
-		ItemsPerPage: len(page.Profiles),
-		Resources:    make([]json.RawMessage, 0, len(page.Profiles)),
-	}
+	// Resources are encoded one by one into the body, which stops growing
+	// before it would pass maxPageBytes: a page of large users is cut short
+	// (itemsPerPage says how many it holds) rather than built whole.
+	head := fmt.Appendf(nil, `{"schemas":[%q],"totalResults":%d,"startIndex":%d,`,
+		scim.SchemaListResponse, page.Total, p.startIndex)
+	var res bytes.Buffer
+	opts := scim.EncodeOptions{BaseURL: s.baseURL, Attributes: p.attributes, ExcludedAttributes: p.excluded}
+	n := 0
 	for _, prof := range page.Profiles {
-		b, err := s.encodeUser(ctx, prof, p.attributes, p.excluded, resolve)
-		if err != nil {
+		mark := res.Len()
+		if n > 0 {
+			res.WriteByte(',')
+		}
+		if err := encodeUserTo(ctx, &res, prof, opts, resolve); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		l.Resources = append(l.Resources, b)
+		if n > 0 && len(head)+listEnvelope+res.Len() > maxPageBytes {
+			res.Truncate(mark)
+			break
+		}
+		n++
+		if n == 1 {
+			// Room for the page at the first resource's size, so the body
+			// is not copied as it grows.
+			res.Grow(min(res.Len()*(len(page.Profiles)-1), maxPageBytes-res.Len()))
+		}
 	}
-	b, err := json.Marshal(l)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	items := fmt.Appendf(nil, `"itemsPerPage":%d,"Resources":[`, n)
+	h := w.Header()
+	h.Set("Content-Type", scimContentType)
+	h.Set("Content-Length", strconv.Itoa(len(head)+len(items)+res.Len()+2))
+	w.WriteHeader(http.StatusOK)
+	for _, part := range [][]byte{head, items, res.Bytes(), []byte("]}")} {
+		if _, err := w.Write(part); err != nil {
+			return // the client went away; the event records the status
+		}
 	}
-	writeSCIM(w, http.StatusOK, b)
 }
 
 // filterUserName returns the userName a filter of the form userName eq

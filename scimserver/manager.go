@@ -1,6 +1,7 @@
 package scimserver
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -35,18 +36,26 @@ func (s *Server) encodeUser(ctx context.Context, p scimbridge.Profile, attrs, ex
 // its manager resolved through m (nil: left unresolved). The command line
 // prints profiles with it.
 func EncodeUser(ctx context.Context, p scimbridge.Profile, opts scim.EncodeOptions, m *ManagerResolver) ([]byte, error) {
+	var b bytes.Buffer
+	if err := encodeUserTo(ctx, &b, p, opts, m); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// encodeUserTo appends what EncodeUser returns to b.
+func encodeUserTo(ctx context.Context, b *bytes.Buffer, p scimbridge.Profile, opts scim.EncodeOptions, m *ManagerResolver) error {
 	if p.Manager != "" && m != nil {
 		mgr, err := m.Resolve(ctx, p.Manager)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		opts.Manager = mgr
 	}
-	b, err := scim.EncodeUser(p, opts)
-	if err != nil {
-		return nil, fmt.Errorf("encode user: %w", err)
+	if err := scim.EncodeUserTo(b, p, opts); err != nil {
+		return fmt.Errorf("encode user: %w", err)
 	}
-	return b, nil
+	return nil
 }
 
 // ManagerResolver resolves enterprise manager.value at read time: first as

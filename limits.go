@@ -1,0 +1,82 @@
+package scimbridge
+
+import "strconv"
+
+// Value limits, the same on both databases. Keys (userName, externalId,
+// every email value, the Google id) stay far below PostgreSQL's index row
+// maximum, so no input reaches the database in a form it refuses.
+const (
+	// MaxKeyBytes bounds userName, externalId, googleId and every
+	// emails[].value.
+	MaxKeyBytes = 1024
+	// MaxStringBytes bounds every other string.
+	MaxStringBytes = 4096
+	// MaxEmails bounds the emails of one profile.
+	MaxEmails = 20
+)
+
+// CheckLimits reports the first value of d over its limit: a key over
+// MaxKeyBytes, another string over MaxStringBytes, or more than MaxEmails
+// emails. The error is EINVALID with scimType invalidValue and names the
+// attribute and the limit. Every path that writes a profile calls it (the
+// SCIM decoder and PATCH before any SQL runs, reconcile's Validate for the
+// bridge and every change it builds).
+func CheckLimits(d DesiredProfile) error {
+	a := &d.Attributes
+	for _, f := range []struct {
+		name, value string
+		limit       int
+	}{
+		{"userName", a.UserName, MaxKeyBytes},
+		{"externalId", d.ExternalID, MaxKeyBytes},
+		{"googleId", d.GoogleID, MaxKeyBytes},
+		{"displayName", a.DisplayName, MaxStringBytes},
+		{"title", a.Title, MaxStringBytes},
+		{"userType", a.UserType, MaxStringBytes},
+		{"name.givenName", a.GivenName, MaxStringBytes},
+		{"name.familyName", a.FamilyName, MaxStringBytes},
+		{"name.formatted", a.Formatted, MaxStringBytes},
+		{"name.middleName", a.MiddleName, MaxStringBytes},
+		{"name.honorificPrefix", a.HonorificPrefix, MaxStringBytes},
+		{"name.honorificSuffix", a.HonorificSuffix, MaxStringBytes},
+		{"nickName", a.NickName, MaxStringBytes},
+		{"locale", a.Locale, MaxStringBytes},
+		{"timezone", a.Timezone, MaxStringBytes},
+		{"preferredLanguage", a.PreferredLanguage, MaxStringBytes},
+		{"profileUrl", a.ProfileURL, MaxStringBytes},
+		{"employeeNumber", a.EmployeeNumber, MaxStringBytes},
+		{"department", a.Department, MaxStringBytes},
+		{"costCenter", a.CostCenter, MaxStringBytes},
+		{"organization", a.Organization, MaxStringBytes},
+		{"division", a.Division, MaxStringBytes},
+		{"manager.value", a.Manager, MaxStringBytes},
+	} {
+		if len(f.value) > f.limit {
+			return overLimit(f.name, len(f.value), f.limit)
+		}
+	}
+	n := 0
+	for i, e := range a.Emails {
+		if e.Value == "" {
+			continue // dropped, as unassigned
+		}
+		n++
+		entry := "emails[" + strconv.Itoa(i) + "]."
+		switch {
+		case len(e.Value) > MaxKeyBytes:
+			return overLimit(entry+"value", len(e.Value), MaxKeyBytes)
+		case len(e.Type) > MaxStringBytes:
+			return overLimit(entry+"type", len(e.Type), MaxStringBytes)
+		case len(e.Display) > MaxStringBytes:
+			return overLimit(entry+"display", len(e.Display), MaxStringBytes)
+		}
+	}
+	if n > MaxEmails {
+		return ScimErrorf(EINVALID, "invalidValue", "emails has %d entries; the limit is %d", n, MaxEmails)
+	}
+	return nil
+}
+
+func overLimit(name string, n, limit int) error {
+	return ScimErrorf(EINVALID, "invalidValue", "%s is %d bytes long; the limit is %d bytes", name, n, limit)
+}
