@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"strings"
 )
 
 // Set by the release build (scripts/build-release.sh):
@@ -111,13 +113,16 @@ func runVersion(_ context.Context, c *cli, args []string) error {
 	return nil
 }
 
-// versionFlag turns a leading --version (or -version) into the version
-// command, so `scimbridge --version` works as in most programs.
+// versionFlag turns --version (or -version) among the flags before the
+// command into the version command, so `scimbridge --version` works as in
+// most programs, also after --config FILE (as wrappers pass it).
 func versionFlag(args []string) []string {
-	if len(args) > 0 {
-		switch args[0] {
+	for i := 0; i < len(args) && strings.HasPrefix(args[i], "-"); i++ {
+		switch args[i] {
 		case "--version", "-version":
-			return append([]string{"version"}, args[1:]...)
+			return slices.Concat(args[:i], []string{"version"}, args[i+1:])
+		case "--config", "-config":
+			i++ // skip the file name
 		}
 	}
 	return args

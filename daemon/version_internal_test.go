@@ -3,6 +3,7 @@ package daemon
 import (
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"testing"
 )
 
@@ -46,18 +47,14 @@ func TestVersionFlag(t *testing.T) {
 	for _, tc := range []struct{ in, want []string }{
 		{[]string{"--version"}, []string{"version"}},
 		{[]string{"-version", "--json"}, []string{"version", "--json"}},
+		{[]string{"--config", "/etc/s.yaml", "--version"}, []string{"--config", "/etc/s.yaml", "version"}},
+		{[]string{"--config=/etc/s.yaml", "-version"}, []string{"--config=/etc/s.yaml", "version"}},
+		{[]string{"--config", "--version", "org", "list"}, []string{"--config", "--version", "org", "list"}},
 		{[]string{"org", "list", "--version"}, []string{"org", "list", "--version"}},
 		{nil, nil},
 	} {
-		got := versionFlag(tc.in)
-		if len(got) != len(tc.want) {
+		if got := versionFlag(tc.in); !slices.Equal(got, tc.want) {
 			t.Errorf("versionFlag(%q) = %q, want %q", tc.in, got, tc.want)
-			continue
-		}
-		for i := range got {
-			if got[i] != tc.want[i] {
-				t.Errorf("versionFlag(%q) = %q, want %q", tc.in, got, tc.want)
-			}
 		}
 	}
 }
