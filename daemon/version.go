@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// Set by the release build (scripts/build-release.sh):
+// Set by the release build (packaging/build-release.sh):
 //
 //	go build -ldflags "-X github.com/scimbridge/scimbridge/daemon.version=1.2.0
 //	  -X github.com/scimbridge/scimbridge/daemon.commit=<revision>
