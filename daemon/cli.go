@@ -43,6 +43,7 @@ func commands() []command {
 		adminTokenCommands(),
 		eventCommands(),
 		bridgeCommands(), // bridge, reports, keys: cli_bridge.go
+		versionCommands(),
 	)
 }
 

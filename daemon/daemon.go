@@ -40,7 +40,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		stderr: stderr,
 		clock:  func() time.Time { return time.Now().UTC() },
 	}
-	err := c.run(ctx, args)
+	err := c.run(ctx, versionFlag(args))
 	return c.exit(err)
 }
 

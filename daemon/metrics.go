@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -107,17 +106,10 @@ func (m *metrics) handler(logger *slog.Logger) http.Handler {
 }
 
 // buildInfo is scimbridge_build_info: constant 1, labelled with the
-// binary's version, VCS revision and Go version.
+// binary's version, commit and Go version (as `scimbridge version`).
 func buildInfo() prometheus.Collector {
-	version, revision, goVersion := "unknown", "unknown", "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		version, goVersion = bi.Main.Version, bi.GoVersion
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				revision = s.Value
-			}
-		}
-	}
+	v := currentVersion()
+	version, revision, goVersion := v.Version, v.Commit, v.GoVersion
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
 		Namespace: metricsNamespace, Name: "build_info",
 		Help:        "Always 1; the labels describe the running binary.",
