@@ -27,7 +27,10 @@ type Event struct {
 	RequestID      string        `json:"request_id,omitempty"`
 	Duration       time.Duration `json:"duration"`
 	Source         EventSource   `json:"source"`
-	RunID          string        `json:"run_id,omitempty"`
+	// Actor names who performed an admin action: "cli:" and the OS user
+	// for the command line. Empty for other events.
+	Actor string `json:"actor,omitempty"`
+	RunID string `json:"run_id,omitempty"`
 	// Kind and ProfileID name the change a write event committed with.
 	Kind         ChangeKind `json:"kind,omitempty"`
 	ProfileID    string     `json:"profile_id,omitempty"`
