@@ -229,7 +229,7 @@ func runReportsShow(ctx context.Context, c *cli, args []string) error {
 func runReportsApprove(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("reports approve --org SLUG ID", true)
 	slug := f.String("org", "", "organization `SLUG`")
-	s, org, pos, err := c.orgSession(ctx, f, slug, args, "ID")
+	s, pos, err := c.adminSession(ctx, f, slug, args, "ID")
 	if err != nil {
 		return err
 	}
@@ -238,32 +238,26 @@ func runReportsApprove(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, runErr := c.newRunner(s, keyring).Approve(ctx, org.ID, pos[0])
+	s.admin.Runner = c.newRunner(s, keyring)
+	rep, runErr := s.admin.ApproveReport(ctx, s.by, *slug, pos[0])
 	return c.printRun(ctx, s, f, rep, runErr)
 }
 
 func runReportsDiscard(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("reports discard --org SLUG ID", true)
 	slug := f.String("org", "", "organization `SLUG`")
-	s, org, pos, err := c.orgSession(ctx, f, slug, args, "ID")
+	s, pos, err := c.adminSession(ctx, f, slug, args, "ID")
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	if err := c.newRunner(s, nil).Discard(ctx, org.ID, pos[0]); err != nil {
+	s.admin.Runner = c.newRunner(s, nil)
+	if err := s.admin.DiscardReport(ctx, s.by, *slug, pos[0]); err != nil {
 		return err
 	}
 	if f.json {
-		return writeJSON(c.stdout, map[string]any{"org": org.Slug, "report_id": pos[0], "discarded": true})
+		return writeJSON(c.stdout, map[string]any{"org": *slug, "report_id": pos[0], "discarded": true})
 	}
 	fmt.Fprintf(c.stdout, "Held plan of report %s discarded: nothing it held was applied.\n", pos[0])
 	return nil
-}
-
-// keysRotation is the output of keys rotate.
-type keysRotation struct {
-	KeyID    string            `json:"key_id"`
-	Resealed []string          `json:"resealed"`
-	Current  []string          `json:"current"`
-	Failed   map[string]string `json:"failed,omitempty"`
 }
