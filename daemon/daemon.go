@@ -33,12 +33,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
+	offset := testDuration(getenv, envTestClockOffset)
 	c := &cli{
 		getenv: getenv,
 		stdin:  stdin,
 		stdout: stdout,
 		stderr: stderr,
-		clock:  func() time.Time { return time.Now().UTC() },
+		clock:  func() time.Time { return time.Now().UTC().Add(offset) },
 	}
 	err := c.run(ctx, args)
 	return c.exit(err)

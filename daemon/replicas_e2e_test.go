@@ -170,16 +170,18 @@ func TestReplicas_BridgeOncePerScheduleTick(t *testing.T) {
 	for _, s := range slugs {
 		orgs[s] = c.addBridge(s, "* * * * *")
 	}
-	// The first runs (due at once) must finish before the next minute
-	// begins, so that the second runs belong to the next tick.
-	if s := time.Now().Second(); s >= 45 {
-		time.Sleep(time.Duration(61-s) * time.Second)
-	}
+	// The replicas' clock is set forward so that the next minute begins
+	// a few seconds after they start, instead of waiting for the wall
+	// clock's: the first runs (due at once) finish before it, the second
+	// runs belong to its tick.
+	const lead = 10 * time.Second
+	now := time.Now()
+	tick := now.Truncate(time.Minute).Add(2 * time.Minute)
+	c.env = append(c.env, "SCIMBRIDGE_TEST_CLOCK_OFFSET="+tick.Add(-lead).Sub(now).String())
 	a := runDaemon(t, "replica-a", c.bin, c.env)
 	b := runDaemon(t, "replica-b", c.bin, c.env)
 	mainA, opsA := a.ready()
 	mainB, opsB := b.ready()
-	tick := time.Now().Truncate(time.Minute).Add(time.Minute)
 
 	t.Run("SCIMServedByBoth", func(t *testing.T) {
 		var tok struct{ Token string }
@@ -197,7 +199,7 @@ func TestReplicas_BridgeOncePerScheduleTick(t *testing.T) {
 	})
 
 	// Wait for the second tick's runs: two finished reports per organization.
-	deadline := tick.Add(30 * time.Second)
+	deadline := now.Add(lead + 30*time.Second)
 	reports := map[string][]scimbridge.Report{}
 	for {
 		done := true
