@@ -53,6 +53,7 @@ type cli struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	reload <-chan struct{} // SIGHUP, for serve
 	clock  scimbridge.Clock
 }
 

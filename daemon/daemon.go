@@ -25,23 +25,38 @@ const (
 	ExitUsage   = 2 // bad command line or configuration; nothing was done
 )
 
-// Run executes the command line args (without the program name) and returns
-// the process exit code. getenv supplies the SCIMBRIDGE_* configuration
-// variables and the data directory's environment; stdout receives the
-// command's output, stderr messages and logs.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+// Process is what the process hands a command: its arguments (without
+// the program name), environment, standard streams and reload requests.
+type Process struct {
+	Args []string
+	// Getenv supplies the SCIMBRIDGE_* configuration variables and the
+	// data directory's environment; nil reads nothing.
+	Getenv func(string) string
+	Stdin  io.Reader
+	// Stdout receives the command's output, Stderr messages and logs.
+	Stdout io.Writer
+	Stderr io.Writer
+	// Reload receives once per SIGHUP (HandleSignals): serve then reloads
+	// its configuration. Nil for none.
+	Reload <-chan struct{}
+}
+
+// Run executes the command line of p and returns the process exit code.
+func Run(ctx context.Context, p Process) int {
+	getenv := p.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
 	offset := testDuration(getenv, envTestClockOffset)
 	c := &cli{
 		getenv: getenv,
-		stdin:  stdin,
-		stdout: stdout,
-		stderr: stderr,
+		stdin:  p.Stdin,
+		stdout: p.Stdout,
+		stderr: p.Stderr,
+		reload: p.Reload,
 		clock:  func() time.Time { return time.Now().UTC().Add(offset) },
 	}
-	err := c.run(ctx, args)
+	err := c.run(ctx, p.Args)
 	return c.exit(err)
 }
 

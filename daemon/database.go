@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,6 +25,8 @@ type database interface {
 	// SchemaVersion returns the database's schema version and the latest
 	// this binary knows.
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
+	// Stats reports the connection pools, by name (metrics).
+	Stats() map[string]sql.DBStats
 }
 
 var _ database = (*store.DB)(nil)
