@@ -23,9 +23,9 @@ func (c *cli) printRun(ctx context.Context, s *session, f *flags, rep scimbridge
 		return runErr
 	}
 	var err error
-	if rr, ok := s.db.(reportItemReader); ok && len(rep.Items) >= bridge.ReportInline {
+	if len(rep.Items) >= bridge.ReportInline {
 		err = c.printStreamedReport(f, rep, func(fn func(scimbridge.ReportItem) error) error {
-			return rr.EachReportItem(ctx, rep.OrgID, rep.ID, fn)
+			return s.db.EachReportItem(ctx, rep.OrgID, rep.ID, fn)
 		})
 	} else {
 		err = c.printReport(f, rep)
@@ -34,12 +34,6 @@ func (c *cli) printRun(ctx context.Context, s *session, f *flags, rep scimbridge
 		return err
 	}
 	return runErr
-}
-
-// reportItemReader reads a stored report's items one at a time (package
-// store's *DB does).
-type reportItemReader interface {
-	EachReportItem(ctx context.Context, orgID, reportID string, fn func(scimbridge.ReportItem) error) error
 }
 
 // printStreamedReport prints a report as printReport does, with the items

@@ -27,6 +27,8 @@ type database interface {
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
 	// Stats reports the connection pools, by name (metrics).
 	Stats() map[string]sql.DBStats
+	// EachReportItem reads a stored report's items one at a time.
+	EachReportItem(ctx context.Context, orgID, reportID string, fn func(scimbridge.ReportItem) error) error
 }
 
 var _ database = (*store.DB)(nil)
