@@ -3,6 +3,7 @@ package daemon_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -216,6 +217,13 @@ func TestCLI_SCIM(t *testing.T) {
 				}
 				if strings.Join(kinds, "\n") != strings.Join(want, "\n") {
 					t.Errorf("admin events =\n%s\nwant\n%s", strings.Join(kinds, "\n"), strings.Join(want, "\n"))
+				}
+				if out := e.mustRun("events", "list", "--org", "acme"); !strings.Contains(out, "admin ("+cliActor(t)+")") {
+					t.Errorf("the table does not name the actor:\n%s", out)
+				}
+				rows, err := csv.NewReader(strings.NewReader(e.mustRun("events", "list", "--org", "acme", "--csv"))).ReadAll()
+				if err != nil || len(rows) < 2 || rows[0][len(rows[0])-1] != "actor" || rows[1][len(rows[1])-1] != cliActor(t) {
+					t.Errorf("CSV export = %q, %v; want the actor last", rows, err)
 				}
 			})
 
