@@ -1,9 +1,10 @@
 // Package daemon is the scimbridge process: it parses the command line,
 // loads the configuration, opens the store and either runs the long-lived
-// server (serve) or performs one administrative command (org, scim,
-// profiles, admin-token, events, ...). It is the only package that wires the
-// others together; cmd/scimbridge only hands it the process's signal
-// context, arguments, environment and standard streams.
+// server (serve: Server) or performs one command (org, scim, profiles,
+// admin-token, events, ...), whose changes package admin makes. It is the
+// only package that wires the others together; cmd/scimbridge only hands it
+// the process's signal context, arguments, environment, standard streams
+// and SIGHUP reload requests.
 package daemon
 
 import (
