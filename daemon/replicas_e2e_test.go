@@ -162,6 +162,7 @@ func synced(users []*admin.User) int {
 }
 
 func TestReplicas_BridgeOncePerScheduleTick(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	c := newCluster(t)
 	users := fakegoogle.GenerateUsers(60, 1)
 	c.fake.SetUsers(users)
@@ -174,7 +175,7 @@ func TestReplicas_BridgeOncePerScheduleTick(t *testing.T) {
 	// a few seconds after they start, instead of waiting for the wall
 	// clock's: the first runs (due at once) finish before it, the second
 	// runs belong to its tick.
-	const lead = 10 * time.Second
+	const lead = 15 * time.Second
 	now := time.Now()
 	tick := now.Truncate(time.Minute).Add(2 * time.Minute)
 	c.env = append(c.env, "SCIMBRIDGE_TEST_CLOCK_OFFSET="+tick.Add(-lead).Sub(now).String())
@@ -302,6 +303,7 @@ func TestReplicas_BridgeOncePerScheduleTick(t *testing.T) {
 }
 
 func TestReplicas_TakeoverAfterSIGKILL(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	c := newCluster(t, "SCIMBRIDGE_TEST_LEASE_TTL=3s")
 	users := fakegoogle.GenerateUsers(6000, 7)
 	c.fake.SetUsers(users)
@@ -391,6 +393,7 @@ func TestReplicas_TakeoverAfterSIGKILL(t *testing.T) {
 }
 
 func TestServe_SIGTERMInterruptsReconcile(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	c := newCluster(t)
 	users := fakegoogle.GenerateUsers(8000, 11)
 	c.fake.SetUsers(users)
@@ -446,6 +449,7 @@ func TestServe_SIGTERMInterruptsReconcile(t *testing.T) {
 }
 
 func TestServe_UnreadableKeyKeepsServing(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	c := newCluster(t)
 	c.fake.SetUsers(fakegoogle.GenerateUsers(10, 3))
 	org := c.addBridge("acme", "")
