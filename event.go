@@ -11,6 +11,16 @@ const (
 	EventAdmin  EventSource = "admin"  // an admin action (CLI, admin API, console)
 )
 
+// AdminPathPrefix is where the admin API's organizations live. An admin
+// event's method and path are those of the admin API call that does what
+// the event records, whichever of the command line, the API or the console
+// acted.
+const AdminPathPrefix = "/api/admin/v1/orgs"
+
+// AdminPath is the admin API path of rest ("/scim", "/admin-tokens/ID")
+// on the organization slug.
+func AdminPath(slug, rest string) string { return AdminPathPrefix + "/" + slug + rest }
+
 // Event is one row of the events log: one per SCIM request, per change the
 // bridge applies, and per admin action. Bodies are redacted and capped
 // before they get here.
@@ -27,7 +37,10 @@ type Event struct {
 	RequestID      string        `json:"request_id,omitempty"`
 	Duration       time.Duration `json:"duration"`
 	Source         EventSource   `json:"source"`
-	RunID          string        `json:"run_id,omitempty"`
+	// Actor names who performed an admin action: "cli:" and the OS user
+	// for the command line. Empty for other events.
+	Actor string `json:"actor,omitempty"`
+	RunID string `json:"run_id,omitempty"`
 	// Kind and ProfileID name the change a write event committed with.
 	Kind         ChangeKind `json:"kind,omitempty"`
 	ProfileID    string     `json:"profile_id,omitempty"`

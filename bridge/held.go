@@ -174,27 +174,18 @@ func (r *Runner) pendingHeld(ctx context.Context, orgID, reportID string) (heldP
 // Approve approves the held plan of reportID: it lists Google again,
 // plans afresh and applies, besides what any run applies, only the held
 // changes still in the new plan. The approval is a run (trigger approval)
-// whose report is returned; it writes an admin event. Expired plans
-// cannot be approved.
+// whose report is returned. Expired plans cannot be approved. The admin
+// event of an approval is package admin's.
 func (r *Runner) Approve(ctx context.Context, orgID, reportID string) (scimbridge.Report, error) {
 	hp, err := r.pendingHeld(ctx, orgID, reportID)
 	if err != nil {
 		return scimbridge.Report{}, err
 	}
-	rep, runErr := r.run(ctx, runRequest{orgID: orgID, trigger: scimbridge.TriggerApproval, approve: &approval{plan: hp}})
-	if rep.ID != "" {
-		status := 200
-		if runErr != nil {
-			status = 500
-		}
-		r.adminEvent(ctx, orgID, "/reports/"+reportID+"/approve", status, rep.ID, map[string]any{
-			"report_id": reportID, "approval_report_id": rep.ID, "status": rep.Status, "counts": rep.Counts})
-	}
-	return rep, runErr
+	return r.run(ctx, runRequest{orgID: orgID, trigger: scimbridge.TriggerApproval, approve: &approval{plan: hp}})
 }
 
 // Discard drops the held plan of reportID; nothing it held is applied.
-// It writes an admin event.
+// The admin event of a discard is package admin's.
 func (r *Runner) Discard(ctx context.Context, orgID, reportID string) error {
 	id, hp, _, err := loadHeld(ctx, r.Store, orgID)
 	if scimbridge.ErrorCode(err) == scimbridge.ENOTFOUND {
@@ -209,25 +200,7 @@ func (r *Runner) Discard(ctx context.Context, orgID, reportID string) error {
 		return fmt.Errorf("discard held plan: %w", err)
 	}
 	r.annotateAll(ctx, orgID, hp.ReportIDs, "discarded")
-	r.adminEvent(ctx, orgID, "/reports/"+reportID+"/discard", 200, "", map[string]any{
-		"report_id": reportID, "changes": len(hp.Keys)})
 	return nil
-}
-
-// adminEvent records an admin action on the organization's bridge.
-func (r *Runner) adminEvent(ctx context.Context, orgID, path string, status int, runID string, resp any) {
-	slug := orgID
-	if org, err := r.Store.Organization(ctx, orgID); err == nil {
-		slug = org.Slug
-	}
-	ev := scimbridge.Event{OrgID: orgID, Time: r.now(), Method: "POST", Path: "/admin/orgs/" + slug + path,
-		Status: status, RequestID: uuid.NewString(), Source: scimbridge.EventAdmin, RunID: runID, Count: 1}
-	if b, err := json.Marshal(resp); err == nil {
-		ev.ResponseBody = string(b)
-	}
-	if err := r.Store.AppendEvents(context.WithoutCancel(ctx), []scimbridge.Event{ev}); err != nil {
-		r.logger().Error("write admin event failed", "org_id", orgID, "path", ev.Path, "error", err)
-	}
 }
 
 // pinExclusions pins each excluded user (matched by primary email or
@@ -259,7 +232,7 @@ func (r *Runner) pinExclusions(ctx context.Context, st *run, users []reconcile.D
 	b.Settings.ExcludedGoogleID = append(slices.Clone(b.Settings.ExcludedGoogleID), added...)
 	b.UpdatedAt = r.now()
 	ev := scimbridge.Event{OrgID: b.OrgID, Time: r.now(), Method: "PATCH",
-		Path: "/admin/orgs/" + st.org.Slug + "/bridge/google", Status: 200, UserAgent: bridgeUserAgent,
+		Path: scimbridge.AdminPath(st.org.Slug, "/bridge/google"), Status: 200, UserAgent: bridgeUserAgent,
 		RequestID: uuid.NewString(), Source: scimbridge.EventAdmin, RunID: st.report.ID, Count: 1}
 	if body, err := json.Marshal(map[string]any{"excluded_google_ids": b.Settings.ExcludedGoogleID}); err == nil {
 		ev.RequestBody = string(body)

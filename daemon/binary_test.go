@@ -137,6 +137,7 @@ func waitHealthy(t *testing.T, opsAddr string) {
 }
 
 func TestBinary_EndToEnd(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	bin := buildScimbridge(t)
 	for _, b := range []struct {
 		name  string

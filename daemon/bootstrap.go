@@ -12,12 +12,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/admin"
 )
 
 // Bootstrap names.
 const (
 	bootstrapOrg             = "default"
 	bootstrapCredentialsFile = "bootstrap-credentials"
+	// bootstrapActor is the actor of the bootstrap's admin events.
+	bootstrapActor = "bootstrap"
 )
 
 // bootstrapper creates the default organization, its SCIM token and an
@@ -34,16 +37,17 @@ type bootstrapper struct {
 
 // run is the bootstrap callback of Migrate.
 func (b *bootstrapper) run(ctx context.Context) error {
-	a := admin{db: b.db, clock: b.clock}
-	org, err := a.createOrg(ctx, bootstrapOrg, "Default")
+	a := &admin.Admin{Store: b.db, Clock: b.clock, Logger: b.logger}
+	by := admin.Caller{Actor: bootstrapActor}
+	org, err := a.CreateOrg(ctx, by, bootstrapOrg, "Default")
 	if err != nil {
 		return err
 	}
-	scimToken, err := a.enableSCIM(ctx, org)
+	scimToken, err := a.EnableSCIM(ctx, by, org.Slug)
 	if err != nil {
 		return err
 	}
-	adminToken, _, err := a.createAdminToken(ctx, org, scimbridge.AdminOwner, 0)
+	adminToken, _, err := a.CreateAdminToken(ctx, by, org.Slug, scimbridge.AdminOwner, 0)
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func (cmd command) usage() string {
 }
 
 // commands is the command table. Each group lives in its own file
-// (cmd_*.go) and returns its entries; add a group here to add commands.
+// (cli_*.go) and returns its entries; add a group here to add commands.
 func commands() []command {
 	return slices.Concat(
 		serveCommands(),
@@ -54,6 +54,7 @@ type cli struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	reload <-chan struct{} // SIGHUP, for serve
 	clock  scimbridge.Clock
 }
 

@@ -8,11 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/admin"
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/configs"
 	"github.com/scimbridge/scimbridge/internal/seal"
@@ -111,126 +110,77 @@ func runBridgeSet(ctx context.Context, c *cli, args []string) error {
 	guard := f.Bool("guard", true, "hold mass deactivations and reactivations for approval")
 	hold := f.String("hold", string(scimbridge.HoldGuarded), "what a guarded run holds: `guarded` changes or all")
 	guests := f.Bool("include-guests", false, "sync guest users too")
-	s, org, _, err := c.orgSession(ctx, f, slug, args)
+	if _, err := c.parse(f, args); err != nil {
+		return err
+	}
+	if err := requireOrg(f, *slug); err != nil {
+		return err
+	}
+	if *keyFile != "" && *oauthFile != "" {
+		return usagef(f.cmd, "give --credentials or --oauth-refresh-token-file, not both")
+	}
+	if *keyFile != "" && *adminEmail == "" {
+		return usagef(f.cmd, "--credentials needs --admin-email, the admin the service account impersonates")
+	}
+	// Flags given change the setting; the others keep the stored value
+	// (or the default, for a new bridge).
+	var ch admin.BridgeChange
+	f.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "customer":
+			ch.Customer = customer
+		case "domain":
+			ch.Domains = (*[]string)(&domains)
+		case "org-unit":
+			ch.OrgUnits = (*[]string)(&orgUnits)
+		case "exclude":
+			ch.ExcludedUsers = (*[]string)(&excluded)
+		case "mode":
+			ch.Mode = (*scimbridge.BridgeMode)(mode)
+		case "schedule":
+			ch.Schedule = schedule
+		case "guard":
+			ch.Guard = guard
+		case "hold":
+			ch.Hold = (*scimbridge.HoldPolicy)(hold)
+		case "include-guests":
+			ch.IncludeGuests = guests
+		}
+	})
+	if err := ch.Validate(); err != nil {
+		return usagef(f.cmd, "%s", scimbridge.ErrorMessage(err))
+	}
+	s, err := c.open(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	set := map[string]bool{}
-	f.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	switch {
-	case *keyFile != "" && *oauthFile != "":
-		return usagef(f.cmd, "give --credentials or --oauth-refresh-token-file, not both")
-	case *keyFile != "" && *adminEmail == "":
-		return usagef(f.cmd, "--credentials needs --admin-email, the admin the service account impersonates")
-	}
-	switch scimbridge.BridgeMode(*mode) {
-	case scimbridge.ModeSync, scimbridge.ModeUpsertOnly, scimbridge.ModeDryRun:
-	default:
-		return usagef(f.cmd, "invalid --mode %q: use sync, upsert-only or dry-run", *mode)
-	}
-	switch scimbridge.HoldPolicy(*hold) {
-	case scimbridge.HoldGuarded, scimbridge.HoldAll:
-	default:
-		return usagef(f.cmd, "invalid --hold %q: use guarded or all", *hold)
-	}
-	if _, err := bridge.ParseSchedule(*schedule, org.ID); err != nil {
-		return usagef(f.cmd, "%s", scimbridge.ErrorMessage(err))
-	}
-
-	b, err := s.db.Bridge(ctx, org.ID)
-	exists := err == nil
-	if err != nil && scimbridge.ErrorCode(err) != scimbridge.ENOTFOUND {
-		return fmt.Errorf("read bridge: %w", err)
-	}
-	// Settings not given keep their stored value; a new bridge starts
-	// from the defaults (sync, guard on, hold guarded).
-	st := b.Settings
-	if !exists {
-		st = scimbridge.BridgeSettings{Mode: scimbridge.ModeSync, Guard: true, Hold: scimbridge.HoldGuarded}
-	}
-	apply := func(name string, fn func()) {
-		if set[name] || !exists {
-			fn()
-		}
-	}
-	apply("customer", func() { st.Customer = *customer })
-	apply("domain", func() { st.Domains = domains })
-	apply("org-unit", func() { st.OrgUnits = orgUnits })
-	apply("exclude", func() {
-		if !slices.Equal(st.ExcludedUsers, excluded) {
-			st.ExcludedUsers, st.ExcludedGoogleID = excluded, nil // the next run pins them again
-		}
-	})
-	apply("mode", func() { st.Mode = scimbridge.BridgeMode(*mode) })
-	apply("schedule", func() { st.Schedule = strings.TrimSpace(*schedule) })
-	apply("guard", func() { st.Guard = *guard })
-	apply("hold", func() { st.Hold = scimbridge.HoldPolicy(*hold) })
-	apply("include-guests", func() { st.IncludeGuests = *guests })
-
-	keyring, err := loadKeyring(s.cfg, c.getenv, true)
-	if err != nil {
+	if s.admin.Keyring, err = loadKeyring(s.cfg, c.getenv, true); err != nil {
 		return err
-	}
-	ep := endpoints(s.cfg)
-	var creds bridge.Credentials
-	var raw []byte
-	if path := *keyFile + *oauthFile; path != "" {
-		if raw, err = os.ReadFile(path); err != nil {
-			return fmt.Errorf("read credentials: %w", err)
-		}
 	}
 	switch {
 	case *keyFile != "":
-		creds, err = bridge.ParseServiceAccount(raw, *adminEmail, ep.TokenURL)
+		ch.ServiceAccountKey, err = os.ReadFile(*keyFile)
+		ch.AdminEmail = *adminEmail
 	case *oauthFile != "":
-		creds, err = bridge.ParseOAuthRefreshToken(raw, ep.TokenURL)
-	case exists:
-		if creds, err = bridge.OpenCredentials(keyring, org.ID, b.SealedCredentials); err != nil {
-			return fmt.Errorf("%s: give the credentials again: %w", bridge.CannotDecrypt, err)
-		}
-	default:
+		ch.OAuthRefreshToken, err = os.ReadFile(*oauthFile)
+	}
+	if err != nil {
+		return fmt.Errorf("read credentials: %w", err)
+	}
+	b, err := s.admin.SetGoogleBridge(ctx, s.by, *slug, ch)
+	if errors.Is(err, admin.ErrCredentialsRequired) {
 		return usagef(f.cmd, "give --credentials KEY.json --admin-email EMAIL or --oauth-refresh-token-file F")
-	}
-	if err != nil {
+	} else if err != nil {
 		return err
 	}
-	st.CredentialKind, st.AdminEmail = creds.Kind, creds.AdminEmail
-
-	checkCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	dir, err := bridge.NewDirectory(checkCtx, creds, ep, nil, s.logger, c.clock,
-		bridge.WithRetryPolicy(bridge.RetryPolicy{MaxAttempts: 3}))
-	if err == nil {
-		err = dir.Check(checkCtx, st.Customer)
-	}
-	if err != nil {
-		return fmt.Errorf("the credentials do not work, nothing was stored: %w", err)
-	}
-	sealed, err := bridge.SealCredentials(keyring, org.ID, creds)
-	if err != nil {
-		return err
-	}
-	now := c.clock()
-	if !exists {
-		b = scimbridge.Bridge{OrgID: org.ID, CreatedAt: now}
-	}
-	b.SealedCredentials, b.Settings, b.UpdatedAt = sealed, st, now
-	// New settings or credentials: run soon and start the count afresh.
-	b.NextSyncAt, b.ConsecutiveFailures, b.LastError, b.NeedsAttention = nil, 0, "", false
-	status := 200
-	if !exists {
-		status = 201
-	}
-	if err := s.db.PutBridge(ctx, b, s.admin.event(org, "PUT", "/bridge/google", status, st)); err != nil {
-		return fmt.Errorf("store bridge: %w", err)
-	}
+	st := b.Settings
 	if f.json {
-		return writeJSON(c.stdout, map[string]any{"org": org.Slug, "settings": st, "schedule": effectiveSchedule(b), "checked": true})
+		return writeJSON(c.stdout, map[string]any{"org": *slug, "settings": st, "schedule": effectiveSchedule(b), "checked": true})
 	}
-	fmt.Fprintf(c.stdout, "Google bridge set for %s: the credentials work (%s).\n", org.Slug, credentialText(st))
+	fmt.Fprintf(c.stdout, "Google bridge set for %s: the credentials work (%s).\n", *slug, credentialText(st))
 	fmt.Fprintf(c.stdout, "'scimbridge serve' runs it on schedule %q; 'scimbridge bridge sync --org %s' runs it now.\n",
-		effectiveSchedule(b), org.Slug)
+		effectiveSchedule(b), *slug)
 	return nil
 }
 
@@ -339,34 +289,12 @@ func runKeysRotate(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer s.close()
-	k, err := loadKeyring(s.cfg, c.getenv, false)
-	if err != nil {
+	if s.admin.Keyring, err = loadKeyring(s.cfg, c.getenv, false); err != nil {
 		return err
 	}
-	bridges, err := s.db.Bridges(ctx)
+	out, err := s.admin.RotateKeys(ctx, s.by)
 	if err != nil {
-		return fmt.Errorf("list bridges: %w", err)
-	}
-	out := keysRotation{KeyID: k.KeyID(), Resealed: []string{}, Current: []string{}, Failed: map[string]string{}}
-	for _, b := range bridges {
-		org, err := s.db.Organization(ctx, b.OrgID)
-		if err != nil {
-			return fmt.Errorf("read organization: %w", err)
-		}
-		if !k.NeedsReseal(b.SealedCredentials) {
-			out.Current = append(out.Current, org.Slug)
-			continue
-		}
-		sealed, err := k.Reseal(org.ID, b.SealedCredentials)
-		if err != nil {
-			out.Failed[org.Slug] = bridge.CannotDecrypt
-			continue
-		}
-		b.SealedCredentials, b.UpdatedAt = sealed, c.clock()
-		if err := s.db.PutBridge(ctx, b, s.admin.event(org, "POST", "/keys/rotate", 200, map[string]string{"key_id": k.KeyID()})); err != nil {
-			return fmt.Errorf("store bridge: %w", err)
-		}
-		out.Resealed = append(out.Resealed, org.Slug)
+		return err
 	}
 	if f.json {
 		if err := writeJSON(c.stdout, out); err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/store"
 )
@@ -156,7 +158,7 @@ func TestCLI_Profiles(t *testing.T) {
 				}
 				var found bool
 				for _, ev := range e.events(org) {
-					if ev.Source == scimbridge.EventAdmin && ev.Path == "/admin/orgs/acme/profiles/release" {
+					if ev.Source == scimbridge.EventAdmin && ev.Path == "/api/admin/v1/orgs/acme/profiles/release" {
 						found = true
 					}
 				}
@@ -172,7 +174,15 @@ func TestCLI_Events(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
 			e := b.env(t)
-			e.mustRun("org", "create", "acme")
+			// Created in the store, without the admin event of org
+			// create, so that the log holds only the events below.
+			e.withStore(func(db *store.DB) {
+				err := db.CreateOrganization(context.Background(), scimbridge.Organization{ID: uuid.NewString(),
+					Slug: "acme", Name: "acme", CreatedAt: time.Now().UTC(), AdoptExisting: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
 			org := e.org("acme")
 			base := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
 			events := []scimbridge.Event{

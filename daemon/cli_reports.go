@@ -23,9 +23,9 @@ func (c *cli) printRun(ctx context.Context, s *session, f *flags, rep scimbridge
 		return runErr
 	}
 	var err error
-	if rr, ok := s.db.(reportItemReader); ok && len(rep.Items) >= bridge.ReportInline {
+	if len(rep.Items) >= bridge.ReportInline {
 		err = c.printStreamedReport(f, rep, func(fn func(scimbridge.ReportItem) error) error {
-			return rr.EachReportItem(ctx, rep.OrgID, rep.ID, fn)
+			return s.db.EachReportItem(ctx, rep.OrgID, rep.ID, fn)
 		})
 	} else {
 		err = c.printReport(f, rep)
@@ -34,12 +34,6 @@ func (c *cli) printRun(ctx context.Context, s *session, f *flags, rep scimbridge
 		return err
 	}
 	return runErr
-}
-
-// reportItemReader reads a stored report's items one at a time (package
-// store's *DB does).
-type reportItemReader interface {
-	EachReportItem(ctx context.Context, orgID, reportID string, fn func(scimbridge.ReportItem) error) error
 }
 
 // printStreamedReport prints a report as printReport does, with the items
@@ -229,7 +223,7 @@ func runReportsShow(ctx context.Context, c *cli, args []string) error {
 func runReportsApprove(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("reports approve --org SLUG ID", true)
 	slug := f.String("org", "", "organization `SLUG`")
-	s, org, pos, err := c.orgSession(ctx, f, slug, args, "ID")
+	s, pos, err := c.adminSession(ctx, f, slug, args, "ID")
 	if err != nil {
 		return err
 	}
@@ -238,32 +232,26 @@ func runReportsApprove(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, runErr := c.newRunner(s, keyring).Approve(ctx, org.ID, pos[0])
+	s.admin.Runner = c.newRunner(s, keyring)
+	rep, runErr := s.admin.ApproveReport(ctx, s.by, *slug, pos[0])
 	return c.printRun(ctx, s, f, rep, runErr)
 }
 
 func runReportsDiscard(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("reports discard --org SLUG ID", true)
 	slug := f.String("org", "", "organization `SLUG`")
-	s, org, pos, err := c.orgSession(ctx, f, slug, args, "ID")
+	s, pos, err := c.adminSession(ctx, f, slug, args, "ID")
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	if err := c.newRunner(s, nil).Discard(ctx, org.ID, pos[0]); err != nil {
+	s.admin.Runner = c.newRunner(s, nil)
+	if err := s.admin.DiscardReport(ctx, s.by, *slug, pos[0]); err != nil {
 		return err
 	}
 	if f.json {
-		return writeJSON(c.stdout, map[string]any{"org": org.Slug, "report_id": pos[0], "discarded": true})
+		return writeJSON(c.stdout, map[string]any{"org": *slug, "report_id": pos[0], "discarded": true})
 	}
 	fmt.Fprintf(c.stdout, "Held plan of report %s discarded: nothing it held was applied.\n", pos[0])
 	return nil
-}
-
-// keysRotation is the output of keys rotate.
-type keysRotation struct {
-	KeyID    string            `json:"key_id"`
-	Resealed []string          `json:"resealed"`
-	Current  []string          `json:"current"`
-	Failed   map[string]string `json:"failed,omitempty"`
 }

@@ -3,7 +3,9 @@ package daemon_test
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,8 +52,45 @@ func TestCLI_Org(t *testing.T) {
 					t.Errorf("duplicate org create: exit %d, stderr %q", r.code, r.stderr)
 				}
 			})
+			t.Run("SetAdoptExisting", func(t *testing.T) {
+				var got scimbridge.Organization
+				e.mustJSON(&got, "org", "set", "acme", "--adopt-existing=false", "--json")
+				if got.AdoptExisting || e.org("acme").AdoptExisting {
+					t.Fatalf("after --adopt-existing=false: %+v, stored %+v", got, e.org("acme"))
+				}
+				e.mustRun("org", "set", "--adopt-existing=true", "acme")
+				if !e.org("acme").AdoptExisting {
+					t.Fatal("--adopt-existing=true did not turn it back on")
+				}
+				var bodies []string
+				for _, ev := range e.events(org) {
+					if ev.Method == "PATCH" && ev.Path == "/api/admin/v1/orgs/acme" && ev.Source == scimbridge.EventAdmin && ev.Actor == cliActor(t) {
+						bodies = append(bodies, ev.RequestBody)
+					}
+				}
+				if strings.Join(bodies, "|") != `{"adopt_existing":true}|{"adopt_existing":false}` {
+					t.Errorf("org set events = %q", bodies)
+				}
+				for _, args := range [][]string{{"org", "set", "acme"}, {"org", "set", "--adopt-existing=maybe", "acme"}, {"org", "set", "--adopt-existing=false"}} {
+					if r := e.run(args...); r.code != 2 {
+						t.Errorf("%v: exit %d, want 2 (usage)", args, r.code)
+					}
+				}
+				if r := e.run("org", "set", "nope", "--adopt-existing=false"); r.code != 1 {
+					t.Errorf("unknown org: exit %d, want 1", r.code)
+				}
+			})
 		})
 	}
+}
+
+// cliActor is the actor of the admin events of commands this test runs.
+func cliActor(t *testing.T) string {
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "cli:" + u.Username
 }
 
 func TestCLI_SCIM(t *testing.T) {
@@ -160,20 +199,31 @@ func TestCLI_SCIM(t *testing.T) {
 					if ev.Source != scimbridge.EventAdmin {
 						t.Errorf("event %+v: source %q, want admin", ev, ev.Source)
 					}
+					if ev.Actor != cliActor(t) {
+						t.Errorf("event %d: actor %q, want %q", ev.ID, ev.Actor, cliActor(t))
+					}
 					if strings.Contains(ev.RequestBody+ev.ResponseBody, "scb_") {
 						t.Errorf("event %d carries a token", ev.ID)
 					}
 					kinds = append(kinds, ev.Method+" "+ev.Path)
 				}
 				want := []string{ // newest first
-					"POST /admin/orgs/acme/scim",
-					"DELETE /admin/orgs/acme/scim",
-					"POST /admin/orgs/acme/scim/token",
-					"POST /admin/orgs/acme/scim/token",
-					"POST /admin/orgs/acme/scim",
+					"POST /api/admin/v1/orgs/acme/scim",
+					"DELETE /api/admin/v1/orgs/acme/scim",
+					"POST /api/admin/v1/orgs/acme/scim/token",
+					"POST /api/admin/v1/orgs/acme/scim/token",
+					"POST /api/admin/v1/orgs/acme/scim",
+					"POST /api/admin/v1/orgs",
 				}
 				if strings.Join(kinds, "\n") != strings.Join(want, "\n") {
 					t.Errorf("admin events =\n%s\nwant\n%s", strings.Join(kinds, "\n"), strings.Join(want, "\n"))
+				}
+				if out := e.mustRun("events", "list", "--org", "acme"); !strings.Contains(out, "admin ("+cliActor(t)+")") {
+					t.Errorf("the table does not name the actor:\n%s", out)
+				}
+				rows, err := csv.NewReader(strings.NewReader(e.mustRun("events", "list", "--org", "acme", "--csv"))).ReadAll()
+				if err != nil || len(rows) < 2 || rows[0][len(rows[0])-1] != "actor" || rows[1][len(rows[1])-1] != cliActor(t) {
+					t.Errorf("CSV export = %q, %v; want the actor last", rows, err)
 				}
 			})
 
@@ -244,7 +294,8 @@ func TestCLI_AdminToken(t *testing.T) {
 					paths = append(paths, ev.Method+" "+ev.Path)
 				}
 			}
-			want := "DELETE /admin/orgs/acme/admin-tokens/" + viewer.ID + "|POST /admin/orgs/acme/admin-tokens|POST /admin/orgs/acme/admin-tokens"
+			want := "DELETE /api/admin/v1/orgs/acme/admin-tokens/" + viewer.ID +
+				"|POST /api/admin/v1/orgs/acme/admin-tokens|POST /api/admin/v1/orgs/acme/admin-tokens|POST /api/admin/v1/orgs"
 			if got := strings.Join(paths, "|"); got != want {
 				t.Errorf("admin events = %s, want %s", got, want)
 			}

@@ -1,9 +1,10 @@
 // Package daemon is the scimbridge process: it parses the command line,
 // loads the configuration, opens the store and either runs the long-lived
-// server (serve) or performs one administrative command (org, scim,
-// profiles, admin-token, events, ...). It is the only package that wires the
-// others together; cmd/scimbridge only hands it the process's signal
-// context, arguments, environment and standard streams.
+// server (serve: Server) or performs one command (org, scim, profiles,
+// admin-token, events, ...), whose changes package admin makes. It is the
+// only package that wires the others together; cmd/scimbridge only hands it
+// the process's signal context, arguments, environment, standard streams
+// and SIGHUP reload requests.
 package daemon
 
 import (
@@ -25,22 +26,38 @@ const (
 	ExitUsage   = 2 // bad command line or configuration; nothing was done
 )
 
-// Run executes the command line args (without the program name) and returns
-// the process exit code. getenv supplies the SCIMBRIDGE_* configuration
-// variables and the data directory's environment; stdout receives the
-// command's output, stderr messages and logs.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+// Process is what the process hands a command: its arguments (without
+// the program name), environment, standard streams and reload requests.
+type Process struct {
+	Args []string
+	// Getenv supplies the SCIMBRIDGE_* configuration variables and the
+	// data directory's environment; nil reads nothing.
+	Getenv func(string) string
+	Stdin  io.Reader
+	// Stdout receives the command's output, Stderr messages and logs.
+	Stdout io.Writer
+	Stderr io.Writer
+	// Reload receives once per SIGHUP (HandleSignals): serve then reloads
+	// its configuration. Nil for none.
+	Reload <-chan struct{}
+}
+
+// Run executes the command line of p and returns the process exit code.
+func Run(ctx context.Context, p Process) int {
+	getenv := p.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
+	offset := testDuration(getenv, envTestClockOffset)
 	c := &cli{
 		getenv: getenv,
-		stdin:  stdin,
-		stdout: stdout,
-		stderr: stderr,
-		clock:  func() time.Time { return time.Now().UTC() },
+		stdin:  p.Stdin,
+		stdout: p.Stdout,
+		stderr: p.Stderr,
+		reload: p.Reload,
+		clock:  func() time.Time { return time.Now().UTC().Add(offset) },
 	}
-	err := c.run(ctx, versionFlag(args))
+	err := c.run(ctx, versionFlag(p.Args))
 	return c.exit(err)
 }
 

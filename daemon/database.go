@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,6 +25,10 @@ type database interface {
 	// SchemaVersion returns the database's schema version and the latest
 	// this binary knows.
 	SchemaVersion(ctx context.Context) (current, latest int, err error)
+	// Stats reports the connection pools, by name (metrics).
+	Stats() map[string]sql.DBStats
+	// EachReportItem reads a stored report's items one at a time.
+	EachReportItem(ctx context.Context, orgID, reportID string, fn func(scimbridge.ReportItem) error) error
 }
 
 var _ database = (*store.DB)(nil)

@@ -82,7 +82,7 @@ func (e *testEnv) run(args ...string) result {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	code := daemon.Run(ctx, args, e.getenv, strings.NewReader(""), &stdout, &stderr)
+	code := daemon.Run(ctx, daemon.Process{Args: args, Getenv: e.getenv, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr})
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
 }
 

@@ -87,6 +87,7 @@ func (n *notifySocket) waitReady(timeout time.Duration) bool {
 }
 
 func TestServe_SystemdNotify(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	bin := buildScimbridge(t)
 	dbURL := storetest.PostgresURL(t)
 	ctx := context.Background()

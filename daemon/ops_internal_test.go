@@ -242,12 +242,8 @@ func TestMetrics_InstrumentSCIM(t *testing.T) {
 func TestHandleSignals(t *testing.T) {
 	exited := make(chan int, 1)
 	var stderr bytes.Buffer
-	ctx, stop := HandleSignals(context.Background(), &stderr, func(code int) { exited <- code })
+	ctx, reload, stop := HandleSignals(context.Background(), &stderr, func(code int) { exited <- code })
 	defer stop()
-	reload := reloadRequests(ctx)
-	if reload == nil {
-		t.Fatal("no reload channel in the context")
-	}
 	kill := func(sig syscall.Signal) {
 		if err := syscall.Kill(os.Getpid(), sig); err != nil {
 			t.Fatal(err)

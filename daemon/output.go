@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/scimbridge/scimbridge"
-
+	"github.com/scimbridge/scimbridge/admin"
 	"github.com/scimbridge/scimbridge/configs"
 	"github.com/scimbridge/scimbridge/scim"
 )
@@ -21,7 +23,11 @@ type session struct {
 	cfg    configs.Config
 	db     database
 	logger *slog.Logger
-	admin  admin
+	// admin performs the command's admin operation; commands that need
+	// the encryption key or a bridge runner set them.
+	admin *admin.Admin
+	// by is who runs the command: the OS user.
+	by admin.Caller
 }
 
 // open loads the configuration and opens the database for a command other
@@ -40,7 +46,8 @@ func (c *cli) open(ctx context.Context, f *flags) (*session, error) {
 		db.Close()
 		return nil, err
 	}
-	return &session{cfg: cfg, db: db, logger: logger, admin: admin{db: db, clock: c.clock}}, nil
+	a := &admin.Admin{Store: db, Clock: c.clock, Logger: logger, Google: endpoints(cfg)}
+	return &session{cfg: cfg, db: db, logger: logger, admin: a, by: cliCaller()}, nil
 }
 
 func (s *session) close() { s.db.Close() }
@@ -52,7 +59,7 @@ func (c *cli) openOrg(ctx context.Context, f *flags, slug string) (*session, sci
 	if err != nil {
 		return nil, scimbridge.Organization{}, err
 	}
-	org, err := s.admin.org(ctx, slug)
+	org, err := s.admin.Org(ctx, slug)
 	if err != nil {
 		s.close()
 		return nil, scimbridge.Organization{}, err
@@ -73,6 +80,37 @@ func (c *cli) orgSession(ctx context.Context, f *flags, slug *string, args []str
 	}
 	s, org, err := c.openOrg(ctx, f, *slug)
 	return s, org, pos, err
+}
+
+// adminSession parses the flags and positional arguments of a
+// per-organization admin command, checks --org and opens the session; the
+// admin operation finds the organization. The caller closes the session.
+func (c *cli) adminSession(ctx context.Context, f *flags, slug *string, args []string, names ...string) (*session, []string, error) {
+	pos, err := c.parse(f, args, names...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := requireOrg(f, *slug); err != nil {
+		return nil, nil, err
+	}
+	s, err := c.open(ctx, f)
+	return s, pos, err
+}
+
+// cliUserAgent marks the events of actions taken from the command line.
+const cliUserAgent = "scimbridge-cli"
+
+// cliCaller is the command line run by this process's OS user, as admin
+// events record it: actor "cli:<user>".
+func cliCaller() admin.Caller {
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = fmt.Sprintf("uid %d", os.Getuid())
+	}
+	return admin.Caller{Actor: admin.CLIActor(name), UserAgent: cliUserAgent}
 }
 
 // scimBaseURL is the SCIM base URL IdPs are given.

@@ -11,6 +11,7 @@ import (
 )
 
 func TestServe_SIGHUPReload(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	bin := buildScimbridge(t)
 	home := t.TempDir()
 	dataDir := filepath.Join(home, "data")

@@ -162,6 +162,7 @@ func synced(users []*admin.User) int {
 }
 
 func TestReplicas_BridgeOncePerScheduleTick(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	c := newCluster(t)
 	users := fakegoogle.GenerateUsers(60, 1)
 	c.fake.SetUsers(users)
@@ -170,16 +171,18 @@ func TestReplicas_BridgeOncePerScheduleTick(t *testing.T) {
 	for _, s := range slugs {
 		orgs[s] = c.addBridge(s, "* * * * *")
 	}
-	// The first runs (due at once) must finish before the next minute
-	// begins, so that the second runs belong to the next tick.
-	if s := time.Now().Second(); s >= 45 {
-		time.Sleep(time.Duration(61-s) * time.Second)
-	}
+	// The replicas' clock is set forward so that the next minute begins
+	// a few seconds after they start, instead of waiting for the wall
+	// clock's: the first runs (due at once) finish before it, the second
+	// runs belong to its tick.
+	const lead = 15 * time.Second
+	now := time.Now()
+	tick := now.Truncate(time.Minute).Add(2 * time.Minute)
+	c.env = append(c.env, "SCIMBRIDGE_TEST_CLOCK_OFFSET="+tick.Add(-lead).Sub(now).String())
 	a := runDaemon(t, "replica-a", c.bin, c.env)
 	b := runDaemon(t, "replica-b", c.bin, c.env)
 	mainA, opsA := a.ready()
 	mainB, opsB := b.ready()
-	tick := time.Now().Truncate(time.Minute).Add(time.Minute)
 
 	t.Run("SCIMServedByBoth", func(t *testing.T) {
 		var tok struct{ Token string }
@@ -197,7 +200,7 @@ func TestReplicas_BridgeOncePerScheduleTick(t *testing.T) {
 	})
 
 	// Wait for the second tick's runs: two finished reports per organization.
-	deadline := tick.Add(30 * time.Second)
+	deadline := now.Add(lead + 30*time.Second)
 	reports := map[string][]scimbridge.Report{}
 	for {
 		done := true
@@ -300,6 +303,7 @@ func TestReplicas_BridgeOncePerScheduleTick(t *testing.T) {
 }
 
 func TestReplicas_TakeoverAfterSIGKILL(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	c := newCluster(t, "SCIMBRIDGE_TEST_LEASE_TTL=3s")
 	users := fakegoogle.GenerateUsers(6000, 7)
 	c.fake.SetUsers(users)
@@ -389,6 +393,7 @@ func TestReplicas_TakeoverAfterSIGKILL(t *testing.T) {
 }
 
 func TestServe_SIGTERMInterruptsReconcile(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	c := newCluster(t)
 	users := fakegoogle.GenerateUsers(8000, 11)
 	c.fake.SetUsers(users)
@@ -444,6 +449,7 @@ func TestServe_SIGTERMInterruptsReconcile(t *testing.T) {
 }
 
 func TestServe_UnreadableKeyKeepsServing(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	c := newCluster(t)
 	c.fake.SetUsers(fakegoogle.GenerateUsers(10, 3))
 	org := c.addBridge("acme", "")

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"log/slog"
-	"net/http"
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/configs"
@@ -11,18 +10,8 @@ import (
 	"github.com/scimbridge/scimbridge/scimserver"
 )
 
-// scimService is the SCIM API: its HTTP handler and its long-lived part
-// (the buffered event writer, drained when Run returns).
-type scimService interface {
-	Handler() http.Handler
-	Run(ctx context.Context) error
-	Route(r *http.Request) string
-}
-
-var _ scimService = (*scimserver.Server)(nil)
-
 // newSCIMService builds the SCIM API for the configuration.
-func newSCIMService(cfg configs.Config, publicURL string, db scimbridge.Store, logger *slog.Logger, clock scimbridge.Clock) scimService {
+func newSCIMService(cfg configs.Config, publicURL string, db scimbridge.Store, logger *slog.Logger, clock scimbridge.Clock) *scimserver.Server {
 	return scimserver.New(scimserver.Config{
 		Store:            db,
 		Logger:           logger,

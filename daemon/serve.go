@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"crypto/tls"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -12,11 +11,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/configs"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scimserver"
@@ -45,8 +46,8 @@ type Options struct {
 	Ready chan<- Addrs
 	// Reload, when set, makes Serve load the configuration again with
 	// LoadConfig and apply what can change while running (log level,
-	// trusted proxies, rate limits) each time it receives. Unset, Serve
-	// listens to the channel WithReload put in its context (SIGHUP).
+	// trusted proxies, rate limits) each time it receives (SIGHUP: see
+	// HandleSignals).
 	Reload <-chan struct{}
 	// LoadConfig loads the configuration again on a reload; nil means a
 	// reload only logs that it is not possible.
@@ -70,44 +71,48 @@ const (
 	statusInterval = 30 * time.Second
 )
 
-func serveCommands() []command {
-	return []command{
-		{name: "serve", summary: "run the daemon: SCIM API, Google bridge scheduler and ops endpoints", run: runServe},
-		{name: "migrate", summary: "apply database migrations", run: runMigrate},
-	}
-}
-
-func runServe(ctx context.Context, c *cli, args []string) error {
-	f := c.newFlags("serve", false)
-	if _, err := c.parse(f, args); err != nil {
-		return err
-	}
-	cfg, err := c.config(f)
-	if err != nil {
-		return err
-	}
-	err = Serve(ctx, cfg, Options{Stdout: c.stdout, Stderr: c.stderr, Clock: c.clock, Getenv: c.getenv,
-		LoadConfig: func() (configs.Config, error) { return c.config(f) }})
-	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		return nil // stopped by a signal while starting
-	}
-	return err
-}
-
-// Serve runs the daemon until ctx is cancelled: it opens and migrates the
-// database (bootstrapping an empty one when configured), serves the SCIM
-// API on the main listener and /healthz, /readyz and /metrics on the ops
-// listener, runs the Google bridges on their schedules and purges expired
-// events. It tells systemd when it is ready, pings its watchdog and keeps
-// its status line current. On cancellation it stops accepting, drains
-// in-flight requests and stops a running reconcile between batches within
-// cfg.ShutdownTimeout, writes the buffered events, releases its leases,
-// closes the database and returns nil.
+// Serve runs the daemon until ctx is cancelled: Open, Run, Close.
 func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
-	if err := cfg.Validate(); err != nil {
+	s := NewServer(cfg, opts)
+	defer s.Close()
+	if err := s.Open(ctx); err != nil {
 		return err
 	}
-	started := time.Now()
+	return s.Run(ctx)
+}
+
+// Server is the daemon that serve runs. Open opens and migrates the
+// database (bootstrapping an empty one when configured) and binds the
+// listeners; Run serves the SCIM API on the main listener and /healthz,
+// /readyz and /metrics on the ops listener, runs the Google bridges on
+// their schedules and purges expired events until its context ends, then
+// shuts down gracefully; Close releases what Open took.
+type Server struct {
+	cfg  configs.Config
+	opts Options
+
+	started time.Time
+	logger  *slog.Logger
+	level   *slog.LevelVar // nil when the caller supplied the logger
+	notify  *notifier
+
+	db        database
+	mainLn    net.Listener
+	opsLn     net.Listener
+	useTLS    bool
+	publicURL string
+
+	scim      *scimserver.Server
+	scheduler *bridge.Scheduler
+	mainSrv   *http.Server
+	opsSrv    *http.Server
+	// stopping makes /readyz answer 503 while Run shuts down.
+	stopping atomic.Bool
+}
+
+// NewServer returns a server for the configuration; opts' unset fields
+// take their defaults.
+func NewServer(cfg configs.Config, opts Options) *Server {
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
@@ -120,13 +125,6 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
-	if opts.Reload == nil {
-		opts.Reload = reloadRequests(ctx)
-	}
-	cfg, err := withDatabasePassword(cfg, opts.Getenv)
-	if err != nil {
-		return err
-	}
 	if load := opts.LoadConfig; load != nil {
 		opts.LoadConfig = func() (configs.Config, error) {
 			c, err := load()
@@ -136,22 +134,35 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 			return withDatabasePassword(c, opts.Getenv)
 		}
 	}
-	logger, level := opts.Logger, (*slog.LevelVar)(nil)
-	if logger == nil {
-		logger, level = newServeLogger(cfg.Log, opts.Stderr)
-	}
-	notify := newNotifier(logger)
-	notify.status("starting: opening the database")
+	return &Server{cfg: cfg, opts: opts}
+}
 
-	db, err := openDatabase(ctx, cfg, logger, opts.Clock, openServe)
+// Open validates the configuration, opens and migrates the database, binds
+// both listeners and builds the parts Run runs. After an error, Close
+// releases what was opened.
+func (s *Server) Open(ctx context.Context) error {
+	s.started = time.Now()
+	if err := s.cfg.Validate(); err != nil {
+		return err
+	}
+	cfg, err := withDatabasePassword(s.cfg, s.opts.Getenv)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	if err := checkSchema(ctx, db, false); err != nil {
+	s.cfg = cfg
+	s.logger = s.opts.Logger
+	if s.logger == nil {
+		s.logger, s.level = newServeLogger(cfg.Log, s.opts.Stderr)
+	}
+	s.notify = newNotifier(s.logger)
+	s.notify.status("starting: opening the database")
+
+	if s.db, err = openDatabase(ctx, cfg, s.logger, s.opts.Clock, openServe); err != nil {
 		return err
 	}
-
+	if err := checkSchema(ctx, s.db, false); err != nil {
+		return err
+	}
 	var tlsConfig *tls.Config
 	if cfg.TLSCertFile != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
@@ -159,153 +170,170 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 			return fmt.Errorf("load TLS certificate: %w", err)
 		}
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		s.useTLS = true
 	}
-	mainLn, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
+	if s.mainLn, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	defer mainLn.Close()
-	opsLn, err := net.Listen("tcp", cfg.OpsListen)
-	if err != nil {
+	if s.opsLn, err = net.Listen("tcp", cfg.OpsListen); err != nil {
 		return fmt.Errorf("listen on %s (ops): %w", cfg.OpsListen, err)
 	}
-	defer opsLn.Close()
-	publicURL := boundPublicURL(cfg.PublicURL, mainLn.Addr())
+	s.publicURL = boundPublicURL(cfg.PublicURL, s.mainLn.Addr())
 
-	notify.status("starting: migrating the database")
+	s.notify.status("starting: migrating the database")
 	var bootstrap func(context.Context) error
 	if cfg.Bootstrap() {
-		b := &bootstrapper{db: db, clock: opts.Clock, logger: logger, stdout: opts.Stdout,
-			dataDir: cfg.DataDir, baseURL: publicURL + scim.BasePath}
+		b := &bootstrapper{db: s.db, clock: s.opts.Clock, logger: s.logger, stdout: s.opts.Stdout,
+			dataDir: cfg.DataDir, baseURL: s.publicURL + scim.BasePath}
 		bootstrap = b.run
 	}
-	if err := db.Migrate(ctx, bootstrap); err != nil {
+	if err := s.db.Migrate(ctx, bootstrap); err != nil {
 		return fmt.Errorf("migrate database: %w", err)
 	}
 
-	src := metricsSources{store: db, clock: opts.Clock, logger: logger}
-	if p, ok := db.(interface{ Stats() map[string]sql.DBStats }); ok {
-		src.pools = p.Stats
-	}
-	m := newMetrics(&src)
-	scimSvc := newSCIMService(cfg, publicURL, db, logger, opts.Clock)
-	if s, ok := scimSvc.(interface{ Stats() scimserver.Stats }); ok {
-		src.scim = s.Stats
-	}
-	scheduler := newBridgeScheduler(cfg, publicURL, opts.Getenv, db, logger, opts.Clock, m)
+	s.scim = newSCIMService(cfg, s.publicURL, s.db, s.logger, s.opts.Clock)
+	m := newMetrics(&metricsSources{store: s.db, clock: s.opts.Clock, logger: s.logger, pools: s.db.Stats, scim: s.scim.Stats})
+	s.scheduler = newBridgeScheduler(cfg, s.publicURL, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m)
 
 	mainMux := http.NewServeMux()
-	mainMux.Handle(scim.BasePath+"/", m.instrumentSCIM(scimSvc.Handler(), scimSvc.Route))
-	mainSrv := &http.Server{
-		Handler:           mainMux,
-		ReadHeaderTimeout: 10 * time.Second,
-		TLSConfig:         tlsConfig,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	var stopping atomic.Bool
-	opsSrv := &http.Server{
-		Handler:           opsHandler(db, logger, m.handler(logger), &stopping),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	mainMux.Handle(scim.BasePath+"/", m.instrumentSCIM(s.scim.Handler(), s.scim.Route))
+	errorLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
+	s.mainSrv = &http.Server{Handler: mainMux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
+	s.opsSrv = &http.Server{Handler: opsHandler(s.db, s.logger, m.handler(s.logger), &s.stopping),
+		ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
+	return nil
+}
 
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	// The main listener, the bridge scheduler and the purge run in g until
-	// runCtx ends; the first to fail stops the others.
-	var g group
-	g.cancel = stop
-	timeout := cfg.ShutdownTimeout.Duration()
-	g.run(func() error { return serveHTTP(runCtx, "main", mainSrv, mainLn, tlsConfig != nil, timeout, logger) })
-	g.run(func() error {
-		p := purger{db: db, clock: opts.Clock, logger: logger, events: cfg.Events.Retention.Duration()}
-		return p.run(runCtx, purgeFirstDelay, purgeInterval)
+// Run serves until ctx is cancelled or a part fails. It tells systemd when
+// it is ready, pings its watchdog and keeps its status line current. On
+// cancellation it stops accepting, drains in-flight requests and stops a
+// running reconcile between batches within the shutdown timeout, writes
+// the buffered events, releases its leases and returns nil.
+func (s *Server) Run(ctx context.Context) error {
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
+	timeout := s.cfg.ShutdownTimeout.Duration()
+
+	// The ops listener answers until the end, /readyz saying 503 once
+	// stopping; the SCIM server's event writer outlives the main
+	// listener: it stops only once no request can produce another event.
+	// Either failing stops the rest.
+	writerCtx, stopWriter := context.WithCancel(context.Background())
+	defer stopWriter()
+	var last errgroup.Group
+	last.Go(func() error {
+		return failWith(fail, serveHTTP("ops", s.opsSrv, s.opsLn, false))
 	})
-	g.run(func() error {
-		if err := scheduler.Run(runCtx); err != nil {
+	last.Go(func() error {
+		if err := s.scim.Run(writerCtx); err != nil {
+			return failWith(fail, fmt.Errorf("run SCIM server: %w", err))
+		}
+		return nil
+	})
+
+	// The main listener, the bridge scheduler and the purge run until ctx
+	// ends; the first to fail stops the others.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveHTTP("main", s.mainSrv, s.mainLn, s.useTLS) })
+	g.Go(func() error {
+		<-gctx.Done()
+		shutdownHTTP("main", s.mainSrv, timeout, s.logger)
+		return nil
+	})
+	g.Go(func() error {
+		p := purger{db: s.db, clock: s.opts.Clock, logger: s.logger, events: s.cfg.Events.Retention.Duration()}
+		return p.run(gctx, purgeFirstDelay, purgeInterval)
+	})
+	g.Go(func() error {
+		if err := s.scheduler.Run(gctx); err != nil {
 			return fmt.Errorf("run bridge scheduler: %w", err)
 		}
 		return nil
 	})
-	// The ops listener answers until the end, /readyz saying 503 once
-	// stopping; the SCIM server's writer outlives the main listener: it
-	// stops only once no request can produce another event.
-	opsCtx, stopOps := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopOps()
-	opsDone := make(chan struct{})
-	go func() {
-		defer close(opsDone)
-		if err := serveHTTP(opsCtx, "ops", opsSrv, opsLn, false, timeout, logger); err != nil {
-			g.fail(err)
-		}
-	}()
-	scimCtx, stopSCIM := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopSCIM()
-	scimDone := make(chan struct{})
-	go func() {
-		defer close(scimDone)
-		if err := scimSvc.Run(scimCtx); err != nil {
-			g.fail(fmt.Errorf("run SCIM server: %w", err))
-		}
-	}()
 
-	logger.Info("listening", "listener", "main", "addr", mainLn.Addr().String(), "tls", tlsConfig != nil, "public_url", publicURL)
-	logger.Info("listening", "listener", "ops", "addr", opsLn.Addr().String())
-	if !cfg.IsLoopbackListen() && tlsConfig == nil {
-		logger.Warn("main listener is reachable from other machines without TLS: set tls_cert_file and tls_key_file or put it behind a TLS proxy", "addr", mainLn.Addr().String())
-	}
-	loop := mainLoop{db: db, clock: opts.Clock, logger: logger, notify: notify,
-		reload: &reloader{logger: logger, level: level, running: cfg, load: opts.LoadConfig}}
-	if s, ok := scimSvc.(scimSettings); ok {
-		loop.reload.scim = s
-	}
-	status := loop.statusText(runCtx)
-	notify.ready(status)
-	logger.Info("ready", "startup", time.Since(started).Round(time.Millisecond), "status", status)
-	if opts.Ready != nil {
-		select {
-		case opts.Ready <- Addrs{Main: mainLn.Addr(), Ops: opsLn.Addr(), PublicURL: publicURL}:
-		default:
-			logger.Warn("ready channel not receiving; addresses not sent")
-		}
-	}
-
-	loop.run(runCtx, opts.Reload)
+	loop := mainLoop{db: s.db, clock: s.opts.Clock, logger: s.logger, notify: s.notify,
+		reload: &reloader{logger: s.logger, level: s.level, running: s.cfg, load: s.opts.LoadConfig, scim: s.scim}}
+	s.ready(loop.statusText(gctx))
+	loop.run(gctx, s.opts.Reload)
 
 	// Shutting down: the main listener drains, the scheduler stops its
 	// runs between batches and releases their leases (g), then the
 	// buffered events are written and the ops listener closes.
-	stopping.Store(true)
-	notify.stopping("stopping: draining requests and stopping reconciles")
-	stopPings := notify.keepAlive()
+	s.stopping.Store(true)
+	s.notify.stopping("stopping: draining requests and stopping reconciles")
+	stopPings := s.notify.keepAlive()
 	defer stopPings()
-	logger.Info("stopping", "timeout", timeout)
-	stop()
-	waitGroup(&g, timeout+5*time.Second, logger)
-	stopSCIM()
-	<-scimDone
-	stopOps()
-	<-opsDone
-	if err := g.err(); err != nil {
+	s.logger.Info("stopping", "timeout", timeout)
+	err := waitGroup(g, timeout+5*time.Second, s.logger)
+	stopWriter()
+	shutdownHTTP("ops", s.opsSrv, timeout, s.logger)
+	if lastErr := last.Wait(); err == nil {
+		err = lastErr
+	}
+	if err != nil {
 		return err
 	}
-	logger.Info("stopped")
+	s.logger.Info("stopped")
 	return nil
+}
+
+// ready logs the listeners, tells systemd and sends the addresses to
+// Options.Ready.
+func (s *Server) ready(status string) {
+	s.logger.Info("listening", "listener", "main", "addr", s.mainLn.Addr().String(), "tls", s.useTLS, "public_url", s.publicURL)
+	s.logger.Info("listening", "listener", "ops", "addr", s.opsLn.Addr().String())
+	if !s.cfg.IsLoopbackListen() && !s.useTLS {
+		s.logger.Warn("main listener is reachable from other machines without TLS: set tls_cert_file and tls_key_file or put it behind a TLS proxy", "addr", s.mainLn.Addr().String())
+	}
+	s.notify.ready(status)
+	s.logger.Info("ready", "startup", time.Since(s.started).Round(time.Millisecond), "status", status)
+	if s.opts.Ready != nil {
+		select {
+		case s.opts.Ready <- Addrs{Main: s.mainLn.Addr(), Ops: s.opsLn.Addr(), PublicURL: s.publicURL}:
+		default:
+			s.logger.Warn("ready channel not receiving; addresses not sent")
+		}
+	}
+}
+
+// Close closes the listeners and the database. It is safe after a failed
+// Open and after Run.
+func (s *Server) Close() error {
+	var errs []error
+	for _, ln := range []net.Listener{s.mainLn, s.opsLn} {
+		if ln != nil {
+			ln.Close() // already closed after Run
+		}
+	}
+	if s.db != nil {
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close database: %w", err))
+		}
+		s.db = nil
+	}
+	return errors.Join(errs...)
+}
+
+// failWith stops the server (fail) when err is not nil, and returns err.
+func failWith(fail context.CancelCauseFunc, err error) error {
+	if err != nil {
+		fail(err)
+	}
+	return err
 }
 
 // waitGroup waits for g, at most limit: a reconcile batch that outlives
 // the shutdown timeout is abandoned (its transaction rolls back when the
 // database closes; its lease expires).
-func waitGroup(g *group, limit time.Duration, logger *slog.Logger) {
-	done := make(chan struct{})
-	go func() {
-		g.wait()
-		close(done)
-	}()
+func waitGroup(g *errgroup.Group, limit time.Duration, logger *slog.Logger) error {
+	done := make(chan error, 1)
+	go func() { done <- g.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		return err
 	case <-time.After(limit):
 		logger.Warn("shutdown: work still running after the shutdown timeout; exiting without it", "timeout", limit)
+		return nil
 	}
 }
 
@@ -324,108 +352,27 @@ func boundPublicURL(publicURL string, addr net.Addr) string {
 	return u.String()
 }
 
-// serveHTTP serves srv on ln until ctx is cancelled, then shuts it down,
-// giving in-flight requests up to timeout to finish.
-func serveHTTP(ctx context.Context, name string, srv *http.Server, ln net.Listener, useTLS bool, timeout time.Duration, logger *slog.Logger) error {
-	errc := make(chan error, 1)
-	go func() {
-		if useTLS {
-			errc <- srv.ServeTLS(ln, "", "")
-		} else {
-			errc <- srv.Serve(ln)
-		}
-	}()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve %s listener: %w", name, err)
-	case <-ctx.Done():
+// serveHTTP serves srv on ln until it is shut down.
+func serveHTTP(name string, srv *http.Server, ln net.Listener, useTLS bool) error {
+	var err error
+	if useTLS {
+		err = srv.ServeTLS(ln, "", "")
+	} else {
+		err = srv.Serve(ln)
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve %s listener: %w", name, err)
+	}
+	return nil
+}
+
+// shutdownHTTP stops srv accepting and gives in-flight requests up to
+// timeout to finish, then closes their connections.
+func shutdownHTTP(name string, srv *http.Server, timeout time.Duration, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := srv.Shutdown(ctx); err != nil {
 		logger.Warn("shutdown timeout: closing connections with requests still running", "listener", name, "timeout", timeout)
 		srv.Close()
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve %s listener: %w", name, err)
-	}
-	return nil
-}
-
-// group runs functions in goroutines, keeps the first error and cancels
-// the others' context when one fails.
-type group struct {
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	first  error
-	cancel context.CancelFunc
-}
-
-func (g *group) run(fn func() error) {
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		if err := fn(); err != nil {
-			g.fail(err)
-		}
-	}()
-}
-
-func (g *group) fail(err error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.first == nil {
-		g.first = err
-	}
-	g.cancel()
-}
-
-func (g *group) wait() { g.wg.Wait() }
-
-func (g *group) err() error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.first
-}
-
-func runMigrate(ctx context.Context, c *cli, args []string) error {
-	f := c.newFlags("migrate", true)
-	if _, err := c.parse(f, args); err != nil {
-		return err
-	}
-	cfg, err := c.config(f)
-	if err != nil {
-		return err
-	}
-	logger := newLogger(cfg.Log, c.stderr, slog.LevelInfo)
-	db, err := openDatabase(ctx, cfg, logger, c.clock, openMigrate)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := checkSchema(ctx, db, false); err != nil {
-		return err
-	}
-	before, _, err := db.SchemaVersion(ctx)
-	if err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	// The bootstrap belongs to serve's first start: it runs there as long
-	// as the database holds no organization.
-	if err := db.Migrate(ctx, nil); err != nil {
-		return fmt.Errorf("migrate database: %w", err)
-	}
-	after, _, err := db.SchemaVersion(ctx)
-	if err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if f.json {
-		return writeJSON(c.stdout, map[string]int{"from_version": before, "version": after})
-	}
-	if before == after {
-		fmt.Fprintf(c.stdout, "Database schema is current (version %d).\n", after)
-	} else {
-		fmt.Fprintf(c.stdout, "Database schema migrated from version %d to %d.\n", before, after)
-	}
-	return nil
 }

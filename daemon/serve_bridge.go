@@ -24,6 +24,9 @@ const googleTimeout = 60 * time.Second
 const (
 	envTestBridgePoll = "SCIMBRIDGE_TEST_BRIDGE_POLL" // how often the scheduler looks for due bridges
 	envTestLeaseTTL   = "SCIMBRIDGE_TEST_LEASE_TTL"   // lease lifetime; renewed every third of it
+	// envTestClockOffset sets the process's clock forward, so that a
+	// schedule's next tick comes without waiting for the wall clock's.
+	envTestClockOffset = "SCIMBRIDGE_TEST_CLOCK_OFFSET"
 )
 
 // newBridgeScheduler returns the scheduler running every organization's

@@ -328,3 +328,45 @@ func selfSignedCert(t *testing.T) (certPEM, keyPEM []byte) {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
+
+func TestServer_OpenRunClose(t *testing.T) {
+	cfg := testConfig(t)
+	ctx := context.Background()
+	t.Run("CloseAfterFailedOpen", func(t *testing.T) {
+		taken, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer taken.Close()
+		bad := cfg
+		bad.OpsListen = taken.Addr().String()
+		s := daemon.NewServer(bad, daemon.Options{Stderr: io.Discard})
+		if err := s.Open(ctx); err == nil || !strings.Contains(err.Error(), "listen") {
+			t.Fatalf("Open on a taken ops address = %v", err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close after a failed Open: %v", err)
+		}
+	})
+	// The failed server released the SQLite file: another one opens it.
+	ready := make(chan daemon.Addrs, 1)
+	s := daemon.NewServer(cfg, daemon.Options{Stderr: io.Discard, Ready: ready})
+	if err := s.Open(ctx); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(runCtx) }()
+	addrs := <-ready
+	if code, _ := get(t, "http://"+addrs.Ops.String()+"/healthz"); code != 200 {
+		t.Errorf("/healthz = %d", code)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run after cancel = %v, want nil", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}

@@ -18,6 +18,7 @@ import (
 )
 
 func TestServe_SIGTERMDuringSCIMWrites(t *testing.T) {
+	t.Parallel() // a child process: runs beside the other end-to-end tests
 	bin := buildScimbridge(t)
 	for _, b := range []struct {
 		name  string

@@ -9,31 +9,16 @@ import (
 	"syscall"
 )
 
-// reloadKey is the context key of the SIGHUP channel.
-type reloadKey struct{}
-
-// WithReload returns a context carrying ch: serve reloads its
-// configuration each time ch receives.
-func WithReload(ctx context.Context, ch <-chan struct{}) context.Context {
-	return context.WithValue(ctx, reloadKey{}, ch)
-}
-
-// reloadRequests returns the channel WithReload put in ctx, or nil.
-func reloadRequests(ctx context.Context) <-chan struct{} {
-	ch, _ := ctx.Value(reloadKey{}).(<-chan struct{})
-	return ch
-}
-
 // HandleSignals is the process's signal handling, for main: the first
 // SIGINT or SIGTERM cancels the returned context (serve then shuts down
 // gracefully); a second one exits at once with status 128+signal; SIGHUP
-// asks serve to reload its configuration (WithReload). stop restores the
-// default handling.
-func HandleSignals(parent context.Context, stderr io.Writer, exit func(code int)) (ctx context.Context, stop func()) {
+// sends on reload (Process.Reload: serve reloads its configuration). stop
+// restores the default handling.
+func HandleSignals(parent context.Context, stderr io.Writer, exit func(code int)) (ctx context.Context, reload <-chan struct{}, stop func()) {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	reload := make(chan struct{}, 1)
-	ctx, cancel := context.WithCancel(WithReload(parent, reload))
+	reloads := make(chan struct{}, 1)
+	ctx, cancel := context.WithCancel(parent)
 	done := make(chan struct{})
 	go func() {
 		stopping := false
@@ -47,7 +32,7 @@ func HandleSignals(parent context.Context, stderr io.Writer, exit func(code int)
 			switch {
 			case sig == syscall.SIGHUP:
 				select {
-				case reload <- struct{}{}:
+				case reloads <- struct{}{}:
 				default: // a reload is already pending
 				}
 			case !stopping:
@@ -64,7 +49,7 @@ func HandleSignals(parent context.Context, stderr io.Writer, exit func(code int)
 			}
 		}
 	}()
-	return ctx, func() {
+	return ctx, reloads, func() {
 		signal.Stop(sigs)
 		close(done)
 		cancel()

@@ -26,7 +26,7 @@ var eventColumnTypes = []string{
 	"text", "timestamptz", "text", "text", "integer", "text",
 	"text", "text", "text", "text",
 	"bigint", "text", "text", "text", "text", "text",
-	"text", "text", "boolean", "boolean", "integer",
+	"text", "text", "boolean", "boolean", "integer", "text",
 }
 
 // oneStatement reports whether ApplyChanges writes batch as one statement.

@@ -17,7 +17,7 @@ var eventColumns = []string{
 	"org_id", "time", "method", "path", "status", "target_username",
 	"target_username_key", "client_ip", "user_agent", "request_id",
 	"duration_us", "source", "run_id", "kind", "profile_id", "error",
-	"request_body", "response_body", "request_truncated", "response_truncated", "count",
+	"request_body", "response_body", "request_truncated", "response_truncated", "count", "actor",
 }
 
 var eventSelect = "SELECT id, " + strings.Join(eventColumns, ", ") + " FROM events"
@@ -38,7 +38,7 @@ func (db *DB) eventArgs(e *scimbridge.Event, args []any) []any {
 		ns(e.OrgID), db.tm(e.Time), ns(e.Method), ns(e.Path), e.Status, ns(e.TargetUserName),
 		ns(textkey.Key(e.TargetUserName)), ns(e.ClientIP), ns(e.UserAgent), ns(e.RequestID),
 		e.Duration.Microseconds(), ns(string(e.Source)), ns(e.RunID), ns(string(e.Kind)), ns(e.ProfileID), ns(e.Error),
-		ns(e.RequestBody), ns(e.ResponseBody), e.RequestTruncated, e.ResponseTruncated, count)
+		ns(e.RequestBody), ns(e.ResponseBody), e.RequestTruncated, e.ResponseTruncated, count, ns(e.Actor))
 }
 
 func scanEvent(s interface{ Scan(...any) error }) (scimbridge.Event, error) {
@@ -49,7 +49,7 @@ func scanEvent(s interface{ Scan(...any) error }) (scimbridge.Event, error) {
 		strDest{&e.TargetUserName}, strDest{new(string)}, strDest{&e.ClientIP}, strDest{&e.UserAgent},
 		strDest{&e.RequestID}, &durationUS, strDest{&source}, strDest{&e.RunID}, strDest{&kind},
 		strDest{&e.ProfileID}, strDest{&e.Error}, strDest{&e.RequestBody}, strDest{&e.ResponseBody},
-		&e.RequestTruncated, &e.ResponseTruncated, &e.Count)
+		&e.RequestTruncated, &e.ResponseTruncated, &e.Count, strDest{&e.Actor})
 	e.Duration = time.Duration(durationUS) * time.Microsecond
 	e.Source, e.Kind = scimbridge.EventSource(source), scimbridge.ChangeKind(kind)
 	return e, err

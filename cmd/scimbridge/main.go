@@ -12,8 +12,9 @@ import (
 func main() {
 	// SIGINT/SIGTERM stop gracefully, a second one exits at once, SIGHUP
 	// reloads serve's configuration.
-	ctx, stop := daemon.HandleSignals(context.Background(), os.Stderr, os.Exit)
-	code := daemon.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	ctx, reload, stop := daemon.HandleSignals(context.Background(), os.Stderr, os.Exit)
+	code := daemon.Run(ctx, daemon.Process{Args: os.Args[1:], Getenv: os.Getenv,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Reload: reload})
 	stop()
 	os.Exit(code)
 }

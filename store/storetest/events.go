@@ -20,7 +20,7 @@ func testEvents(t *testing.T, s scimbridge.Store) {
 		Status: 200, TargetUserName: "Éve@X", ClientIP: "192.0.2.1", UserAgent: "Okta SCIM Client 1.0.0",
 		RequestID: "req-1", Duration: 2345 * time.Microsecond, Source: scimbridge.EventIdP, RunID: "run-1",
 		Kind: scimbridge.ChangeUpdate, ProfileID: "p-1", Error: "", RequestBody: "{\"Operations\":[]}\n\t\\N \\ \r é \\.",
-		ResponseBody: `{"id":"x"}`, RequestTruncated: true, ResponseTruncated: false, Count: 3,
+		ResponseBody: `{"id":"x"}`, RequestTruncated: true, ResponseTruncated: false, Count: 3, Actor: "cli:root",
 	}
 	var events []scimbridge.Event
 	for i := range 1199 {

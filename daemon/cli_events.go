@@ -99,7 +99,11 @@ func runEventsList(ctx context.Context, c *cli, args []string) error {
 		if e.Count > 1 {
 			st += fmt.Sprintf(" (x%d)", e.Count)
 		}
-		t.row(strconv.FormatInt(e.ID, 10), fmtTime(e.Time), string(e.Source), e.Method, e.Path, st,
+		source := string(e.Source)
+		if e.Actor != "" {
+			source += " (" + e.Actor + ")"
+		}
+		t.row(strconv.FormatInt(e.ID, 10), fmtTime(e.Time), source, e.Method, e.Path, st,
 			e.TargetUserName, e.ClientIP, e.Error)
 	}
 	if err := t.flush(); err != nil {
@@ -114,7 +118,7 @@ func runEventsList(ctx context.Context, c *cli, args []string) error {
 // eventsCSVHeader names the columns of an events export.
 var eventsCSVHeader = []string{"id", "time", "source", "method", "path", "status", "count", "username",
 	"client_ip", "user_agent", "request_id", "duration_ms", "run_id", "kind", "profile_id", "error",
-	"request_body", "request_truncated", "response_body", "response_truncated"}
+	"request_body", "request_truncated", "response_body", "response_truncated", "actor"}
 
 // writeEventsCSV writes every event q matches, newest first, paging through
 // the log with its cursor so an export never holds it all.
@@ -134,7 +138,7 @@ func writeEventsCSV(ctx context.Context, w io.Writer, db scimbridge.EventStore, 
 				string(e.Source), e.Method, e.Path, strconv.Itoa(e.Status), strconv.Itoa(e.Count), e.TargetUserName,
 				e.ClientIP, e.UserAgent, e.RequestID, strconv.FormatFloat(float64(e.Duration)/float64(time.Millisecond), 'f', 3, 64),
 				e.RunID, string(e.Kind), e.ProfileID, e.Error,
-				e.RequestBody, strconv.FormatBool(e.RequestTruncated), e.ResponseBody, strconv.FormatBool(e.ResponseTruncated)})
+				e.RequestBody, strconv.FormatBool(e.RequestTruncated), e.ResponseBody, strconv.FormatBool(e.ResponseTruncated), e.Actor})
 			if err != nil {
 				return fmt.Errorf("write CSV: %w", err)
 			}

@@ -51,19 +51,19 @@ func runAdminTokenCreate(ctx context.Context, c *cli, args []string) error {
 		}
 		ttl = d.Duration()
 	}
-	s, org, err := c.openOrg(ctx, f, *slug)
+	s, err := c.open(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	token, t, err := s.admin.createAdminToken(ctx, org, r, ttl)
+	token, t, err := s.admin.CreateAdminToken(ctx, s.by, *slug, r, ttl)
 	if err != nil {
 		return err
 	}
 	if f.json {
 		return writeJSON(c.stdout, adminTokenOut{AdminToken: t, Token: token})
 	}
-	fmt.Fprintf(c.stdout, "Created %s admin token %s for %s. The token is shown only now.\n\n", t.Role, t.ID, org.Slug)
+	fmt.Fprintf(c.stdout, "Created %s admin token %s for %s. The token is shown only now.\n\n", t.Role, t.ID, *slug)
 	expiry := fmtTimePtr(t.ExpiresAt)
 	if expiry == "" {
 		expiry = "never"
@@ -100,17 +100,17 @@ func runAdminTokenList(ctx context.Context, c *cli, args []string) error {
 func runAdminTokenRevoke(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("admin-token revoke --org SLUG ID", true)
 	slug := f.String("org", "", "organization `SLUG`")
-	s, org, pos, err := c.orgSession(ctx, f, slug, args, "ID")
+	s, pos, err := c.adminSession(ctx, f, slug, args, "ID")
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	if err := s.admin.revokeAdminToken(ctx, org, pos[0]); err != nil {
+	if err := s.admin.RevokeAdminToken(ctx, s.by, *slug, pos[0]); err != nil {
 		return err
 	}
 	if f.json {
-		return writeJSON(c.stdout, map[string]any{"org": org.Slug, "id": pos[0], "revoked": true})
+		return writeJSON(c.stdout, map[string]any{"org": *slug, "id": pos[0], "revoked": true})
 	}
-	fmt.Fprintf(c.stdout, "Revoked admin token %s of %s.\n", pos[0], org.Slug)
+	fmt.Fprintf(c.stdout, "Revoked admin token %s of %s.\n", pos[0], *slug)
 	return nil
 }

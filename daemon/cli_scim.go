@@ -2,8 +2,12 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/admin"
 )
 
 func scimCommands() []command {
@@ -33,28 +37,35 @@ func runSCIMRegenerate(ctx context.Context, c *cli, args []string) error {
 func runSCIMToken(ctx context.Context, c *cli, args []string, usage string, regenerate bool) error {
 	f := c.newFlags(usage, true)
 	slug := f.String("org", "", "organization `SLUG`")
-	s, org, _, err := c.orgSession(ctx, f, slug, args)
+	s, _, err := c.adminSession(ctx, f, slug, args)
 	if err != nil {
 		return err
 	}
 	defer s.close()
 	var token string
 	if regenerate {
-		token, err = s.admin.regenerateSCIM(ctx, org)
+		token, err = s.admin.RegenerateSCIMToken(ctx, s.by, *slug)
 	} else {
-		token, err = s.admin.enableSCIM(ctx, org)
+		token, err = s.admin.EnableSCIM(ctx, s.by, *slug)
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, admin.ErrSCIMEnabled):
+		return scimbridge.Errorf(scimbridge.ECONFLICT,
+			"SCIM is already enabled for %q: use 'scimbridge scim regenerate-token --org %s' for a new token", *slug, *slug)
+	case errors.Is(err, admin.ErrSCIMDisabled):
+		return scimbridge.Errorf(scimbridge.ENOTFOUND,
+			"SCIM is not enabled for %q: use 'scimbridge scim enable --org %s'", *slug, *slug)
+	case err != nil:
 		return err
 	}
-	out := scimToken{Org: org.Slug, BaseURL: s.scimBaseURL(), Token: token}
+	out := scimToken{Org: *slug, BaseURL: s.scimBaseURL(), Token: token}
 	if f.json {
 		return writeJSON(c.stdout, out)
 	}
 	if regenerate {
-		fmt.Fprintf(c.stdout, "New SCIM token for %s; the previous token no longer works.\n", org.Slug)
+		fmt.Fprintf(c.stdout, "New SCIM token for %s; the previous token no longer works.\n", out.Org)
 	} else {
-		fmt.Fprintf(c.stdout, "SCIM enabled for %s.\n", org.Slug)
+		fmt.Fprintf(c.stdout, "SCIM enabled for %s.\n", out.Org)
 	}
 	fmt.Fprintln(c.stdout, "Give your identity provider these values. The token is shown only now.")
 	fmt.Fprintln(c.stdout)
@@ -79,7 +90,7 @@ func runSCIMStatus(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer s.close()
-	sc, ok, err := s.admin.scimConfig(ctx, org)
+	sc, ok, err := s.admin.SCIMConfig(ctx, org)
 	if err != nil {
 		return err
 	}
@@ -115,18 +126,21 @@ func runSCIMStatus(ctx context.Context, c *cli, args []string) error {
 func runSCIMDisable(ctx context.Context, c *cli, args []string) error {
 	f := c.newFlags("scim disable --org SLUG", true)
 	slug := f.String("org", "", "organization `SLUG`")
-	s, org, _, err := c.orgSession(ctx, f, slug, args)
+	s, _, err := c.adminSession(ctx, f, slug, args)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	if err := s.admin.disableSCIM(ctx, org); err != nil {
+	err = s.admin.DisableSCIM(ctx, s.by, *slug)
+	if errors.Is(err, admin.ErrSCIMDisabled) {
+		return scimbridge.Errorf(scimbridge.ENOTFOUND, "SCIM is not enabled for %q", *slug)
+	} else if err != nil {
 		return err
 	}
 	if f.json {
-		return writeJSON(c.stdout, map[string]any{"org": org.Slug, "enabled": false})
+		return writeJSON(c.stdout, map[string]any{"org": *slug, "enabled": false})
 	}
-	fmt.Fprintf(c.stdout, "SCIM disabled for %s: the token no longer works. Profiles stay SCIM-managed;\n", org.Slug)
-	fmt.Fprintf(c.stdout, "'scimbridge profiles release --org %s --source scim' makes them manual.\n", org.Slug)
+	fmt.Fprintf(c.stdout, "SCIM disabled for %s: the token no longer works. Profiles stay SCIM-managed;\n", *slug)
+	fmt.Fprintf(c.stdout, "'scimbridge profiles release --org %s --source scim' makes them manual.\n", *slug)
 	return nil
 }

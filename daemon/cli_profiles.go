@@ -281,18 +281,18 @@ func runProfilesRelease(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	s, org, err := c.openOrg(ctx, f, *slug)
+	s, err := c.open(ctx, f)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	n, err := s.admin.releaseProfiles(ctx, org, src)
+	n, err := s.admin.ReleaseProfiles(ctx, s.by, *slug, src)
 	if err != nil {
 		return err
 	}
 	if f.json {
-		return writeJSON(c.stdout, map[string]any{"org": org.Slug, "source": src, "released": n})
+		return writeJSON(c.stdout, map[string]any{"org": *slug, "source": src, "released": n})
 	}
-	fmt.Fprintf(c.stdout, "Released %d %s profiles of %s: they are manual now.\n", n, src, org.Slug)
+	fmt.Fprintf(c.stdout, "Released %d %s profiles of %s: they are manual now.\n", n, src, *slug)
 	return nil
 }

@@ -2,15 +2,18 @@ package daemon
 
 import (
 	"context"
+	"flag"
 	"fmt"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/admin"
 )
 
 func orgCommands() []command {
 	return []command{
 		{name: "org create", args: "SLUG [--name NAME]", summary: "create an organization", run: runOrgCreate},
 		{name: "org list", summary: "list organizations", run: runOrgList},
+		{name: "org set", args: "SLUG --adopt-existing=true|false", summary: "change an organization's settings", run: runOrgSet},
 	}
 }
 
@@ -30,7 +33,7 @@ func runOrgCreate(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer s.close()
-	org, err := s.admin.createOrg(ctx, slug, *name)
+	org, err := s.admin.CreateOrg(ctx, s.by, slug, *name)
 	if err != nil {
 		return err
 	}
@@ -66,4 +69,40 @@ func runOrgList(ctx context.Context, c *cli, args []string) error {
 		t.row(o.Slug, o.Name, o.ID, fmtTime(o.CreatedAt))
 	}
 	return t.flush()
+}
+
+func runOrgSet(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("org set SLUG --adopt-existing=true|false", true)
+	adopt := f.Bool("adopt-existing", true, "let SCIM and the bridge adopt matching manual and SAML profiles")
+	pos, err := c.parse(f, args, "SLUG")
+	if err != nil {
+		return err
+	}
+	slug := pos[0]
+	if !scimbridge.ValidSlug(slug) {
+		return usagef(f.cmd, "invalid organization slug %q: use lower-case letters, digits and hyphens (at most 63)", slug)
+	}
+	var change admin.OrgChange
+	f.Visit(func(fl *flag.Flag) {
+		if fl.Name == "adopt-existing" {
+			change.AdoptExisting = adopt
+		}
+	})
+	if change.AdoptExisting == nil {
+		return usagef(f.cmd, "nothing to set: give --adopt-existing=true or --adopt-existing=false")
+	}
+	s, err := c.open(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	org, err := s.admin.SetOrg(ctx, s.by, slug, change)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		return writeJSON(c.stdout, org)
+	}
+	fmt.Fprintf(c.stdout, "Organization %s updated.\n", org.Slug)
+	return keyValues(c.stdout, "slug", org.Slug, "adopt existing", fmt.Sprint(org.AdoptExisting))
 }
