@@ -116,10 +116,10 @@ func (s *Server) logEvents(next http.Handler) http.Handler {
 func (s *Server) newEvent(rec *recorder, r *http.Request, status int, body []byte) scimbridge.Event {
 	reqBody, reqTrunc := redactBody(rec.body)
 	respBody, respTrunc := redactBody(body)
-	path, _ := capText(r.URL.RequestURI(), maxPathBytes)
+	path, _ := capText(redactPath(r.URL.RequestURI()), maxPathBytes)
 	ua, _ := capText(r.UserAgent(), maxUserAgentBytes)
 	target, _ := capText(rec.target, 1024)
-	errMsg, _ := capText(rec.errMsg, 1024)
+	errMsg, _ := capText(redactQuotedFilters(rec.errMsg), 1024)
 	return scimbridge.Event{
 		OrgID:             rec.org.ID,
 		Time:              rec.start.UTC(),
