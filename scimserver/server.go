@@ -41,7 +41,8 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 	// AuthFailureLimit is how many failed authentications a client IP may
-	// make per minute before its requests are refused; 0 disables it.
+	// make per minute with one token prefix before its refused requests
+	// get 429 instead of 401; a valid token is never refused. 0 disables it.
 	AuthFailureLimit int
 }
 
