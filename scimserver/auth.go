@@ -29,10 +29,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		now := s.clock()
 		org, reason, err := s.authorize(r.Context(), r.Header.Get("Authorization"), rec)
 		if err != nil {
+			skipUnreadBody(w, r)
 			s.writeError(w, r, fmt.Errorf("authorize request: %w", err))
 			return
 		}
 		if reason != "" {
+			skipUnreadBody(w, r)
 			key := failureKey(rec.clientIP, rec.org.ID)
 			if blocked, wait := s.authFail.blocked(key, now); blocked {
 				rec.errMsg = "too many failed authentications from this client: " + reason
@@ -47,6 +49,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		rec.org = org
 		if ok, wait := s.limiter.allow(org.ID, now); !ok {
+			skipUnreadBody(w, r)
 			rec.errMsg = "rate limit exceeded"
 			s.writeRateLimited(w, r, wait, "too many requests; retry later")
 			return

@@ -1,10 +1,15 @@
 package scimserver
 
 import (
+	"bufio"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
@@ -46,3 +51,78 @@ func TestEvents_QuerySecretsRedacted(t *testing.T) {
 	}
 }
 
+// rawRequest writes head (a request line and headers, without the blank
+// line) and then body over a new connection to the test server, and
+// returns the response read without waiting for the client to send more.
+// The connection stays open until the test ends; the deadline only keeps
+// a hung server from hanging the test.
+func (e *testEnv) rawRequest(head, body string) response {
+	e.t.Helper()
+	conn, err := net.Dial("tcp", e.http.Listener.Addr().String())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(conn, head+"\r\n\r\n"+body); err != nil {
+		e.t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		e.t.Fatalf("read response: %v", err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatalf("read response body: %v", err)
+	}
+	if res.Close { // ReadResponse takes Connection: close out of the header
+		res.Header.Set("Connection", "close")
+	}
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// TestLimits_TokenCheckedBeforeBody: a request without a valid token is
+// answered without its body being read, even when the body never comes,
+// and its event records no body.
+func TestLimits_TokenCheckedBeforeBody(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	for _, auth := range []string{"", "Authorization: Bearer scb_acme_" + strings.Repeat("x", 43) + "\r\n"} {
+		res := e.rawRequest("POST /api/connect/v1/Users HTTP/1.1\r\nHost: x\r\n"+auth+
+			"X-Request-Id: unauth-body\r\nContent-Type: application/scim+json\r\nContent-Length: 1048576", `{"userName":"sent-before-auth"`)
+		mustStatus(t, res, http.StatusUnauthorized)
+		if res.header.Get("Connection") != "close" {
+			t.Errorf("Connection %q, want close: the unread body must not be drained", res.header.Get("Connection"))
+		}
+		for _, org := range []string{"", e.org.ID} {
+			for _, ev := range e.events(org) {
+				if ev.RequestBody != "" {
+					t.Errorf("refused request's body recorded: %+v", ev)
+				}
+			}
+		}
+	}
+}
+
+// TestLimits_BodyDeadline: an authenticated request whose body does not
+// arrive in time gets a SCIM 400 and an event, not a hang.
+func TestLimits_BodyDeadline(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t), func(c *Config) { c.bodyTimeout = 100 * time.Millisecond })
+	res := e.rawRequest("POST /api/connect/v1/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+e.token+
+		"\r\nX-Request-Id: slow-body\r\nContent-Type: application/scim+json\r\nContent-Length: 1000", `{"userName":"slow`)
+	mustStatus(t, res, http.StatusBadRequest)
+	if res.header.Get("Connection") != "close" {
+		t.Errorf("Connection %q, want close", res.header.Get("Connection"))
+	}
+	if got := res.json(t); got["status"] != "400" || !strings.Contains(got["detail"].(string), "did not arrive") ||
+		res.header.Get("Content-Type") != scimContentType {
+		t.Fatalf("response %s %s", res.header.Get("Content-Type"), res.body)
+	}
+	ev := eventFor(t, e.events(e.org.ID), "slow-body")
+	if ev.Status != http.StatusBadRequest || !strings.Contains(ev.Error, "did not arrive") {
+		t.Fatalf("event %+v", ev)
+	}
+	// The deadline is lifted once the body is read: the server goes on
+	// answering on other connections and a complete body is served.
+	mustStatus(t, e.do(req{method: "POST", path: "/Users", body: user("quick@example.com")}), http.StatusCreated)
+}

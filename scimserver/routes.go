@@ -10,7 +10,8 @@ import (
 
 // routes lists every route of the SCIM API. Every request, matched or not,
 // goes through the events middleware, authentication and the body limit,
-// in that order.
+// in that order: the body of a request is read only once its token is
+// accepted.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	const b = scim.BasePath

@@ -12,6 +12,7 @@
 package scimserver
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"math"
@@ -44,6 +45,9 @@ type Config struct {
 	// make per minute with one token prefix before its refused requests
 	// get 429 instead of 401; a valid token is never refused. 0 disables it.
 	AuthFailureLimit int
+
+	// bodyTimeout replaces the default bodyTimeout (tests).
+	bodyTimeout time.Duration
 }
 
 // Stats are the server's counters.
@@ -75,6 +79,8 @@ type Server struct {
 	mux      *http.ServeMux // the routes, for Route
 
 	committed atomic.Uint64
+	// bodyTimeout is how long an authenticated request's body may take.
+	bodyTimeout time.Duration
 }
 
 // New returns the SCIM server for cfg. Call Run to write the buffered
@@ -96,6 +102,8 @@ func New(cfg Config) *Server {
 		limiter:  newTokenLimiter(cfg.RateLimit, cfg.RateBurst),
 		authFail: newFailureLimiter(cfg.AuthFailureLimit),
 		events:   newEventWriter(cfg.Store, logger, clock),
+
+		bodyTimeout: cmp.Or(cfg.bodyTimeout, bodyTimeout),
 	}
 	s.SetTrustedProxies(cfg.TrustedProxies)
 	s.handler = s.routes()
