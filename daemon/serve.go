@@ -195,9 +195,10 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	scheduler := newBridgeScheduler(cfg, publicURL, opts.Getenv, db, logger, opts.Clock, m)
 
 	mainMux := http.NewServeMux()
-	mainMux.Handle(scim.BasePath+"/", m.instrumentSCIM(scimSvc.Handler(), scimSvc.Route))
+	scimHandler := m.instrumentSCIM(scimSvc.Handler(), scimSvc.Route)
+	mainMux.Handle(scim.BasePath+"/", scimHandler)
 	mainSrv := &http.Server{
-		Handler:           mainMux,
+		Handler:           scimserver.Mount(scimHandler, mainMux),
 		ReadHeaderTimeout: 10 * time.Second,
 		TLSConfig:         tlsConfig,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),

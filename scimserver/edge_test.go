@@ -3,14 +3,17 @@ package scimserver
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
@@ -58,23 +61,29 @@ func TestEvents_QuerySecretsRedacted(t *testing.T) {
 // a hung server from hanging the test.
 func (e *testEnv) rawRequest(head, body string) response {
 	e.t.Helper()
-	conn, err := net.Dial("tcp", e.http.Listener.Addr().String())
+	return rawRequestAt(e.t, e.http.Listener.Addr().String(), head, body)
+}
+
+// rawRequestAt is rawRequest to the server at addr.
+func rawRequestAt(t testing.TB, addr, head, body string) response {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	e.t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() { conn.Close() })
 	conn.SetDeadline(time.Now().Add(20 * time.Second))
 	if _, err := io.WriteString(conn, head+"\r\n\r\n"+body); err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
-		e.t.Fatalf("read response: %v", err)
+		t.Fatalf("read response: %v", err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		e.t.Fatalf("read response body: %v", err)
+		t.Fatalf("read response body: %v", err)
 	}
 	if res.Close { // ReadResponse takes Connection: close out of the header
 		res.Header.Set("Connection", "close")
@@ -125,4 +134,68 @@ func TestLimits_BodyDeadline(t *testing.T) {
 	// The deadline is lifted once the body is read: the server goes on
 	// answering on other connections and a complete body is served.
 	mustStatus(t, e.do(req{method: "POST", path: "/Users", body: user("quick@example.com")}), http.StatusCreated)
+}
+
+// TestRoutes_UncleanPathsAreLoggedNotFound: paths that http.ServeMux
+// would redirect (//Users, /./Users, /Users/../Users) and the base URL
+// without a trailing slash are a logged SCIM 404, never a redirect, both
+// from the handler and behind a ServeMux mounted with Mount as the daemon
+// does.
+func TestRoutes_UncleanPathsAreLoggedNotFound(t *testing.T) {
+	e := newEnv(t, storetest.OpenSQLite(t))
+	mux := http.NewServeMux()
+	mux.Handle(scim.BasePath+"/", e.srv.Handler())
+	mux.HandleFunc("/elsewhere", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "elsewhere") })
+	mounted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.inflight.Add(1)
+		defer e.inflight.Done()
+		Mount(e.srv.Handler(), mux).ServeHTTP(w, r)
+	}))
+	t.Cleanup(mounted.Close)
+	paths := []string{
+		scim.BasePath + "//Users",
+		scim.BasePath + "/./Users",
+		scim.BasePath + "/Users/../Users",
+		scim.BasePath + "/Users/./" + "00000000-0000-0000-0000-000000000000",
+		scim.BasePath + "/Users//",
+		scim.BasePath + "/Groups/../Users",
+		scim.BasePath + "/../v1/Users",
+		scim.BasePath,
+		scim.BasePath + "/",
+		"/" + scim.BasePath + "/Users",
+		"/api/connect/./v1/Users",
+	}
+	for _, via := range []string{"Handler", "Mount"} {
+		addr := e.http.Listener.Addr().String()
+		if via == "Mount" {
+			addr = mounted.Listener.Addr().String()
+		}
+		for i, p := range paths {
+			if via == "Handler" && !strings.HasPrefix(p, scim.BasePath) {
+				continue // not under the base URL as sent: only Mount routes it
+			}
+			id := fmt.Sprintf("unclean-%s-%d", via, i)
+			res := rawRequestAt(t, addr, "GET "+p+" HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+e.token+"\r\nX-Request-Id: "+id, "")
+			if res.status != http.StatusNotFound || res.header.Get("Content-Type") != scimContentType || res.header.Get("Location") != "" {
+				t.Errorf("%s GET %s = %d %s Location %q: %s", via, p, res.status, res.header.Get("Content-Type"), res.header.Get("Location"), res.body)
+				continue
+			}
+			if got := res.json(t); got["status"] != "404" {
+				t.Errorf("%s GET %s body %s", via, p, res.body)
+			}
+			if ev := eventFor(t, e.events(e.org.ID), id); ev.Status != http.StatusNotFound || ev.Path != p {
+				t.Errorf("%s GET %s: event %+v", via, p, ev)
+			}
+		}
+	}
+	// Mount leaves other paths to the mux, and the clean SCIM paths work.
+	addr := mounted.Listener.Addr().String()
+	if res := rawRequestAt(t, addr, "GET /elsewhere HTTP/1.1\r\nHost: x", ""); res.status != http.StatusOK || string(res.body) != "elsewhere" {
+		t.Errorf("GET /elsewhere = %d %s", res.status, res.body)
+	}
+	res := rawRequestAt(t, addr, "GET "+scim.BasePath+"/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+e.token, "")
+	mustStatus(t, res, http.StatusOK)
+	if r := httptest.NewRequest("GET", scim.BasePath+"//Users", nil); e.srv.Route(r) != "other" {
+		t.Errorf("Route(//Users) = %q, want other", e.srv.Route(r))
+	}
 }

@@ -111,7 +111,8 @@ func New(cfg Config) *Server {
 }
 
 // Handler serves the SCIM API. It expects full request paths
-// (/api/connect/v1/Users); mount it at scim.BasePath + "/".
+// (/api/connect/v1/Users); put it in front of other routes with Mount, so
+// that every path under the base URL reaches it.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run writes buffered events until ctx is done, then writes every event
