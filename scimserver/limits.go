@@ -58,7 +58,7 @@ func readRequestBody(w http.ResponseWriter, r *http.Request, rec *recorder, time
 		rec.bodyErr = "request body could not be read"
 	}
 	if rec.bodyTooLarge || rec.bodyErr != "" {
-		w.Header().Set("Connection", "close")
+		skipUnreadBody(w, r)
 	} else if deadline {
 		rc.SetReadDeadline(time.Time{})
 	}
@@ -86,8 +86,9 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 }
 
 // skipUnreadBody makes an HTTP/1 connection close after a response that
-// refused the request without reading its body: net/http would otherwise
-// read up to 256 KiB of it, at the client's pace, to reuse the connection.
+// did not read the request's body whole: net/http would otherwise read up
+// to 256 KiB more of it, at the client's pace, to reuse the connection.
+// (HTTP/2 resets the stream instead; closing would end other streams.)
 func skipUnreadBody(w http.ResponseWriter, r *http.Request) {
 	if r.ProtoMajor == 1 && r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
 		w.Header().Set("Connection", "close")
