@@ -58,6 +58,22 @@ func SCIMTokenSlug(token string) (string, bool) {
 	return slug, true
 }
 
+// SCIMTokenPrefixSlug returns the organization slug a token's scb_<slug>_
+// prefix names, whatever follows it, and false when the token has no such
+// prefix. It attributes refused tokens (a secret one character short is
+// still the organization's problem); authentication uses SCIMTokenSlug.
+func SCIMTokenPrefixSlug(token string) (string, bool) {
+	rest, ok := strings.CutPrefix(token, scimTokenPrefix)
+	if !ok {
+		return "", false
+	}
+	slug, _, ok := strings.Cut(rest, "_") // a slug has no '_'
+	if !ok || !ValidSlug(slug) {
+		return "", false
+	}
+	return slug, true
+}
+
 // randomBase62 encodes 32 random bytes as exactly 43 base62 characters.
 func randomBase62() string {
 	var b [32]byte

@@ -30,6 +30,26 @@ func TestNewSCIMToken(t *testing.T) {
 	}
 }
 
+func TestSCIMTokenPrefixSlug(t *testing.T) {
+	tok, _ := scimbridge.NewSCIMToken("acme-2")
+	for _, tt := range []struct{ token, want string }{
+		{tok, "acme-2"},
+		{tok + "x", "acme-2"},
+		{tok[:len(tok)-1], "acme-2"},
+		{"scb_acme-2_", "acme-2"},
+		{"scb_acme-2_a_b", "acme-2"},
+		{"scb_acme-2", ""},
+		{"scb_ACME_" + strings.Repeat("a", 43), ""},
+		{"scba_" + strings.Repeat("a", 43), ""},
+		{"", ""},
+	} {
+		slug, ok := scimbridge.SCIMTokenPrefixSlug(tt.token)
+		if slug != tt.want || ok != (tt.want != "") {
+			t.Errorf("SCIMTokenPrefixSlug(%q) = %q, %v; want %q", tt.token, slug, ok, tt.want)
+		}
+	}
+}
+
 func TestPrimaryEmail(t *testing.T) {
 	yes, no := true, false
 	for _, tt := range []struct {

@@ -126,7 +126,8 @@ type SCIM struct {
 	// RateBurst is the token bucket size when RateLimit is above 0.
 	RateBurst int `yaml:"rate_burst"`
 	// AuthFailureLimit is failed-authentication requests per minute per
-	// client IP before further requests are refused; 0 disables it.
+	// client IP and token prefix before further refused requests get 429
+	// instead of 401 (a valid token is never blocked); 0 disables it.
 	AuthFailureLimit int `yaml:"auth_failure_limit"`
 }
 

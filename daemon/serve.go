@@ -196,9 +196,10 @@ func (s *Server) Open(ctx context.Context) error {
 	s.scheduler = newBridgeScheduler(cfg, s.publicURL, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m)
 
 	mainMux := http.NewServeMux()
-	mainMux.Handle(scim.BasePath+"/", m.instrumentSCIM(s.scim.Handler(), s.scim.Route))
+	scimHandler := m.instrumentSCIM(s.scim.Handler(), s.scim.Route)
+	mainMux.Handle(scim.BasePath+"/", scimHandler)
 	errorLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
-	s.mainSrv = &http.Server{Handler: mainMux, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
+	s.mainSrv = &http.Server{Handler: scimserver.Mount(scimHandler, mainMux), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
 	s.opsSrv = &http.Server{Handler: opsHandler(s.db, s.logger, m.handler(s.logger), &s.stopping),
 		ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
 	return nil

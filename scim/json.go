@@ -238,3 +238,65 @@ func writeString(b *bytes.Buffer, s string) {
 	}
 	b.WriteByte('"')
 }
+
+// JSONTree is a parsed JSON document that keeps object members in the order
+// sent, duplicates included, so that a rewritten document (the events log's
+// redaction) reads like the one sent.
+type JSONTree struct{ root jval }
+
+// ParseJSONTree parses one JSON document as the SCIM decoder does: bad
+// JSON, nesting deeper than MaxJSONDepth and U+0000 in a string are errors.
+func ParseJSONTree(data []byte) (*JSONTree, error) {
+	v, err := parseJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	return &JSONTree{root: v}, nil
+}
+
+// JSONObject is one object of a JSONTree, seen through EachObject.
+type JSONObject struct{ v *jval }
+
+// Len is the number of members of o.
+func (o JSONObject) Len() int { return len(o.v.obj) }
+
+// Key is the name of member i.
+func (o JSONObject) Key(i int) string { return o.v.obj[i].key }
+
+// String returns the value of member i when it is a string.
+func (o JSONObject) String(i int) (string, bool) {
+	m := o.v.obj[i].val
+	return m.s, m.kind == jString
+}
+
+// SetString replaces the value of member i with the string s.
+func (o JSONObject) SetString(i int, s string) {
+	o.v.obj[i].val = jval{kind: jString, s: s}
+}
+
+// EachObject calls fn on every object of t, each before the values of its
+// members, so what fn replaces is not visited.
+func (t *JSONTree) EachObject(fn func(JSONObject)) {
+	var walk func(v *jval)
+	walk = func(v *jval) {
+		switch v.kind {
+		case jObject:
+			fn(JSONObject{v})
+			for i := range v.obj {
+				walk(&v.obj[i].val)
+			}
+		case jArray:
+			for i := range v.arr {
+				walk(&v.arr[i])
+			}
+		}
+	}
+	walk(&t.root)
+}
+
+// Marshal renders t as compact JSON.
+func (t *JSONTree) Marshal() []byte {
+	var b bytes.Buffer
+	t.root.marshal(&b)
+	return b.Bytes()
+}

@@ -57,6 +57,27 @@ func TestAuth_Refused(t *testing.T) {
 	})
 }
 
+// TestAuth_AttributedByPrefix: a refused token with an organization's
+// scb_<slug>_ prefix is logged for that organization whatever the rest.
+func TestAuth_AttributedByPrefix(t *testing.T) {
+	backends(t, func(t *testing.T, db scimbridge.Store) {
+		e := newEnv(t, db)
+		for _, token := range []string{
+			e.token[:len(e.token)-1], // one character short
+			e.token + "x",            // one character long
+			"scb_acme_not-a-secret_at all",
+			"scb_acme_",
+		} {
+			res := e.do(req{method: "GET", path: "/Users", token: token})
+			mustStatus(t, res, http.StatusUnauthorized)
+			ev := eventFor(t, e.events(e.org.ID), res.header.Get("X-Request-Id"))
+			if ev.Status != 401 || !strings.Contains(ev.Error, "malformed") || strings.Contains(ev.Path+ev.Error, token) {
+				t.Errorf("event %+v", ev)
+			}
+		}
+	})
+}
+
 func TestAuth_TokenRotation(t *testing.T) {
 	backends(t, func(t *testing.T, db scimbridge.Store) {
 		e := newEnv(t, db)
@@ -143,16 +164,40 @@ func TestAuth_FailureLimit(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t), func(c *Config) {
 		c.Clock, c.AuthFailureLimit = clock.Now, 3
 	})
+	_, betaToken := e.newOrg("beta")
+	bad := "scb_acme_" + strings.Repeat("x", 43)
 	for range 3 {
-		mustStatus(t, e.do(req{method: "GET", path: "/Users", token: "scb_acme_" + strings.Repeat("x", 43)}), http.StatusUnauthorized)
+		mustStatus(t, e.do(req{method: "GET", path: "/Users", token: bad}), http.StatusUnauthorized)
 	}
-	res := e.do(req{method: "GET", path: "/Users", token: "scb_acme_" + strings.Repeat("x", 43)})
+	res := e.do(req{method: "GET", path: "/Users", token: bad})
 	mustStatus(t, res, http.StatusTooManyRequests)
 	if n, err := strconv.Atoi(res.header.Get("Retry-After")); err != nil || n < 1 || n > 60 {
 		t.Fatalf("Retry-After %q", res.header.Get("Retry-After"))
 	}
-	// The client IP is refused before its token is looked at.
-	mustStatus(t, e.do(req{method: "GET", path: "/Users"}), http.StatusTooManyRequests)
+	// The limit is per client IP and token prefix: another organization's
+	// refused token from the same IP is still a 401.
+	mustStatus(t, e.do(req{method: "GET", path: "/Users", token: "scb_beta_" + strings.Repeat("x", 43)}), http.StatusUnauthorized)
+	// A valid token from the same IP is never blocked, for the same
+	// organization or another (IdPs share cloud addresses).
+	for range 25 {
+		mustStatus(t, e.do(req{method: "GET", path: "/Users", token: bad}), http.StatusTooManyRequests)
+		mustStatus(t, e.do(req{method: "GET", path: "/Users"}), http.StatusOK)
+		mustStatus(t, e.do(req{method: "GET", path: "/Users", token: betaToken}), http.StatusOK)
+	}
 	clock.Add(61e9)
-	mustStatus(t, e.do(req{method: "GET", path: "/Users"}), http.StatusOK)
+	mustStatus(t, e.do(req{method: "GET", path: "/Users", token: bad}), http.StatusUnauthorized)
+
+	// The 429s of a refused token are attributed to its organization
+	// (aggregated past ten a minute; stopping writes the aggregates).
+	e.flush()
+	e.stop()
+	var n429 int
+	for _, ev := range listEvents(t, e.db, e.org.ID, scimbridge.EventIdP) {
+		if ev.Status == http.StatusTooManyRequests {
+			n429 += ev.Count
+		}
+	}
+	if n429 != 26 {
+		t.Errorf("%d 429 requests attributed to acme, want 26", n429)
+	}
 }

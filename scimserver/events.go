@@ -25,7 +25,7 @@ type recorder struct {
 
 	body         []byte // the request body as read (at most maxBodyBytes)
 	bodyTooLarge bool
-	bodyErr      bool
+	bodyErr      string // why the body could not be read
 
 	target    string // target userName
 	profileID string
@@ -75,7 +75,8 @@ func (c *captureWriter) Write(b []byte) (int, error) {
 func (c *captureWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // logEvents is the outermost middleware: it gives the request a recorder
-// and a request id, reads the body, and once the handler is done writes
+// and a request id (limitBody reads the body once the request is
+// authenticated), and once the handler is done writes
 // the request's one event through the buffered writer, unless the handler
 // committed it with a change. A panic becomes a 500 and is logged.
 func (s *Server) logEvents(next http.Handler) http.Handler {
@@ -86,7 +87,6 @@ func (s *Server) logEvents(next http.Handler) http.Handler {
 			clientIP:  clientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), s.trustedProxies()),
 		}
 		w.Header().Set("X-Request-Id", rec.requestID)
-		readRequestBody(r, rec)
 		r = r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec))
 		cw := &captureWriter{ResponseWriter: w}
 		defer func() {
@@ -116,10 +116,10 @@ func (s *Server) logEvents(next http.Handler) http.Handler {
 func (s *Server) newEvent(rec *recorder, r *http.Request, status int, body []byte) scimbridge.Event {
 	reqBody, reqTrunc := redactBody(rec.body)
 	respBody, respTrunc := redactBody(body)
-	path, _ := capText(r.URL.RequestURI(), maxPathBytes)
+	path, _ := capText(redactPath(r.URL.RequestURI()), maxPathBytes)
 	ua, _ := capText(r.UserAgent(), maxUserAgentBytes)
 	target, _ := capText(rec.target, 1024)
-	errMsg, _ := capText(rec.errMsg, 1024)
+	errMsg, _ := capText(redactQuotedFilters(rec.errMsg), 1024)
 	return scimbridge.Event{
 		OrgID:             rec.org.ID,
 		Time:              rec.start.UTC(),

@@ -62,9 +62,9 @@ func (l *tokenLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
-// failureLimiter counts failed authentications per client IP in fixed
-// one-minute windows; an IP over the limit is refused until its window
-// ends.
+// failureLimiter counts failed authentications per key (client IP and
+// token prefix, see failureKey) in fixed one-minute windows; a key over the
+// limit is refused until its window ends.
 type failureLimiter struct {
 	mu     sync.Mutex
 	limit  int // 0: disabled
@@ -79,39 +79,39 @@ type failWindow struct {
 // failureWindow is the length of an authentication failure window.
 const failureWindow = time.Minute
 
-// maxFailureIPs bounds the memory of the failure limiter: past it, expired
-// windows are swept before a new IP is tracked.
-const maxFailureIPs = 10000
+// maxFailureKeys bounds the memory of the failure limiter: past it, expired
+// windows are swept before a new key is tracked.
+const maxFailureKeys = 10000
 
 func newFailureLimiter(limit int) *failureLimiter {
 	return &failureLimiter{limit: max(0, limit), window: make(map[string]*failWindow)}
 }
 
-// blocked reports whether ip used up its failures in the current window,
+// blocked reports whether key used up its failures in the current window,
 // and how long until the window ends.
-func (f *failureLimiter) blocked(ip string, now time.Time) (bool, time.Duration) {
+func (f *failureLimiter) blocked(key string, now time.Time) (bool, time.Duration) {
 	if f.limit == 0 {
 		return false, 0
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	w := f.window[ip]
+	w := f.window[key]
 	if w == nil || now.Sub(w.start) >= failureWindow || w.n < f.limit {
 		return false, 0
 	}
 	return true, w.start.Add(failureWindow).Sub(now)
 }
 
-// fail records one failed authentication from ip.
-func (f *failureLimiter) fail(ip string, now time.Time) {
+// fail records one failed authentication of key.
+func (f *failureLimiter) fail(key string, now time.Time) {
 	if f.limit == 0 {
 		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	w := f.window[ip]
+	w := f.window[key]
 	if w == nil || now.Sub(w.start) >= failureWindow {
-		if w == nil && len(f.window) >= maxFailureIPs {
+		if w == nil && len(f.window) >= maxFailureKeys {
 			for k, v := range f.window {
 				if now.Sub(v.start) >= failureWindow {
 					delete(f.window, k)
@@ -119,7 +119,7 @@ func (f *failureLimiter) fail(ip string, now time.Time) {
 			}
 		}
 		w = &failWindow{start: now}
-		f.window[ip] = w
+		f.window[key] = w
 	}
 	w.n++
 }

@@ -2,12 +2,12 @@ package scimserver
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"github.com/scimbridge/scimbridge/scim"
-	"io"
+	"net/url"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/scimbridge/scimbridge/scim"
 )
 
 const (
@@ -21,11 +21,13 @@ const (
 )
 
 // redactBody returns body as an event stores it: every JSON member named
-// password (any case, with or without a URN prefix, at any depth) and the
-// value of every PATCH operation whose path is password replaced by
-// "[redacted]", cut at eventBodyCap bytes (truncated is then true), valid
-// UTF-8 without NUL characters. A body that is not JSON is kept as sent
-// unless it mentions "password", in which case only a marker is kept.
+// password (any case, with or without a URN prefix, at any depth), the
+// value of every PATCH operation whose path is password and the value of
+// every comparison on password in a "filter" member (a .search body, or an
+// error detail that quotes the filter) replaced by "[redacted]", cut at
+// eventBodyCap bytes (truncated is then true), valid UTF-8 without NUL
+// characters. A body that is not JSON is kept as sent unless it mentions
+// "password", in which case only a marker is kept.
 func redactBody(body []byte) (text string, truncated bool) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return "", false
@@ -36,20 +38,55 @@ func redactBody(body []byte) (text string, truncated bool) {
 		// (only a \u escape could spell it without the letters).
 		return capText(string(out), eventBodyCap)
 	}
-	if jsonDepth(body) > scim.MaxJSONDepth {
+	if tree, err := scim.ParseJSONTree(body); err != nil {
 		if mentionsPassword(body) {
 			out = []byte(redactedBody)
 		}
-	} else if node, err := parseJSON(body); err != nil {
-		if mentionsPassword(body) {
-			out = []byte(redactedBody)
-		}
-	} else if node.redact() {
-		var buf bytes.Buffer
-		node.write(&buf)
-		out = buf.Bytes()
+	} else if redactTree(tree) {
+		out = tree.Marshal()
 	}
 	return capText(string(out), eventBodyCap)
+}
+
+// redactTree replaces passwords in t and reports whether it replaced any.
+func redactTree(t *scim.JSONTree) bool {
+	changed := false
+	t.EachObject(func(o scim.JSONObject) {
+		redactValue := false
+		for i := range o.Len() {
+			if strings.EqualFold(o.Key(i), "path") {
+				if p, ok := o.String(i); ok && isPasswordName(p) {
+					redactValue = true
+				}
+			}
+		}
+		for i := range o.Len() {
+			k := o.Key(i)
+			if isPasswordName(k) || (redactValue && strings.EqualFold(k, "value")) {
+				o.SetString(i, redactedValue)
+				changed = true
+				continue
+			}
+			s, ok := o.String(i)
+			if !ok {
+				continue
+			}
+			var r string
+			switch {
+			case strings.EqualFold(k, "filter"):
+				r = redactFilter(s)
+			case strings.EqualFold(k, "detail"):
+				r = redactQuotedFilters(s)
+			default:
+				continue
+			}
+			if r != s {
+				o.SetString(i, r)
+				changed = true
+			}
+		}
+	})
+	return changed
 }
 
 // mentionsPassword reports whether b contains "password" in any ASCII
@@ -97,126 +134,163 @@ func isPasswordName(name string) bool {
 	return strings.EqualFold(name, "password")
 }
 
-// jsonNode is a parsed JSON value that keeps member order, so a redacted
-// body reads like the one sent.
-type jsonNode struct {
-	object bool
-	array  bool
-	keys   []string    // object member names
-	items  []*jsonNode // object member values or array items
-	scalar any         // string, json.Number, bool or nil
-}
-
-// parseJSON parses exactly one JSON value.
-func parseJSON(b []byte) (*jsonNode, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	n, err := parseNode(dec)
-	if err != nil {
-		return nil, err
+// redactPath returns a request URI as an event stores it: the values of
+// the query parameters access_token and token replaced by "[redacted]",
+// and in a filter parameter the value of every comparison on password.
+// Other parameters are kept as sent.
+func redactPath(uri string) string {
+	path, query, ok := strings.Cut(uri, "?")
+	if !ok {
+		return uri
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("parse json: trailing data")
-	}
-	return n, nil
-}
-
-func parseNode(dec *json.Decoder) (*jsonNode, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch tok {
-	case json.Delim('{'):
-		n := &jsonNode{object: true}
-		for dec.More() {
-			k, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			v, err := parseNode(dec)
-			if err != nil {
-				return nil, err
-			}
-			n.keys = append(n.keys, k.(string))
-			n.items = append(n.items, v)
+	parts := strings.Split(query, "&")
+	for i, p := range parts {
+		rawKey, rawVal, _ := strings.Cut(p, "=")
+		key, err := url.QueryUnescape(rawKey)
+		if err != nil {
+			key = rawKey
 		}
-		_, err := dec.Token()
-		return n, err
-	case json.Delim('['):
-		n := &jsonNode{array: true}
-		for dec.More() {
-			v, err := parseNode(dec)
+		switch {
+		case strings.EqualFold(key, "access_token") || strings.EqualFold(key, "token"):
+			parts[i] = rawKey + "=" + redactedValue
+		case strings.EqualFold(key, "filter") && mentionsPassword([]byte(p)):
+			val, err := url.QueryUnescape(rawVal)
 			if err != nil {
-				return nil, err
-			}
-			n.items = append(n.items, v)
-		}
-		_, err := dec.Token()
-		return n, err
-	}
-	return &jsonNode{scalar: tok}, nil
-}
-
-// redact replaces passwords in n and reports whether it replaced any.
-func (n *jsonNode) redact() bool {
-	changed := false
-	if n.object {
-		redactValue := false
-		for i, k := range n.keys {
-			if strings.EqualFold(k, "path") && n.items[i].scalar != nil {
-				if p, ok := n.items[i].scalar.(string); ok && isPasswordName(p) {
-					redactValue = true
-				}
+				// Not decodable: the filter is refused; keep none of it.
+				parts[i] = rawKey + "=" + redactedValue
+			} else if r := redactFilter(val); r != val {
+				parts[i] = rawKey + "=" + url.QueryEscape(r)
 			}
 		}
-		for i, k := range n.keys {
-			if isPasswordName(k) || (redactValue && strings.EqualFold(k, "value")) {
-				n.items[i] = &jsonNode{scalar: redactedValue}
-				changed = true
+	}
+	return path + "?" + strings.Join(parts, "&")
+}
+
+// redactFilter replaces the value of every comparison on password in a
+// SCIM filter ("password eq \"x\"", "urn:...:User:password co \"x\"",
+// "emails[password eq \"x\"]") with "[redacted]". It works on tokens, not
+// on a parsed filter, so a malformed filter is redacted too: the token
+// after a password attribute and its operator is the value, or, when no
+// operator follows, the token right after the attribute; an unterminated
+// string runs to the end.
+func redactFilter(f string) string {
+	if !mentionsPassword([]byte(f)) {
+		return f
+	}
+	var b strings.Builder
+	toks := filterTokens(f)
+	for i := 0; i < len(toks); i++ {
+		b.WriteString(toks[i].space)
+		b.WriteString(toks[i].text)
+		if !toks[i].word || !isPasswordName(toks[i].text) {
+			continue
+		}
+		j := i + 1
+		if j < len(toks) && toks[j].word && isFilterOperator(toks[j].text) {
+			b.WriteString(toks[j].space)
+			b.WriteString(toks[j].text)
+			if strings.EqualFold(toks[j].text, "pr") {
+				i = j
 				continue
 			}
-			changed = n.items[i].redact() || changed
+			j++
 		}
-		return changed
+		if j < len(toks) && (toks[j].word || strings.HasPrefix(toks[j].text, `"`)) && !isPasswordName(toks[j].text) {
+			b.WriteString(toks[j].space)
+			b.WriteString(`"` + redactedValue + `"`)
+		} else {
+			j-- // nothing to redact
+		}
+		i = j
 	}
-	for _, it := range n.items {
-		changed = it.redact() || changed
-	}
-	return changed
+	return b.String()
 }
 
-// write renders n as compact JSON.
-func (n *jsonNode) write(buf *bytes.Buffer) {
-	enc := func(v any) {
-		var b bytes.Buffer
-		e := json.NewEncoder(&b)
-		e.SetEscapeHTML(false)
-		e.Encode(v)
-		buf.Write(bytes.TrimRight(b.Bytes(), "\n"))
-	}
-	switch {
-	case n.object:
-		buf.WriteByte('{')
-		for i, k := range n.keys {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			enc(k)
-			buf.WriteByte(':')
-			n.items[i].write(buf)
+// filterToken is one token of a filter with the space before it.
+type filterToken struct {
+	space, text string
+	word        bool // an attribute, operator or bare value (not a string or bracket)
+}
+
+// filterTokens splits a filter into words, strings (with their quotes;
+// an unterminated one runs to the end) and the characters ( ) [ ].
+func filterTokens(f string) []filterToken {
+	var toks []filterToken
+	i := 0
+	for i < len(f) {
+		start := i
+		for i < len(f) && isFilterSpace(f[i]) {
+			i++
 		}
-		buf.WriteByte('}')
-	case n.array:
-		buf.WriteByte('[')
-		for i, it := range n.items {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			it.write(buf)
+		space := f[start:i]
+		if i == len(f) {
+			toks = append(toks, filterToken{space: space})
+			break
 		}
-		buf.WriteByte(']')
-	default:
-		enc(n.scalar)
+		start = i
+		switch c := f[i]; {
+		case c == '"':
+			i++
+			for i < len(f) && f[i] != '"' {
+				if f[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			i = min(i+1, len(f))
+			toks = append(toks, filterToken{space: space, text: f[start:i]})
+		case strings.IndexByte("()[]", c) >= 0:
+			i++
+			toks = append(toks, filterToken{space: space, text: f[start:i]})
+		default:
+			for i < len(f) && !isFilterSpace(f[i]) && strings.IndexByte(`()[]"`, f[i]) < 0 {
+				i++
+			}
+			toks = append(toks, filterToken{space: space, text: f[start:i], word: true})
+		}
 	}
+	return toks
+}
+
+func isFilterSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// isFilterOperator reports whether w is a comparison operator of RFC 7644.
+func isFilterOperator(w string) bool {
+	switch strings.ToLower(w) {
+	case "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr":
+		return true
+	}
+	return false
+}
+
+// redactQuotedFilters applies redactFilter to every Go-quoted string in s:
+// an error detail that shows the filter it refused ("filter \"...\" is not
+// valid") must not show a password the filter compared.
+func redactQuotedFilters(s string) string {
+	if !mentionsPassword([]byte(s)) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if s[i] != '"' {
+			b.WriteByte(s[i])
+			i++
+			continue
+		}
+		q, err := strconv.QuotedPrefix(s[i:])
+		if err != nil {
+			// An unterminated quote (a cut text): redact what follows.
+			rest := strings.ReplaceAll(s[i+1:], `\"`, `"`)
+			b.WriteByte('"')
+			b.WriteString(redactFilter(rest))
+			break
+		}
+		i += len(q)
+		u, _ := strconv.Unquote(q)
+		if r := redactFilter(u); r != u {
+			q = strconv.Quote(r)
+		}
+		b.WriteString(q)
+	}
+	return b.String()
 }

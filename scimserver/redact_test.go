@@ -1,6 +1,7 @@
 package scimserver
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -62,6 +63,65 @@ func TestRedactBody(t *testing.T) {
 		got, truncated := redactBody([]byte(in))
 		if !truncated || strings.Contains(got, "s3cret") {
 			t.Fatalf("truncated %v, password present %v", truncated, strings.Contains(got, "s3cret"))
+		}
+	})
+}
+
+func TestRedactPath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"/api/connect/v1/Users", "/api/connect/v1/Users"},
+		{"/api/connect/v1/Users?count=2", "/api/connect/v1/Users?count=2"},
+		{"/api/connect/v1/Users?access_token=scb_acme_s3cret&count=2", "/api/connect/v1/Users?access_token=[redacted]&count=2"},
+		{"/api/connect/v1/Users?count=1&token=scb_acme_s3cret", "/api/connect/v1/Users?count=1&token=[redacted]"},
+		{"/api/connect/v1/Users?Access_Token=s3cret&TOKEN=s3cret", "/api/connect/v1/Users?Access_Token=[redacted]&TOKEN=[redacted]"},
+		{"/api/connect/v1/Users?access%5Ftoken=s3cret", "/api/connect/v1/Users?access%5Ftoken=[redacted]"},
+		{"/api/connect/v1/Users?filter=" + url.QueryEscape(`password eq "s3cret"`),
+			"/api/connect/v1/Users?filter=" + url.QueryEscape(`password eq "[redacted]"`)},
+		{"/api/connect/v1/Users?filter=" + url.QueryEscape(`userName eq "password"`),
+			"/api/connect/v1/Users?filter=" + url.QueryEscape(`userName eq "password"`)},
+		{"/api/connect/v1/Users?filter=password%20eq%20%22s3cret%ZZ", "/api/connect/v1/Users?filter=[redacted]"},
+	}
+	for _, tt := range tests {
+		if got := redactPath(tt.in); got != tt.want {
+			t.Errorf("redactPath(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRedactFilter(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`userName eq "a"`, `userName eq "a"`},
+		{`password eq "s3cret"`, `password eq "[redacted]"`},
+		{`PASSWORD Eq "s3cret"`, `PASSWORD Eq "[redacted]"`},
+		{`urn:ietf:params:scim:schemas:core:2.0:User:password co "s3cret"`, `urn:ietf:params:scim:schemas:core:2.0:User:password co "[redacted]"`},
+		{`userName eq "a" and (password sw "s3cret" or password pr)`, `userName eq "a" and (password sw "[redacted]" or password pr)`},
+		{`password eq "s3\"cret"`, `password eq "[redacted]"`},
+		{`password eq s3cret`, `password eq "[redacted]"`},
+		{`password eq "s3cret`, `password eq "[redacted]"`},
+		{`password "s3cret"`, `password "[redacted]"`},
+		{`emails[password eq "s3cret"]`, `emails[password eq "[redacted]"]`},
+		{`userName eq "password"`, `userName eq "password"`},
+		{`password eq`, `password eq`},
+		{`password eq `, `password eq `},
+		{`password`, `password`},
+	}
+	for _, tt := range tests {
+		if got := redactFilter(tt.in); got != tt.want {
+			t.Errorf("redactFilter(%s) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+	t.Run("Echoes", func(t *testing.T) {
+		in := `filter "userName eq \"a\" and password eq \"s3cret\" and )" is not valid; filter "password eq \"s3c...`
+		got := redactQuotedFilters(in)
+		if strings.Contains(got, "s3c") {
+			t.Fatalf("redactQuotedFilters kept the password: %s", got)
+		}
+	})
+	t.Run("SearchBody", func(t *testing.T) {
+		got, _ := redactBody([]byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"password eq \"s3cret\""}`))
+		want := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"password eq \"[redacted]\""}`
+		if got != want {
+			t.Fatalf("redactBody = %s, want %s", got, want)
 		}
 	})
 }

@@ -12,6 +12,7 @@
 package scimserver
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"math"
@@ -41,7 +42,8 @@ type Config struct {
 	RateLimit float64
 	RateBurst int
 	// AuthFailureLimit is how many failed authentications a client IP may
-	// make per minute before its requests are refused; 0 disables it.
+	// make per minute with one token prefix before its refused requests
+	// get 429 instead of 401; a valid token is never refused. 0 disables it.
 	AuthFailureLimit int
 	// EventBuffer and EventBufferBytes bound the queue of buffered events
 	// kept while the database is unavailable (0: DefaultEventBuffer,
@@ -52,6 +54,9 @@ type Config struct {
 	// EventDrainTimeout bounds writing the queued events once Run's
 	// context is done, when the database is unavailable (0: 30 s).
 	EventDrainTimeout time.Duration
+
+	// bodyTimeout replaces the default bodyTimeout (tests).
+	bodyTimeout time.Duration
 }
 
 // Stats are the server's counters.
@@ -94,6 +99,8 @@ type Server struct {
 	mux      *http.ServeMux // the routes, for Route
 
 	committed atomic.Uint64
+	// bodyTimeout is how long an authenticated request's body may take.
+	bodyTimeout time.Duration
 }
 
 // New returns the SCIM server for cfg. Call Run to write the buffered
@@ -116,6 +123,8 @@ func New(cfg Config) *Server {
 		authFail: newFailureLimiter(cfg.AuthFailureLimit),
 		events: newEventWriter(cfg.Store, logger, clock,
 			eventLimits{events: cfg.EventBuffer, bytes: cfg.EventBufferBytes, drain: cfg.EventDrainTimeout}),
+
+		bodyTimeout: cmp.Or(cfg.bodyTimeout, bodyTimeout),
 	}
 	s.SetTrustedProxies(cfg.TrustedProxies)
 	s.handler = s.routes()
@@ -123,7 +132,8 @@ func New(cfg Config) *Server {
 }
 
 // Handler serves the SCIM API. It expects full request paths
-// (/api/connect/v1/Users); mount it at scim.BasePath + "/".
+// (/api/connect/v1/Users); put it in front of other routes with Mount, so
+// that every path under the base URL reaches it.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run writes buffered events until ctx is done, then writes every event
