@@ -35,3 +35,6 @@ func (db *DB) CountChanges(ctx context.Context, n int) (runs, rows int64) {
 	defer db.analyser.mu.Unlock()
 	return db.analyser.runs, db.analyser.rows
 }
+
+// AnalyseFirst is how many changes pass before the first ANALYZE.
+const AnalyseFirst = analyseFirst

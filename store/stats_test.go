@@ -2,7 +2,15 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/reconcile"
+	"github.com/scimbridge/scimbridge/store"
 
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
@@ -39,5 +47,31 @@ func TestAnalyseAsTableGrows(t *testing.T) {
 	}
 	if runs, rows := db.CountChanges(ctx, 1100); runs != 2 || rows != 2100 {
 		t.Fatalf("after 2,099 more changes: %d analyses, %d rows, want 2 of 2,100", runs, rows)
+	}
+}
+
+// TestAnalyseAfterSingleChanges checks that the changes of single SCIM
+// requests, which PostgreSQL commits as one statement, count towards the
+// next ANALYZE like batches do.
+func TestAnalyseAfterSingleChanges(t *testing.T) {
+	db := storetest.OpenPostgres(t)
+	ctx := context.Background()
+	org := scimbridge.Organization{ID: uuid.NewString(), Slug: "single", Name: "single", CreatedAt: time.Now(), AdoptExisting: true}
+	if err := db.CreateOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	for i := range store.AnalyseFirst {
+		d := scimbridge.DesiredProfile{Active: true}
+		d.UserName = fmt.Sprintf("user%d@example.com", i)
+		p, err := reconcile.NewProfile(org.ID, scimbridge.SourceSCIM, d, uuid.NewString(), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ApplyChange(ctx, scimbridge.ChangeEvent{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate, Profile: p}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runs, rows := db.CountChanges(ctx, 0); runs != 1 || rows != store.AnalyseFirst {
+		t.Fatalf("after %d single creates: %d analyses of %d rows, want 1 of %d", store.AnalyseFirst, runs, rows, store.AnalyseFirst)
 	}
 }
