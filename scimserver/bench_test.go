@@ -3,6 +3,7 @@ package scimserver
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -329,4 +330,76 @@ func runPgbench(b *testing.B, db *store.DB) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(tps, "req/s")
+}
+
+// freshPhase is how long each phase of BenchmarkFreshPostgres sends
+// requests.
+const freshPhase = 10 * time.Second
+
+// BenchmarkFreshPostgres measures a new deployment's first seconds on
+// PostgreSQL: a fresh database, no manual ANALYZE, loadClients clients in
+// a child process. POST creates users for freshPhase, then GET userName eq
+// looks them up for freshPhase; the database is then analysed (ANALYZE)
+// and both run again for freshPhase. It reports the four rates, the first
+// ones as a share of the analysed ones, and pgbench's rate for one
+// profile-sized and one event-sized row per transaction on a database
+// holding only the contract's indexes (bench/pgbench-post.sh, same client
+// count, freshPhase), with both POST rates as a share of it. b.N is
+// ignored: one run takes about a minute.
+//
+//	go test -run '^$' -bench FreshPostgres -benchtime 1x ./scimserver/
+func BenchmarkFreshPostgres(b *testing.B) {
+	db := storetest.OpenPostgres(b)
+	e := newEnv(b, db)
+	idsFile := filepath.Join(b.TempDir(), "ids")
+	var posted int64
+	phase := func(kind string) float64 {
+		// GET looks up the users POST_seq created: seedName(0 .. posted-1).
+		if err := os.WriteFile(idsFile, bytes.Repeat([]byte("-\n"), int(posted)), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		w := &workload{kind: kind, duration: freshPhase, first: posted}
+		res, err := runLoadInChild(e.base, e.token, 1<<30, w, idsFile, func() {})
+		if err == nil && res.Error != "" {
+			err = errors.New(res.Error)
+		}
+		if err != nil {
+			b.Fatalf("%s: %v", kind, err)
+		}
+		if kind == "POST_seq" {
+			posted += int64(res.Count)
+		}
+		return float64(res.Count) / res.Elapsed.Seconds()
+	}
+	b.ResetTimer()
+	post0 := phase("POST_seq")
+	get0 := phase("GET")
+	if _, err := db.WriteSQLX().ExecContext(context.Background(), `ANALYZE`); err != nil {
+		b.Fatal(err)
+	}
+	post1 := phase("POST_seq")
+	get1 := phase("GET")
+	b.StopTimer()
+	b.ReportMetric(post0, "post-fresh-req/s")
+	b.ReportMetric(get0, "get-fresh-req/s")
+	b.ReportMetric(post1, "post-analysed-req/s")
+	b.ReportMetric(get1, "get-analysed-req/s")
+	b.ReportMetric(100*post0/post1, "post-fresh-%")
+	b.ReportMetric(100*get0/get1, "get-fresh-%")
+	out, err := exec.Command("../bench/pgbench-post.sh", "-c", strconv.Itoa(loadClients), "-j", "2",
+		"-T", strconv.Itoa(int(freshPhase.Seconds()))).CombinedOutput()
+	if err != nil {
+		b.Fatalf("bench/pgbench-post.sh: %v: %s", err, out)
+	}
+	m := pgbenchTPS.FindSubmatch(out)
+	if m == nil {
+		b.Fatalf("pgbench printed no tps: %s", out)
+	}
+	tps, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(tps, "pgbench-tps")
+	b.ReportMetric(100*post0/tps, "post-fresh-of-pgbench-%")
+	b.ReportMetric(100*post1/tps, "post-analysed-of-pgbench-%")
 }

@@ -34,13 +34,20 @@ const (
 	envLoadURL    = "SCIMBRIDGE_TEST_LOAD_URL"
 	envLoadToken  = "SCIMBRIDGE_TEST_LOAD_TOKEN"
 	envLoadN      = "SCIMBRIDGE_TEST_LOAD_N"
-	envLoadIDs    = "SCIMBRIDGE_TEST_LOAD_IDS" // file of seeded user ids, one a line
+	envLoadIDs    = "SCIMBRIDGE_TEST_LOAD_IDS"   // file of seeded user ids, one a line
+	envLoadFor    = "SCIMBRIDGE_TEST_LOAD_FOR"   // a duration: stop sending after it
+	envLoadFirst  = "SCIMBRIDGE_TEST_LOAD_FIRST" // POST_seq: the first user's number
 )
 
 // workload is one kind of request, over the seeded users.
 type workload struct {
-	kind string // POST, GET or PATCH
+	kind string // POST, POST_seq, GET or PATCH
 	ids  []string
+	// duration, when not 0, stops the run once it has passed.
+	duration time.Duration
+	// first is the number of POST_seq's first user: POST_seq creates
+	// seedName(first), seedName(first+1), ..., the names GET looks up.
+	first int64
 	// sent numbers the requests for unique bodies.
 	sent atomic.Int64
 }
@@ -54,6 +61,8 @@ func (w *workload) request(r *rand.Rand) (method, path string, body []byte, want
 	switch w.kind {
 	case "POST":
 		return "POST", "/Users", oktaCreateBody(n), http.StatusCreated, nil
+	case "POST_seq":
+		return "POST", "/Users", oktaSeqBody(w.first + n - 1), http.StatusCreated, nil
 	case "GET":
 		f := url.QueryEscape(`userName eq "` + seedName(r.IntN(len(w.ids))) + `"`)
 		return "GET", "/Users?filter=" + f + "&startIndex=1&count=100", nil, http.StatusOK, []byte(`"totalResults":1,`)
@@ -75,6 +84,15 @@ func oktaCreateBody(n int64) []byte {
 		`"locale":"en-US","externalId":"00u` + tag + strconv.FormatInt(n, 36) + `","groups":[],"password":"1mz050nq","active":true}`)
 }
 
+// oktaSeqBody is the body Okta sends to create seeded user i.
+func oktaSeqBody(i int64) []byte {
+	name, tag := seedName(int(i)), uuid.NewString()[:8]
+	return []byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"` + name +
+		`","name":{"givenName":"Load","familyName":"User ` + strconv.FormatInt(i, 10) + `"},` +
+		`"emails":[{"primary":true,"value":"` + name + `","type":"work"}],"displayName":"Load User",` +
+		`"locale":"en-US","externalId":"00u` + tag + strconv.FormatInt(i, 36) + `","groups":[],"password":"1mz050nq","active":true}`)
+}
+
 // loadResult is what a load run measured.
 type loadResult struct {
 	Count   int           `json:"count"`
@@ -88,7 +106,8 @@ type loadResult struct {
 }
 
 // runLoad sends n requests of w to the SCIM base URL from loadClients
-// goroutines and calls half once when the n/2th request starts.
+// goroutines (or fewer, when w.duration passes first) and calls half once
+// when the n/2th request starts.
 func runLoad(base, token string, n int, w *workload, half func()) loadResult {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadClients, DisableCompression: true}}
 	defer client.CloseIdleConnections()
@@ -107,7 +126,7 @@ func runLoad(base, token string, n int, w *workload, half func()) loadResult {
 			defer func() { latencies[c] = lat }()
 			for {
 				i := counter.Add(1) - 1
-				if i >= int64(n) {
+				if i >= int64(n) || w.duration > 0 && time.Since(start) >= w.duration {
 					return
 				}
 				if i == int64(n/2) && half != nil {
@@ -164,7 +183,8 @@ func runLoad(base, token string, n int, w *workload, half func()) loadResult {
 func runLoadInChild(base, token string, n int, w *workload, idsFile string, half func()) (loadResult, error) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), envLoadClient+"="+w.kind, envLoadURL+"="+base, envLoadToken+"="+token,
-		envLoadN+"="+strconv.Itoa(n), envLoadIDs+"="+idsFile)
+		envLoadN+"="+strconv.Itoa(n), envLoadIDs+"="+idsFile,
+		envLoadFor+"="+w.duration.String(), envLoadFirst+"="+strconv.FormatInt(w.first, 10))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -209,6 +229,18 @@ func runLoadClientProcess() int {
 		return 2
 	}
 	w := &workload{kind: os.Getenv(envLoadClient), ids: strings.Fields(string(raw))}
+	if v := os.Getenv(envLoadFor); v != "" {
+		if w.duration, err = time.ParseDuration(v); err != nil {
+			fmt.Fprintln(os.Stderr, "load client:", err)
+			return 2
+		}
+	}
+	if v := os.Getenv(envLoadFirst); v != "" {
+		if w.first, err = strconv.ParseInt(v, 10, 64); err != nil {
+			fmt.Fprintln(os.Stderr, "load client:", err)
+			return 2
+		}
+	}
 	var mu sync.Mutex
 	res := runLoad(os.Getenv(envLoadURL), os.Getenv(envLoadToken), n, w, func() {
 		mu.Lock()

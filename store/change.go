@@ -43,6 +43,7 @@ func (db *DB) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeEvent, 
 		if err := db.applyOne(ctx, &batch[0]); err != nil {
 			return fmt.Errorf("apply changes: %w", err)
 		}
+		db.countChanges(ctx, 1)
 		return nil
 	}
 	if err := db.prepareWrites(ctx); err != nil {

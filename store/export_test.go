@@ -1,6 +1,10 @@
 package store
 
-import "github.com/scimbridge/scimbridge"
+import (
+	"context"
+
+	"github.com/scimbridge/scimbridge"
+)
 
 // ListStatements exposes the statements ListProfiles runs, for the
 // query-plan test: page (args, limit, offset), pageCount (args twice,
@@ -20,3 +24,17 @@ func (db *DB) LookupStatement(orgID string, l scimbridge.ProfileLookup) (string,
 func (db *DB) ProfileStatement() string {
 	return db.rebind(profileByID)
 }
+
+// CountChanges counts n profile changes as ApplyChanges does and waits
+// for the ANALYZE it may have started; it returns how many ANALYZE runs
+// have finished and the table size the last one found.
+func (db *DB) CountChanges(ctx context.Context, n int) (runs, rows int64) {
+	db.countChanges(ctx, n)
+	db.analyser.wg.Wait()
+	db.analyser.mu.Lock()
+	defer db.analyser.mu.Unlock()
+	return db.analyser.runs, db.analyser.rows
+}
+
+// AnalyseFirst is how many changes pass before the first ANALYZE.
+const AnalyseFirst = analyseFirst

@@ -212,26 +212,40 @@ func (db *DB) LookupProfiles(ctx context.Context, orgID string, l scimbridge.Pro
 	return ps, nil
 }
 
-// lookupStatement is LookupProfiles' statement; "" when l has no key.
+// lookupStatement is LookupProfiles' statement; "" when l has no key. Each
+// key is looked up twice, once per index holding it: the partial unique
+// index of live profiles, and the partial index of the rows that one skips
+// (detached profiles; for externalId, also profiles other than SCIM ones).
+// Each branch states its index's predicate, so the planner uses that index
+// whatever its statistics say, even on a new, un-analysed organization.
 func lookupStatement(orgID string, l scimbridge.ProfileLookup) (string, []any) {
-	var conds []string
-	args := []any{orgID}
+	var branches []string
+	var args []any
+	add := func(cond, value string) {
+		branches = append(branches, "SELECT id FROM profiles WHERE org_id = ? AND "+cond)
+		args = append(args, orgID, value)
+	}
+	key := func(column, value string) {
+		add("detached_at IS NULL AND "+column+" = ?", value)
+		add("detached_at IS NOT NULL AND "+column+" = ?", value)
+	}
 	if l.UserName != "" {
-		conds, args = append(conds, "p.user_name_key = ?"), append(args, textkey.Key(l.UserName))
+		key("user_name_key", textkey.Key(l.UserName))
 	}
 	if l.Email != "" {
-		conds, args = append(conds, "p.email_key = ?"), append(args, textkey.Key(l.Email))
+		key("email_key", textkey.Key(l.Email))
 	}
 	if l.ExternalID != "" {
-		conds, args = append(conds, "p.external_id = ?"), append(args, l.ExternalID)
+		add("source = 'scim' AND detached_at IS NULL AND external_id = ?", l.ExternalID)
+		add("external_id = ? AND (source <> 'scim' OR detached_at IS NOT NULL)", l.ExternalID)
 	}
 	if l.GoogleID != "" {
-		conds, args = append(conds, "p.google_id = ?"), append(args, l.GoogleID)
+		key("google_id", l.GoogleID)
 	}
-	if len(conds) == 0 {
+	if len(branches) == 0 {
 		return "", nil
 	}
-	return profileEmailsSelect + ` WHERE p.org_id = ? AND (` + strings.Join(conds, " OR ") +
+	return profileEmailsSelect + ` WHERE p.id IN (` + strings.Join(branches, " UNION ALL ") +
 		`) ORDER BY p.created_at, p.id, e.position`, args
 }
 
@@ -309,9 +323,22 @@ func (db *DB) listStatements(q scimbridge.ProfileQuery) (listStatements, error) 
 	where := []string{"p.org_id = ?"}
 	st.args = []any{q.OrgID}
 	if len(q.Sources) > 0 {
-		where = append(where, "p.source IN ("+placeholders(len(q.Sources))+")")
-		for _, s := range q.Sources {
-			st.args = append(st.args, string(s))
+		// The sources are literals (a closed set of names), so the planner
+		// sees source = 'scim' and can use the partial index of SCIM
+		// externalIds, in PostgreSQL's generic plans and on SQLite.
+		lits := make([]string, len(q.Sources))
+		for i, s := range q.Sources {
+			switch s {
+			case scimbridge.SourceSCIM, scimbridge.SourceGoogle, scimbridge.SourceManual, scimbridge.SourceSAML:
+				lits[i] = "'" + string(s) + "'"
+			default:
+				return st, scimbridge.Errorf(scimbridge.EINVALID, "unknown source %q", s)
+			}
+		}
+		if len(lits) == 1 {
+			where = append(where, "p.source = "+lits[0]) // SQLite proves the predicate from = only
+		} else {
+			where = append(where, "p.source IN ("+strings.Join(lits, ", ")+")")
 		}
 	}
 	if !q.IncludeDetached {

@@ -48,6 +48,8 @@ type DB struct {
 	now      scimbridge.Clock
 	// changes counts profile changes since the last SQLite optimize.
 	changes atomic.Int64
+	// analyser refreshes PostgreSQL's planner statistics (stats.go).
+	analyser analyser
 	// readStmts and writeStmts keep the prepared statements of the read
 	// and write pools (one cache on PostgreSQL, where they are one pool);
 	// writesPrepared says prepareWrites has run.
@@ -243,22 +245,10 @@ func (db *DB) Optimize(ctx context.Context) error {
 	return nil
 }
 
-// countChanges runs Optimize on SQLite every optimizeEvery changes.
-func (db *DB) countChanges(ctx context.Context, n int) {
-	if db.dialect != DialectSQLite {
-		return
-	}
-	total := db.changes.Add(int64(n))
-	if total/optimizeEvery != (total-int64(n))/optimizeEvery {
-		if err := db.Optimize(ctx); err != nil {
-			db.logger.Warn("sqlite optimize failed", "err", err)
-		}
-	}
-}
-
 // Close closes the pools and releases the SQLite lock.
 func (db *DB) Close() error {
 	var errs []error
+	db.analyser.stop()
 	db.readStmts.close()
 	db.writeStmts.close()
 	if db.dialect == DialectSQLite {
