@@ -23,34 +23,7 @@ const (
 // bridge and every change it builds).
 func CheckLimits(d DesiredProfile) error {
 	a := &d.Attributes
-	for _, f := range []struct {
-		name, value string
-		limit       int
-	}{
-		{"userName", a.UserName, MaxKeyBytes},
-		{"externalId", d.ExternalID, MaxKeyBytes},
-		{"googleId", d.GoogleID, MaxKeyBytes},
-		{"displayName", a.DisplayName, MaxStringBytes},
-		{"title", a.Title, MaxStringBytes},
-		{"userType", a.UserType, MaxStringBytes},
-		{"name.givenName", a.GivenName, MaxStringBytes},
-		{"name.familyName", a.FamilyName, MaxStringBytes},
-		{"name.formatted", a.Formatted, MaxStringBytes},
-		{"name.middleName", a.MiddleName, MaxStringBytes},
-		{"name.honorificPrefix", a.HonorificPrefix, MaxStringBytes},
-		{"name.honorificSuffix", a.HonorificSuffix, MaxStringBytes},
-		{"nickName", a.NickName, MaxStringBytes},
-		{"locale", a.Locale, MaxStringBytes},
-		{"timezone", a.Timezone, MaxStringBytes},
-		{"preferredLanguage", a.PreferredLanguage, MaxStringBytes},
-		{"profileUrl", a.ProfileURL, MaxStringBytes},
-		{"employeeNumber", a.EmployeeNumber, MaxStringBytes},
-		{"department", a.Department, MaxStringBytes},
-		{"costCenter", a.CostCenter, MaxStringBytes},
-		{"organization", a.Organization, MaxStringBytes},
-		{"division", a.Division, MaxStringBytes},
-		{"manager.value", a.Manager, MaxStringBytes},
-	} {
+	for _, f := range limitedStrings(&d) {
 		if len(f.value) > f.limit {
 			return overLimit(f.name, len(f.value), f.limit)
 		}
@@ -75,6 +48,57 @@ func CheckLimits(d DesiredProfile) error {
 		return ScimErrorf(EINVALID, "invalidValue", "emails has %d entries; the limit is %d", n, MaxEmails)
 	}
 	return nil
+}
+
+// limitedString is one single-valued string attribute with its limit.
+type limitedString struct {
+	name, value string
+	limit       int
+}
+
+// limitedStrings lists d's single-valued string attributes with their
+// limits: the one list CheckLimits and ValueBytes walk.
+func limitedStrings(d *DesiredProfile) []limitedString {
+	a := &d.Attributes
+	return []limitedString{
+		{"userName", a.UserName, MaxKeyBytes},
+		{"externalId", d.ExternalID, MaxKeyBytes},
+		{"googleId", d.GoogleID, MaxKeyBytes},
+		{"displayName", a.DisplayName, MaxStringBytes},
+		{"title", a.Title, MaxStringBytes},
+		{"userType", a.UserType, MaxStringBytes},
+		{"name.givenName", a.GivenName, MaxStringBytes},
+		{"name.familyName", a.FamilyName, MaxStringBytes},
+		{"name.formatted", a.Formatted, MaxStringBytes},
+		{"name.middleName", a.MiddleName, MaxStringBytes},
+		{"name.honorificPrefix", a.HonorificPrefix, MaxStringBytes},
+		{"name.honorificSuffix", a.HonorificSuffix, MaxStringBytes},
+		{"nickName", a.NickName, MaxStringBytes},
+		{"locale", a.Locale, MaxStringBytes},
+		{"timezone", a.Timezone, MaxStringBytes},
+		{"preferredLanguage", a.PreferredLanguage, MaxStringBytes},
+		{"profileUrl", a.ProfileURL, MaxStringBytes},
+		{"employeeNumber", a.EmployeeNumber, MaxStringBytes},
+		{"department", a.Department, MaxStringBytes},
+		{"costCenter", a.CostCenter, MaxStringBytes},
+		{"organization", a.Organization, MaxStringBytes},
+		{"division", a.Division, MaxStringBytes},
+		{"manager.value", a.Manager, MaxStringBytes},
+	}
+}
+
+// ValueBytes is the size of d's attribute values: its strings and every
+// email's. It bounds what a profile costs in memory and on the wire, less
+// a per-profile overhead, so a listing can stop at a byte budget.
+func ValueBytes(d DesiredProfile) int {
+	n := 0
+	for _, f := range limitedStrings(&d) {
+		n += len(f.value)
+	}
+	for _, e := range d.Emails {
+		n += len(e.Value) + len(e.Type) + len(e.Display)
+	}
+	return n
 }
 
 func overLimit(name string, n, limit int) error {

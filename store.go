@@ -41,6 +41,11 @@ type ProfileQuery struct {
 	Offset     int // 0-based
 	// Limit is the page size; 0 returns only Total.
 	Limit int
+	// MaxBytes, when positive, ends the page early once the profiles read
+	// hold that many bytes of attribute values (ValueBytes): the page then
+	// has fewer than Limit profiles, at least one, and Total is still every
+	// match. It bounds the memory of a page of large profiles.
+	MaxBytes int
 }
 
 // ProfilePage is one page of a listing and the total number of matches.

@@ -85,6 +85,9 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p listParams)
 		Descending: p.descending,
 		Offset:     p.startIndex - 1,
 		Limit:      p.count,
+		// The store stops reading at the page's byte budget too, so a
+		// page of large users is never loaded whole either.
+		MaxBytes: maxPageBytes,
 	}
 	if strings.TrimSpace(p.filter) != "" {
 		f, err := scim.ParseFilter(p.filter)

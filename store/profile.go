@@ -103,17 +103,33 @@ var profileEmailsSelect = "SELECT p." + strings.Join(profileColumns, ", p.") + e
 // prepared statement on the read pool (one statement, so one snapshot). A
 // profile's rows must be adjacent, its emails in position order.
 func (db *DB) queryProfiles(ctx context.Context, total *int, query string, args ...any) ([]scimbridge.Profile, error) {
+	ps, _, err := db.queryProfilesUpTo(ctx, total, 0, query, args...)
+	return ps, err
+}
+
+// queryProfilesUpTo is queryProfiles that stops reading once the profiles
+// read hold maxBytes of attribute values (see scimbridge.ValueBytes; 0: no
+// bound); cut says it stopped before the last row.
+func (db *DB) queryProfilesUpTo(ctx context.Context, total *int, maxBytes int, query string, args ...any) (ps []scimbridge.Profile, cut bool, err error) {
 	rows, err := db.query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("query profiles: %w", err)
+		return nil, false, fmt.Errorf("query profiles: %w", err)
 	}
-	return scanProfiles(rows, total)
+	return scanProfilesUpTo(rows, total, maxBytes)
 }
 
 // scanProfiles reads and closes the rows of a queryProfiles query.
 func scanProfiles(rows *sql.Rows, total *int) ([]scimbridge.Profile, error) {
+	ps, _, err := scanProfilesUpTo(rows, total, 0)
+	return ps, err
+}
+
+// scanProfilesUpTo is scanProfiles with a byte budget: before starting a
+// profile it stops when those already read hold maxBytes (when positive)
+// of attribute values, and says so with cut. At least one profile is read.
+func scanProfilesUpTo(rows *sql.Rows, total *int, maxBytes int) (out []scimbridge.Profile, cut bool, err error) {
 	defer rows.Close()
-	var out []scimbridge.Profile
+	size := 0
 	var state, source, role string
 	var position sql.NullInt64
 	var e scimbridge.Email
@@ -126,9 +142,17 @@ func scanProfiles(rows *sql.Rows, total *int) ([]scimbridge.Profile, error) {
 			dest = append(dest, total)
 		}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, fmt.Errorf("scan profile: %w", err)
+			return nil, false, fmt.Errorf("scan profile: %w", err)
 		}
 		if n := len(out); n == 0 || out[n-1].ID != p.ID {
+			if maxBytes > 0 && n > 0 {
+				last := &out[n-1]
+				size += scimbridge.ValueBytes(scimbridge.DesiredProfile{
+					Attributes: last.Attributes, ExternalID: last.ExternalID, GoogleID: last.GoogleID})
+				if size >= maxBytes {
+					return out, true, nil
+				}
+			}
 			p.State, p.Source, p.Role = scimbridge.State(state), scimbridge.Source(source), scimbridge.Role(role)
 			out = append(out, p)
 		}
@@ -142,9 +166,9 @@ func scanProfiles(rows *sql.Rows, total *int) ([]scimbridge.Profile, error) {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("query profiles: %w", err)
+		return nil, false, fmt.Errorf("query profiles: %w", err)
 	}
-	return out, nil
+	return out, false, nil
 }
 
 // loadEmails runs an emails query (profile_id, value, type, display,
@@ -263,11 +287,11 @@ func (db *DB) ListProfiles(ctx context.Context, q scimbridge.ProfileQuery) (scim
 	}
 	if q.Limit > 0 {
 		if q.Filter != nil && q.Offset == 0 {
-			ps, err := db.queryProfiles(ctx, nil, st.page, append(st.args, q.Limit, q.Offset)...)
+			ps, cut, err := db.queryProfilesUpTo(ctx, nil, q.MaxBytes, st.page, append(st.args, q.Limit, q.Offset)...)
 			if err != nil {
 				return page, fmt.Errorf("list profiles: %w", err)
 			}
-			if len(ps) < q.Limit {
+			if len(ps) < q.Limit && !cut {
 				// Short: every match is on the page.
 				if ps != nil {
 					page.Profiles = ps
@@ -278,7 +302,7 @@ func (db *DB) ListProfiles(ctx context.Context, q scimbridge.ProfileQuery) (scim
 		}
 		all := make([]any, 0, 2*len(st.args)+2)
 		all = append(append(append(all, st.args...), st.args...), q.Limit, q.Offset)
-		ps, err := db.queryProfiles(ctx, &page.Total, st.pageCount, all...)
+		ps, _, err := db.queryProfilesUpTo(ctx, &page.Total, q.MaxBytes, st.pageCount, all...)
 		if err != nil {
 			return page, fmt.Errorf("list profiles: %w", err)
 		}

@@ -190,6 +190,38 @@ func testList(t *testing.T, s scimbridge.Store) {
 		}
 	})
 
+	t.Run("MaxBytes", func(t *testing.T) {
+		// A byte budget of about three profiles ends each page early;
+		// Total still counts every match and paging on by the page's
+		// length reads every profile once.
+		budget := 0
+		for _, p := range all[:3] {
+			budget += scimbridge.ValueBytes(scimbridge.DesiredProfile{Attributes: p.Attributes, ExternalID: p.ExternalID})
+		}
+		sw := scimbridge.CompareFilter{Attr: "userName", Op: scimbridge.OpSw, Value: "user"}
+		for _, f := range []scimbridge.Filter{nil, sw} {
+			seen := map[string]int{}
+			for offset, pages := 0, 0; offset < 12; pages++ {
+				page := list(t, scimbridge.ProfileQuery{Filter: f, SortBy: "userName", Offset: offset, Limit: 12, MaxBytes: budget})
+				if page.Total != 12 || len(page.Profiles) == 0 || len(page.Profiles) > 4 {
+					t.Fatalf("filter %v offset %d: total %d, %d profiles; want 12, 1 to 4", f, offset, page.Total, len(page.Profiles))
+				}
+				for _, p := range page.Profiles {
+					seen[p.ID]++
+				}
+				offset += len(page.Profiles)
+				if pages > 12 {
+					t.Fatal("paging does not end")
+				}
+			}
+			for _, p := range all {
+				if seen[p.ID] != 1 {
+					t.Errorf("filter %v: %s listed %d times; want once", f, p.UserName, seen[p.ID])
+				}
+			}
+		}
+	})
+
 	t.Run("EmailsInOrder", func(t *testing.T) {
 		multi := newOrg(t, s, "multi")
 		var want []scimbridge.Profile
