@@ -14,9 +14,6 @@ import (
 	"github.com/scimbridge/scimbridge/scim"
 )
 
-// MaxBatch is the most changes one apply transaction carries.
-const MaxBatch = 500
-
 // applyTimeout bounds one apply transaction. Transactions run to the end
 // even when the run is cancelled: a run stops between batches.
 const applyTimeout = 2 * time.Minute
@@ -70,18 +67,18 @@ func sortCreates(users []reconcile.DirectoryUser, creates []reconcile.PlannedCre
 	})
 }
 
-// applyCreates builds and applies the deferred creates, MaxBatch at a
+// applyCreates builds and applies the deferred creates, scimbridge.MaxBatch at a
 // time: only one batch of built profiles exists at once.
 func (a *applier) applyCreates(ctx context.Context, users []reconcile.DirectoryUser, creates []reconcile.PlannedCreate) error {
 	sortCreates(users, creates)
-	batch := make([]reconcile.PlannedChange, 0, min(MaxBatch, len(creates)))
-	for start := 0; start < len(creates); start += MaxBatch {
+	batch := make([]reconcile.PlannedChange, 0, min(scimbridge.MaxBatch, len(creates)))
+	for start := 0; start < len(creates); start += scimbridge.MaxBatch {
 		if err := stopped(ctx); err != nil {
 			return err
 		}
 		now := a.now()
 		batch = batch[:0]
-		for _, c := range creates[start:min(start+MaxBatch, len(creates))] {
+		for _, c := range creates[start:min(start+scimbridge.MaxBatch, len(creates))] {
 			pc, err := reconcile.BuildCreate(a.orgID, users[c.User], c.Reason, a.newID(), now)
 			if err != nil {
 				a.tally.failed(reconcile.PlannedChange{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate},
@@ -152,7 +149,7 @@ func batches(us [][]reconcile.PlannedChange, max int) [][][]reconcile.PlannedCha
 // apply applies changes in order. It stops between batches when ctx is
 // cancelled (errInterrupted, or errHolderLost when the lease was lost).
 func (a *applier) apply(ctx context.Context, changes []reconcile.PlannedChange) error {
-	for _, batch := range batches(units(changes), MaxBatch) {
+	for _, batch := range batches(units(changes), scimbridge.MaxBatch) {
 		if err := stopped(ctx); err != nil {
 			return err
 		}

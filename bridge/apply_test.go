@@ -47,13 +47,13 @@ func TestRunner_Batches(t *testing.T) {
 		}
 	})
 	t.Run("AtMostMaxBatch", func(t *testing.T) {
-		got := sizes(batches(units(planned(make([]int, 1201)...)), MaxBatch))
+		got := sizes(batches(units(planned(make([]int, 1201)...)), scimbridge.MaxBatch))
 		if len(got) != 3 || got[0] != 500 || got[1] != 500 || got[2] != 201 {
 			t.Fatalf("batch sizes = %v", got)
 		}
 	})
 	t.Run("Empty", func(t *testing.T) {
-		if got := batches(units(nil), MaxBatch); len(got) != 0 {
+		if got := batches(units(nil), scimbridge.MaxBatch); len(got) != 0 {
 			t.Fatalf("batches of nothing = %v", got)
 		}
 	})

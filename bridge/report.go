@@ -42,7 +42,7 @@ const ReportInline = 1000
 
 // flushItems is how many change items a streaming tally holds before it
 // writes them.
-const flushItems = MaxBatch
+const flushItems = scimbridge.MaxBatch
 
 // tally collects a run's counts and items as it goes.
 type tally struct {

@@ -107,8 +107,8 @@ func seedLoadUsers(b *testing.B, db *store.DB, orgID string, n int) []string {
 	now := time.Now().UTC()
 	ids := make([]string, 0, n)
 	for len(ids) < n {
-		batch := make([]scimbridge.ChangeEvent, 0, store.MaxBatch)
-		for len(batch) < store.MaxBatch && len(ids) < n {
+		batch := make([]scimbridge.ChangeEvent, 0, scimbridge.MaxBatch)
+		for len(batch) < scimbridge.MaxBatch && len(ids) < n {
 			i := len(ids)
 			d := scimbridge.DesiredProfile{Active: true, ExternalID: fmt.Sprintf("00useed%06d", i)}
 			d.UserName, d.DisplayName, d.GivenName, d.FamilyName = seedName(i), "Seed User", "Seed", fmt.Sprint(i)
