@@ -303,7 +303,7 @@ func TestPlanDirectory_RenameCycle(t *testing.T) {
 		if !slices.Contains(last.Fields, scimbridge.FieldChange{Field: "userName", Before: "a@x.com", After: "b@x.com"}) {
 			t.Errorf("last change fields %v, want userName a -> b", last.Fields)
 		}
-		if it := plan.Items()[0]; it.UserName != "a@x.com" || it.Kind != scimbridge.ChangeRelease || it.Reason != "rename cycle: address released" {
+		if it := planItems(plan)[0]; it.UserName != "a@x.com" || it.Kind != scimbridge.ChangeRelease || it.Reason != "rename cycle: address released" {
 			t.Errorf("release item = %+v", it)
 		}
 		applyAndReplan(t, in, plan)

@@ -1,0 +1,37 @@
+package reconcile
+
+import "github.com/scimbridge/scimbridge"
+
+// ReportItem renders a planned change as a report item; held marks a
+// change the guard holds. The user is named by the profile's userName,
+// else the one it gave up (FormerUserName, or the userName field's before
+// value for the temporary release of a rename cycle), else the desired
+// one.
+func (pc PlannedChange) ReportItem(held bool) scimbridge.ReportItem {
+	prof := &pc.Change.Profile
+	userName := prof.UserName
+	if userName == "" {
+		userName = prof.FormerUserName
+	}
+	for _, f := range pc.Change.Fields {
+		if userName == "" && f.Field == "userName" {
+			userName = f.Before
+		}
+	}
+	if userName == "" {
+		userName = pc.Desired.UserName
+	}
+	googleID := prof.GoogleID
+	if googleID == "" {
+		googleID = pc.Desired.GoogleID
+	}
+	return scimbridge.ReportItem{
+		Kind:      pc.Change.Kind,
+		ProfileID: prof.ID,
+		GoogleID:  googleID,
+		UserName:  userName,
+		Reason:    pc.Reason,
+		Fields:    pc.Change.Fields,
+		Held:      held,
+	}
+}
