@@ -39,7 +39,7 @@ func (r *Runner) applyPlan(ctx context.Context, st *run, plan reconcile.Director
 		}
 		held = slices.DeleteFunc(slices.Clone(plan.Held), func(pc reconcile.PlannedChange) bool { return keys[pc.Key()] })
 	}
-	a := &applier{store: r.Store, logger: st.logger, now: r.now, newID: r.newID, orgID: st.bridge.OrgID,
+	a := &applier{store: r.Store, logger: st.logger, now: r.now, newID: r.newID, orgID: st.bridge.OrgID, org: st.org,
 		runID: st.report.ID, baseURL: r.scimBaseURL(),
 		lease: &scimbridge.LeaseCheck{OrgID: st.lease.OrgID, RunID: st.lease.RunID, Holder: st.lease.Holder},
 		tally: &st.tally}
@@ -102,7 +102,9 @@ type applier struct {
 	now    func() time.Time
 	newID  func() string
 	orgID  string
-	runID  string
+	// org is the organization as the run read it, for deciding again.
+	org   scimbridge.Organization
+	runID string
 	// baseURL is the SCIM base URL of the resources in events.
 	baseURL string
 	lease   *scimbridge.LeaseCheck
@@ -239,7 +241,7 @@ func (a *applier) retryStale(ctx context.Context, pc reconcile.PlannedChange) er
 		a.tally.stale(pc)
 		return nil
 	}
-	c, write, ok := redecide(fresh, pc, a.now())
+	c, write, ok := reconcile.Redecide(a.org, fresh, pc, a.now())
 	switch {
 	case !ok:
 		a.tally.stale(pc)
@@ -261,55 +263,6 @@ func (a *applier) retryStale(ctx context.Context, pc reconcile.PlannedChange) er
 		a.tally.failed(pc, failMessage(err))
 	}
 	return nil
-}
-
-// bridgeDiff compares emails as the planner does.
-var bridgeDiff = reconcile.DiffOptions{IgnoreEmailOrder: true, FoldEmailCase: true}
-
-// absence reasons deactivate a profile no listed user wants.
-func absence(reason string) bool {
-	return reason == reconcile.ReasonOutOfScope || reason == reconcile.ReasonDeleted || reason == reconcile.ReasonMissing
-}
-
-// redecide rebuilds a planned change on the profile as it is now. ok is
-// false when the same kind of change no longer fits; write is false when
-// nothing is left to do.
-func redecide(fresh scimbridge.Profile, pc reconcile.PlannedChange, now time.Time) (c scimbridge.Change, write, ok bool) {
-	d := pc.Desired
-	switch pc.Change.Kind {
-	case scimbridge.ChangeUpdate, scimbridge.ChangeDeactivate, scimbridge.ChangeReactivate:
-		if fresh.Source != scimbridge.SourceGoogle || fresh.Detached() {
-			return c, false, false
-		}
-		if absence(pc.Reason) {
-			d = reconcile.NormalizeProfile(fresh)
-			d.Active = false
-		}
-		if len(reconcile.DiffWith(bridgeDiff, fresh, d)) == 0 {
-			return c, false, true
-		}
-		kind := reconcile.UpdateKind(fresh, d)
-		if kind != pc.Change.Kind {
-			return c, false, false
-		}
-		var err error
-		if c, err = reconcile.Apply(fresh, d, kind, now); err != nil {
-			return c, false, false
-		}
-	case scimbridge.ChangeAdopt:
-		if (fresh.Source != scimbridge.SourceManual && fresh.Source != scimbridge.SourceSAML) || fresh.Detached() {
-			return c, false, false
-		}
-		var err error
-		if c, err = reconcile.Adopt(fresh, scimbridge.SourceGoogle, d, now); err != nil {
-			return c, false, false
-		}
-	default:
-		return c, false, false
-	}
-	c.Reason = pc.Reason
-	c.Profile.DesiredHash = reconcile.Hash(d)
-	return c, true, true
 }
 
 // commit applies changes in one transaction under the lease. It is not

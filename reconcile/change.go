@@ -106,7 +106,7 @@ func Apply(stored scimbridge.Profile, d scimbridge.DesiredProfile, kind scimbrid
 func checkOwned(p scimbridge.Profile, kind scimbridge.ChangeKind) error {
 	switch kind {
 	case scimbridge.ChangeUpdate, scimbridge.ChangeDeactivate, scimbridge.ChangeReactivate:
-		if p.Source != scimbridge.SourceSCIM && p.Source != scimbridge.SourceGoogle {
+		if !syncs(p.Source) {
 			return scimbridge.Errorf(scimbridge.ECONFLICT, "profile is managed by %s", p.Source)
 		}
 		if p.Detached() {
@@ -135,10 +135,10 @@ func checkOwned(p scimbridge.Profile, kind scimbridge.ChangeKind) error {
 // unless the profile is reactivated (then member). Decide says when
 // adoption is allowed.
 func Adopt(stored scimbridge.Profile, src scimbridge.Source, d scimbridge.DesiredProfile, now time.Time) (scimbridge.Change, error) {
-	if src != scimbridge.SourceSCIM && src != scimbridge.SourceGoogle {
+	if !syncs(src) {
 		return scimbridge.Change{}, scimbridge.Errorf(scimbridge.EINVALID, "adopt profile: source %q does not sync users", src)
 	}
-	if (stored.Source != scimbridge.SourceManual && stored.Source != scimbridge.SourceSAML) || stored.Detached() {
+	if !adoptable(stored.Source, stored.Detached()) {
 		return scimbridge.Change{}, scimbridge.Errorf(scimbridge.ECONFLICT, "adopt profile: only a manual or saml profile can be adopted")
 	}
 	c, err := replace(stored, src, d, scimbridge.ChangeAdopt, now.UTC())
@@ -156,7 +156,7 @@ func Adopt(stored scimbridge.Profile, src scimbridge.Source, d scimbridge.Desire
 // detached profiles (a SCIM POST that does not revive them) and for scim or
 // google profiles a source gave up (an address reused in Google).
 func ReleaseKeys(p scimbridge.Profile, now time.Time) (scimbridge.Change, error) {
-	if !p.Detached() && p.Source != scimbridge.SourceSCIM && p.Source != scimbridge.SourceGoogle {
+	if !p.Detached() && !syncs(p.Source) {
 		return scimbridge.Change{}, scimbridge.Errorf(scimbridge.ECONFLICT, "release profile: profile is managed by %s", p.Source)
 	}
 	after := next(p, now.UTC())
@@ -168,19 +168,6 @@ func ReleaseKeys(p scimbridge.Profile, now time.Time) (scimbridge.Change, error)
 	}
 	after.UserName, after.Email, after.Emails = "", "", nil
 	return changeOf(scimbridge.ChangeRelease, p, after, "userName and email released"), nil
-}
-
-// Release builds the change by which a scim or google profile becomes
-// manual (scimbridge profiles release), so another source can adopt it.
-// Nothing else changes; the desired-state hash is dropped.
-func Release(p scimbridge.Profile, now time.Time) (scimbridge.Change, error) {
-	if p.Source != scimbridge.SourceSCIM && p.Source != scimbridge.SourceGoogle {
-		return scimbridge.Change{}, scimbridge.Errorf(scimbridge.ECONFLICT, "release profile: profile is already %s", p.Source)
-	}
-	after := next(p, now.UTC())
-	after.Source = scimbridge.SourceManual
-	after.DesiredHash = ""
-	return changeOf(scimbridge.ChangeRelease, p, after, "released to manual"), nil
 }
 
 // replace builds a change that replaces stored's attributes, identifiers

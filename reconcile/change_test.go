@@ -358,37 +358,3 @@ func TestReleaseKeys(t *testing.T) {
 		}
 	})
 }
-
-func TestRelease(t *testing.T) {
-	for _, tt := range []struct {
-		name   string
-		stored scimbridge.Profile
-		code   string
-	}{
-		{"SCIM", prof("p", scimbridge.SourceSCIM, "a", "a@x.com", role(scimbridge.RoleAdmin)), ""},
-		{"Google", prof("p", scimbridge.SourceGoogle, "a", "a@x.com", inactive), ""},
-		{"Manual", prof("p", scimbridge.SourceManual, "a", "a@x.com"), scimbridge.ECONFLICT},
-		{"SAML", prof("p", scimbridge.SourceSAML, "a", "a@x.com"), scimbridge.ECONFLICT},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			stored := tt.stored
-			stored.DesiredHash = "abc"
-			c, err := Release(stored, now)
-			if scimbridge.ErrorCode(err) != tt.code {
-				t.Fatalf("Release error = %v, want %q", err, tt.code)
-			}
-			if err != nil {
-				return
-			}
-			want := stored
-			want.Source, want.DesiredHash, want.Version, want.UpdatedAt = scimbridge.SourceManual, "", stored.Version+1, now
-			if !reflect.DeepEqual(c.Profile, want) {
-				t.Errorf("profile\n%+v\nwant\n%+v", c.Profile, want)
-			}
-			wantFields := []scimbridge.FieldChange{{Field: "source", Before: string(stored.Source), After: "manual"}}
-			if c.Kind != scimbridge.ChangeRelease || c.ExpectedVersion != stored.Version || !reflect.DeepEqual(c.Fields, wantFields) {
-				t.Errorf("change %+v", c)
-			}
-		})
-	}
-}

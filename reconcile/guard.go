@@ -100,7 +100,7 @@ func surge(what string, run, total, limit, active int) string {
 func (p *planner) guard(steps []*step) GuardResult {
 	in := GuardInput{Enabled: p.in.Settings.Guard, Listed: len(p.in.Users), Recent: p.in.Recent}
 	for _, s := range p.stored {
-		if s.Source == scimbridge.SourceGoogle && s.Active() {
+		if bridgeManages(s) && s.Active() {
 			in.Active++
 		}
 	}

@@ -118,10 +118,6 @@ const (
 	ReasonExcludedActive = "excluded, still active"
 )
 
-// bridgeDiff is how the bridge compares emails: Google's order and case of
-// addresses are not changes worth a write.
-var bridgeDiff = DiffOptions{IgnoreEmailOrder: true, FoldEmailCase: true}
-
 // NeedsDeletedCheck reports whether some active managed profile with a
 // Google id is missing from the listing, so the caller runs one
 // showDeleted=true pass and plans again with Deleted set. It is false once
@@ -136,7 +132,7 @@ func NeedsDeletedCheck(in DirectoryInput) bool {
 	}
 	pinned := stringSet(in.Settings.ExcludedGoogleID)
 	for _, s := range storedRefs(&in) {
-		if s.Source == scimbridge.SourceGoogle && s.Active() &&
+		if bridgeManages(s) && s.Active() &&
 			s.GoogleID != "" && !listed[s.GoogleID] && !pinned[s.GoogleID] {
 			return true
 		}
@@ -275,13 +271,13 @@ func (p *planner) planUser(u *DirectoryUser, index int) error {
 	case u.Excluded || p.pinned[d.GoogleID]:
 		if target != nil {
 			p.role[target.ID] = roleExcluded
-			if target.Source == scimbridge.SourceGoogle && target.Active() {
+			if p.manages(target) && target.Active() {
 				p.skipped = append(p.skipped, excludedItem(target))
 			}
 		}
 		return nil
 	case !u.InScope:
-		if target != nil && target.Source == scimbridge.SourceGoogle {
+		if target != nil && p.manages(target) {
 			p.role[target.ID] = roleOutOfScope
 			if target.Active() {
 				return p.deactivate(target, ReasonOutOfScope)
@@ -292,7 +288,7 @@ func (p *planner) planUser(u *DirectoryUser, index int) error {
 		p.skipUser(d, "", "uniqueness: "+d.UserName+" matches two existing profiles")
 		return nil
 	}
-	if target != nil && target.Source == scimbridge.SourceGoogle {
+	if target != nil && p.manages(target) {
 		p.role[target.ID] = roleWanted
 		return p.update(target, d, u)
 	}
@@ -305,21 +301,29 @@ func (p *planner) planUser(u *DirectoryUser, index int) error {
 		}
 		return p.create(d, u)
 	}
-	switch target.Source {
-	case scimbridge.SourceManual, scimbridge.SourceSAML:
-		p.role[target.ID] = roleForeign
-		if !p.in.Org.AdoptExisting {
-			p.skipUser(d, target.ID, fmt.Sprintf("uniqueness: held by a %s profile", target.Source))
-			return nil
-		}
-		return p.addStep(target, d, ReasonAdopted, func(base scimbridge.Profile) (scimbridge.Change, error) {
-			return Adopt(base, scimbridge.SourceGoogle, d, p.now)
-		})
-	default:
-		p.role[target.ID] = roleForeign
-		p.skipUser(d, target.ID, fmt.Sprintf("managed by %s", target.Source))
+	p.role[target.ID] = roleForeign
+	if c := p.claim(target); c != ClaimAdopt {
+		p.skipUser(d, target.ID, bridgeSkip(c, target.Source))
 		return nil
 	}
+	return p.addStep(target, d, ReasonAdopted, func(base scimbridge.Profile) (scimbridge.Change, error) {
+		return Adopt(base, scimbridge.SourceGoogle, d, p.now)
+	})
+}
+
+// claim says what the bridge may do with a stored profile (all of them
+// are live: see storedRefs).
+func (p *planner) claim(s *StoredProfile) Claim {
+	return claim(p.in.Org.AdoptExisting, scimbridge.SourceGoogle, s.Source, false)
+}
+
+// manages reports whether the bridge may change a stored profile.
+func (p *planner) manages(s *StoredProfile) bool { return bridgeManages(s) }
+
+// bridgeManages reports whether the bridge may change a live stored
+// profile.
+func bridgeManages(s *StoredProfile) bool {
+	return claim(false, scimbridge.SourceGoogle, s.Source, false) == ClaimManaged
 }
 
 // create plans a new profile; a suspended or archived user is created
@@ -407,7 +411,7 @@ func (p *planner) deactivate(s *StoredProfile, reason string) error {
 // exclusions are never deactivated.
 func (p *planner) planAbsent() error {
 	for _, s := range p.stored {
-		if s.Source != scimbridge.SourceGoogle || p.role[s.ID] != roleNone {
+		if !p.manages(s) || p.role[s.ID] != roleNone {
 			continue
 		}
 		if p.pinned[s.GoogleID] && s.GoogleID != "" {

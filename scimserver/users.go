@@ -79,7 +79,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d scimbridge
 		return fmt.Errorf("look up profiles: %w", err)
 	}
 	dec, err := reconcile.Decide(reconcile.DecideInput{
-		Org: org, Source: scimbridge.SourceSCIM, Desired: d, Candidates: candidates,
+		Org: org, Desired: d, Candidates: candidates,
 	})
 	if err != nil {
 		return err
