@@ -353,7 +353,7 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 	}
 	users := lb.users()
 	st.logger.Info("directory listed", "users", len(users), "pages", listing.Pages, "retries", listing.Retries)
-	dryRun := st.req.dryRun || settings.Mode == scimbridge.ModeDryRun
+	dryRun := st.req.dryRun || !reconcile.PolicyFor(settings.Mode).Applies
 	if !dryRun {
 		if settings, err = r.pinExclusions(ctx, st, users); err != nil {
 			return err

@@ -188,6 +188,7 @@ const (
 type planner struct {
 	in      DirectoryInput
 	now     time.Time
+	policy  Policy
 	stored  []*StoredProfile
 	byGID   map[string]*StoredProfile
 	byKey   map[string][]*StoredProfile // profiles without a Google id
@@ -207,6 +208,7 @@ func newPlanner(in DirectoryInput) (*planner, error) {
 	p := &planner{
 		in:     in,
 		now:    in.Now.UTC(),
+		policy: PolicyFor(in.Settings.Mode),
 		byGID:  make(map[string]*StoredProfile, len(in.Stored)+len(in.Index)),
 		byKey:  map[string][]*StoredProfile{},
 		pinned: stringSet(in.Settings.ExcludedGoogleID),
@@ -357,10 +359,12 @@ func (p *planner) update(s *StoredProfile, d scimbridge.DesiredProfile, u *Direc
 	if !p.valid(d, s) {
 		return nil
 	}
-	if p.in.Settings.Mode == scimbridge.ModeUpsertOnly && s.Active() && !d.Active {
-		d.Active = true
-		p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: s.ID, GoogleID: d.GoogleID,
-			UserName: d.UserName, Reason: "upsert-only: not deactivated (" + inactiveWord(u) + " in Google)"})
+	if s.Active() && !d.Active {
+		if skip := p.policy.deactivation(suspension(u)); skip != "" {
+			d.Active = true
+			p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: s.ID, GoogleID: d.GoogleID,
+				UserName: d.UserName, Reason: skip})
+		}
 	}
 	full, ok := p.full(s)
 	if !ok {
@@ -373,10 +377,8 @@ func (p *planner) update(s *StoredProfile, d scimbridge.DesiredProfile, u *Direc
 	kind := UpdateKind(*full, d)
 	reason := ReasonUpdated
 	switch {
-	case kind == scimbridge.ChangeDeactivate && u.Archived:
-		reason = ReasonArchived
 	case kind == scimbridge.ChangeDeactivate:
-		reason = ReasonSuspended
+		reason = suspension(u)
 	case kind == scimbridge.ChangeReactivate:
 		reason = ReasonReactivated
 	case s.UserName != d.UserName:
@@ -388,11 +390,11 @@ func (p *planner) update(s *StoredProfile, d scimbridge.DesiredProfile, u *Direc
 }
 
 // deactivate plans the deactivation of an active google profile for reason
-// (absence); upsert-only records a skip instead.
+// (absence), or the skip the policy puts in its place.
 func (p *planner) deactivate(s *StoredProfile, reason string) error {
-	if p.in.Settings.Mode == scimbridge.ModeUpsertOnly {
+	if skip := p.policy.deactivation(reason); skip != "" {
 		p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: s.ID, GoogleID: s.GoogleID,
-			UserName: s.UserName, Reason: "upsert-only: not deactivated (" + reason + ")"})
+			UserName: s.UserName, Reason: skip})
 		return nil
 	}
 	full, ok := p.full(s)
@@ -502,6 +504,14 @@ func (p *planner) skipUser(d scimbridge.DesiredProfile, profileID, reason string
 func excludedItem(s *StoredProfile) scimbridge.ReportItem {
 	return scimbridge.ReportItem{Kind: ItemExcluded, ProfileID: s.ID, GoogleID: s.GoogleID,
 		UserName: s.UserName, Reason: ReasonExcludedActive}
+}
+
+// suspension is the reason a listed user is inactive in Google.
+func suspension(u *DirectoryUser) string {
+	if u.Archived {
+		return ReasonArchived
+	}
+	return ReasonSuspended
 }
 
 func inactiveWord(u *DirectoryUser) string {

@@ -143,8 +143,8 @@ func (p *planner) releaseFor(h holder, k string) (bool, string, error) {
 		return false, "uniqueness: " + k + " is held by excluded user " + s.UserName, nil
 	case !p.manages(s):
 		return false, bridgeSkip(p.claim(s), s.Source), nil
-	case s.Active() && p.in.Settings.Mode == scimbridge.ModeUpsertOnly:
-		return false, "address reused: " + k + " is held by an active profile (upsert-only does not deactivate)", nil
+	case s.Active() && p.policy.addressRelease(k) != "":
+		return false, p.policy.addressRelease(k), nil
 	}
 	full, ok := p.full(s)
 	if !ok {
