@@ -63,7 +63,7 @@ func (r *Runner) scimBaseURL() string {
 // creates depend on nothing, so any order is correct.
 func sortCreates(users []reconcile.DirectoryUser, creates []reconcile.PlannedCreate) {
 	slices.SortStableFunc(creates, func(x, y reconcile.PlannedCreate) int {
-		return strings.Compare(users[x.User].Desired.UserName, users[y.User].Desired.UserName)
+		return strings.Compare(users[x.User].Desired.UserName(), users[y.User].Desired.UserName())
 	})
 }
 
@@ -214,7 +214,7 @@ func (a *applier) oneByOne(ctx context.Context, batch [][]reconcile.PlannedChang
 		default:
 			msg := failMessage(err)
 			a.logger.Warn("change failed", "kind", u[0].Change.Kind, "profile_id", u[0].Change.Profile.ID,
-				"username", u[0].Desired.UserName, "error", err)
+				"username", u[0].Desired.UserName(), "error", err)
 			for _, pc := range u {
 				a.tally.failed(pc, msg)
 			}

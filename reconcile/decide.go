@@ -28,7 +28,7 @@ const (
 // could stand in its way.
 type DecideInput struct {
 	Org     scimbridge.Organization
-	Desired scimbridge.DesiredProfile
+	Desired Desired
 	// Candidates are what the store's LookupProfiles returned for the
 	// desired userName, email and externalId: detached profiles included,
 	// any source, in any order.
@@ -69,14 +69,11 @@ type Decision struct {
 // error with scimType uniqueness and Action ActionConflict. A desired
 // profile that cannot be stored (no userName, no email) is EINVALID.
 func Decide(in DecideInput) (Decision, error) {
-	d := Normalize(in.Desired)
-	if err := Validate(d); err != nil {
-		return Decision{}, fmt.Errorf("decide profile: %w", err)
-	}
-	email, err := ProfileEmail(d.Attributes)
+	email, err := in.Desired.Check()
 	if err != nil {
 		return Decision{}, fmt.Errorf("decide profile: %w", err)
 	}
+	d := &in.Desired.p
 	keys := desiredKeys{
 		userName:   textkey.Key(d.UserName),
 		email:      textkey.Key(email),
@@ -177,7 +174,7 @@ func (k desiredKeys) holders(detached []scimbridge.Profile, exceptID string) []s
 // with the same externalId first, else one whose userName matches while
 // either side has no externalId. Among several, the most recently detached
 // wins.
-func reviveTarget(detached []scimbridge.Profile, d scimbridge.DesiredProfile, k desiredKeys) (scimbridge.Profile, bool) {
+func reviveTarget(detached []scimbridge.Profile, d *scimbridge.DesiredProfile, k desiredKeys) (scimbridge.Profile, bool) {
 	var byExternalID, byUserName []scimbridge.Profile
 	for _, c := range detached {
 		if c.Source != scimbridge.SourceSCIM {

@@ -192,7 +192,7 @@ func TestDecide(t *testing.T) {
 				}
 				got, err := Decide(DecideInput{
 					Org:        scimbridge.Organization{ID: "org", AdoptExisting: tt.adopt},
-					Desired:    tt.desired,
+					Desired:    Normalize(tt.desired),
 					Candidates: cands,
 				})
 				if scimbridge.ErrorCode(err) != tt.errCode {
@@ -235,7 +235,7 @@ func TestDecide_DoesNotModifyCandidates(t *testing.T) {
 	}
 	before := slices.Clone(cands)
 	got, err := Decide(DecideInput{Org: scimbridge.Organization{AdoptExisting: true},
-		Desired: desired("alice@x.com", ""), Candidates: cands})
+		Desired: Normalize(desired("alice@x.com", "")), Candidates: cands})
 	if err != nil || got.Action != ActionRevive {
 		t.Fatalf("Decide = %+v, %v", got, err)
 	}

@@ -133,10 +133,10 @@ func TestPlanDirectory_Guard(t *testing.T) {
 			for i := range tt.inactive {
 				u := gUser(fmt.Sprintf("h%03d", i), fmt.Sprintf("back%03d@x.com", i))
 				users = append(users, u)
-				stored = append(stored, storedFor(t, fmt.Sprintf("q%03d", i), gUser(u.Desired.GoogleID, u.Desired.UserName, suspended)))
+				stored = append(stored, storedFor(t, fmt.Sprintf("q%03d", i), gUser(u.Desired.p.GoogleID, u.Desired.p.UserName, suspended)))
 			}
 			if tt.extra {
-				users[0].Desired.Title = "Changed"
+				users[0].Desired.p.Title = "Changed"
 				users = append(users, gUser("new", "new@x.com"))
 			}
 			if tt.zero {
@@ -189,7 +189,7 @@ func TestPlanDirectory_GuardHoldsDependents(t *testing.T) {
 func TestPlannedChange_ReportItem(t *testing.T) {
 	_, stored := crowd(t, 100)
 	users, _ := crowd(t, 100)
-	users[1].Desired.Title = "Boss"
+	users[1].Desired.p.Title = "Boss"
 	users = append(users[1:94], gUser("g000", "renamed@x.com"))
 	plan := mustPlan(t, dirInput(users, stored...))
 	items := planItems(plan)

@@ -31,7 +31,7 @@ func Redecide(org scimbridge.Organization, fresh scimbridge.Profile, pc PlannedC
 		}
 		if absence(pc.Reason) {
 			d = NormalizeProfile(fresh)
-			d.Active = false
+			d.p.Active = false
 		}
 		if len(DiffWith(bridgeDiff, fresh, d)) == 0 {
 			return c, false, true

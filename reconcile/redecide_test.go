@@ -8,13 +8,13 @@ import (
 
 func TestRedecide(t *testing.T) {
 	org := scimbridge.Organization{ID: "org", AdoptExisting: true}
-	stored, err := NewProfile("org", scimbridge.SourceGoogle, scimbridge.DesiredProfile{
-		Attributes: scimbridge.Attributes{UserName: "ann@example.com"}, Active: true, GoogleID: "1", ExternalID: "1"}, "id-1", now)
+	stored, err := NewProfile("org", scimbridge.SourceGoogle, Normalize(scimbridge.DesiredProfile{
+		Attributes: scimbridge.Attributes{UserName: "ann@example.com"}, Active: true, GoogleID: "1", ExternalID: "1"}), "id-1", now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	desired := NormalizeProfile(stored)
-	desired.Title = "Engineer"
+	desired.p.Title = "Engineer"
 	c, err := Apply(stored, desired, scimbridge.ChangeUpdate, now)
 	if err != nil {
 		t.Fatal(err)

@@ -179,7 +179,7 @@ func releaseAddress(s scimbridge.Profile, now time.Time) (scimbridge.Change, err
 		return ReleaseKeys(s, now)
 	}
 	d := NormalizeProfile(s)
-	d.Active = false
+	d.p.Active = false
 	dc, err := Apply(s, d, scimbridge.ChangeDeactivate, now)
 	if err != nil {
 		return scimbridge.Change{}, err
@@ -275,7 +275,7 @@ func (o *orderer) breakCycle(x *step) (*step, error) {
 	rs.seal(false)
 	c, err := x.build(clear.Profile)
 	if err != nil {
-		return nil, fmt.Errorf("rebuild %s after its release: %w", x.pc.Desired.UserName, err)
+		return nil, fmt.Errorf("rebuild %s after its release: %w", x.pc.Desired.p.UserName, err)
 	}
 	c.Fields = x.pc.Change.Fields
 	x.pc.Change = c

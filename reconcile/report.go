@@ -19,11 +19,11 @@ func (pc PlannedChange) ReportItem(held bool) scimbridge.ReportItem {
 		}
 	}
 	if userName == "" {
-		userName = pc.Desired.UserName
+		userName = pc.Desired.p.UserName
 	}
 	googleID := prof.GoogleID
 	if googleID == "" {
-		googleID = pc.Desired.GoogleID
+		googleID = pc.Desired.p.GoogleID
 	}
 	return scimbridge.ReportItem{
 		Kind:      pc.Change.Kind,

@@ -114,7 +114,7 @@ func seedLoadUsers(b *testing.B, db *store.DB, orgID string, n int) []string {
 			d.UserName, d.DisplayName, d.GivenName, d.FamilyName = seedName(i), "Seed User", "Seed", fmt.Sprint(i)
 			d.Title, d.Locale, d.Department = "Engineer", "en-US", "Engineering"
 			d.Emails = []scimbridge.Email{{Value: seedName(i), Type: "work", Primary: new(true)}}
-			p, err := reconcile.NewProfile(orgID, scimbridge.SourceSCIM, d, uuid.NewString(), now)
+			p, err := reconcile.NewProfile(orgID, scimbridge.SourceSCIM, reconcile.Normalize(d), uuid.NewString(), now)
 			if err != nil {
 				b.Fatal(err)
 			}
