@@ -70,3 +70,18 @@ func bridgeSkip(c Claim, holder scimbridge.Source) string {
 	}
 	return fmt.Sprintf("uniqueness: held by a %s profile", holder)
 }
+
+// claim says what the bridge may do with a stored profile (all of them
+// are live: see storedRefs).
+func (p *planner) claim(s *StoredProfile) Claim {
+	return claim(p.in.Org.AdoptExisting, scimbridge.SourceGoogle, s.Source, false)
+}
+
+// manages reports whether the bridge may change a stored profile.
+func (p *planner) manages(s *StoredProfile) bool { return bridgeManages(s) }
+
+// bridgeManages reports whether the bridge may change a live stored
+// profile.
+func bridgeManages(s *StoredProfile) bool {
+	return claim(false, scimbridge.SourceGoogle, s.Source, false) == ClaimManaged
+}

@@ -314,21 +314,6 @@ func (p *planner) planUser(u *DirectoryUser, index int) error {
 	})
 }
 
-// claim says what the bridge may do with a stored profile (all of them
-// are live: see storedRefs).
-func (p *planner) claim(s *StoredProfile) Claim {
-	return claim(p.in.Org.AdoptExisting, scimbridge.SourceGoogle, s.Source, false)
-}
-
-// manages reports whether the bridge may change a stored profile.
-func (p *planner) manages(s *StoredProfile) bool { return bridgeManages(s) }
-
-// bridgeManages reports whether the bridge may change a live stored
-// profile.
-func bridgeManages(s *StoredProfile) bool {
-	return claim(false, scimbridge.SourceGoogle, s.Source, false) == ClaimManaged
-}
-
 // create plans a new profile; a suspended or archived user is created
 // inactive so the directory and the report show it.
 func (p *planner) create(d Desired, u *DirectoryUser) error {
@@ -497,24 +482,4 @@ func (p *planner) valid(d Desired, target *StoredProfile) bool {
 func (p *planner) skipUser(d Desired, profileID, reason string) {
 	p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: profileID,
 		GoogleID: d.p.GoogleID, UserName: d.p.UserName, Reason: reason})
-}
-
-func excludedItem(s *StoredProfile) scimbridge.ReportItem {
-	return scimbridge.ReportItem{Kind: ItemExcluded, ProfileID: s.ID, GoogleID: s.GoogleID,
-		UserName: s.UserName, Reason: ReasonExcludedActive}
-}
-
-// suspension is the reason a listed user is inactive in Google.
-func suspension(u *DirectoryUser) string {
-	if u.Archived {
-		return ReasonArchived
-	}
-	return ReasonSuspended
-}
-
-func inactiveWord(u *DirectoryUser) string {
-	if u.Archived {
-		return "archived"
-	}
-	return "suspended"
 }

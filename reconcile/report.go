@@ -35,3 +35,23 @@ func (pc PlannedChange) ReportItem(held bool) scimbridge.ReportItem {
 		Held:      held,
 	}
 }
+
+func excludedItem(s *StoredProfile) scimbridge.ReportItem {
+	return scimbridge.ReportItem{Kind: ItemExcluded, ProfileID: s.ID, GoogleID: s.GoogleID,
+		UserName: s.UserName, Reason: ReasonExcludedActive}
+}
+
+// suspension is the reason a listed user is inactive in Google.
+func suspension(u *DirectoryUser) string {
+	if u.Archived {
+		return ReasonArchived
+	}
+	return ReasonSuspended
+}
+
+func inactiveWord(u *DirectoryUser) string {
+	if u.Archived {
+		return "archived"
+	}
+	return "suspended"
+}
