@@ -72,6 +72,10 @@ type ChangeEvent struct {
 	Event  Event
 }
 
+// MaxBatch is the most changes one ApplyChanges transaction carries; the
+// bridge applies its plans in batches of this size.
+const MaxBatch = 500
+
 // ProfileStore keeps profiles and applies changes.
 type ProfileStore interface {
 	// Profile returns one profile of the organization (detached included);
@@ -85,12 +89,21 @@ type ProfileStore interface {
 	// ManagedProfiles returns every profile of the organization with the
 	// given source (detached excluded), for the bridge's whole-set plan.
 	ManagedProfiles(ctx context.Context, orgID string, source Source) ([]Profile, error)
+	// ProfileIndex returns the planner's light view (Full nil) of every
+	// non-detached profile of the organization, all sources: a bridge run
+	// loads these few columns of every profile and whole rows only for the
+	// profiles its plan changes.
+	ProfileIndex(ctx context.Context, orgID string) ([]StoredProfile, error)
+	// ProfilesByID returns the whole profiles of the organization with
+	// these ids, in any order; ids that name no profile of the organization
+	// (or are not UUIDs) are left out. Any number of ids may be given.
+	ProfilesByID(ctx context.Context, orgID string, ids []string) ([]Profile, error)
 	// ApplyChange commits one change and its event in one transaction.
 	// A version miss is EPRECONDITION; a unique violation is ECONFLICT
 	// (scimType uniqueness). The event's ID is assigned by the store.
 	ApplyChange(ctx context.Context, c ChangeEvent) error
-	// ApplyChanges commits up to 500 changes with their events in one
-	// transaction, all or nothing. When lease is non-nil the transaction
+	// ApplyChanges commits up to MaxBatch changes with their events in one
+	// transaction, all or nothing (more is EINVALID). When lease is non-nil the transaction
 	// first verifies the lease (ELEASELOST otherwise).
 	ApplyChanges(ctx context.Context, batch []ChangeEvent, lease *LeaseCheck) error
 	// ReleaseProfiles turns every profile of source into a manual one and
@@ -153,6 +166,10 @@ type BridgeStore interface {
 	// CountRecent counts changes of kind applied by source since t (the
 	// guard's trailing window).
 	CountRecentChanges(ctx context.Context, orgID string, kind ChangeKind, source EventSource, since time.Time) (int, error)
+	// RecentBridgeChanges counts the bridge's deactivations and
+	// reactivations since a time in one query, as two CountRecentChanges
+	// (source google) would.
+	RecentBridgeChanges(ctx context.Context, orgID string, since time.Time) (deactivations, reactivations int, err error)
 }
 
 // LeaseStore is the one-run-per-organization lock.

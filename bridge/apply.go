@@ -14,9 +14,6 @@ import (
 	"github.com/scimbridge/scimbridge/scim"
 )
 
-// MaxBatch is the most changes one apply transaction carries.
-const MaxBatch = 500
-
 // applyTimeout bounds one apply transaction. Transactions run to the end
 // even when the run is cancelled: a run stops between batches.
 const applyTimeout = 2 * time.Minute
@@ -42,7 +39,7 @@ func (r *Runner) applyPlan(ctx context.Context, st *run, plan reconcile.Director
 		}
 		held = slices.DeleteFunc(slices.Clone(plan.Held), func(pc reconcile.PlannedChange) bool { return keys[pc.Key()] })
 	}
-	a := &applier{store: r.Store, logger: st.logger, now: r.now, newID: r.newID, orgID: st.bridge.OrgID,
+	a := &applier{store: r.Store, logger: st.logger, now: r.now, newID: r.newID, orgID: st.bridge.OrgID, org: st.org,
 		runID: st.report.ID, baseURL: r.scimBaseURL(),
 		lease: &scimbridge.LeaseCheck{OrgID: st.lease.OrgID, RunID: st.lease.RunID, Holder: st.lease.Holder},
 		tally: &st.tally}
@@ -66,22 +63,22 @@ func (r *Runner) scimBaseURL() string {
 // creates depend on nothing, so any order is correct.
 func sortCreates(users []reconcile.DirectoryUser, creates []reconcile.PlannedCreate) {
 	slices.SortStableFunc(creates, func(x, y reconcile.PlannedCreate) int {
-		return strings.Compare(users[x.User].Desired.UserName, users[y.User].Desired.UserName)
+		return strings.Compare(users[x.User].Desired.UserName(), users[y.User].Desired.UserName())
 	})
 }
 
-// applyCreates builds and applies the deferred creates, MaxBatch at a
+// applyCreates builds and applies the deferred creates, scimbridge.MaxBatch at a
 // time: only one batch of built profiles exists at once.
 func (a *applier) applyCreates(ctx context.Context, users []reconcile.DirectoryUser, creates []reconcile.PlannedCreate) error {
 	sortCreates(users, creates)
-	batch := make([]reconcile.PlannedChange, 0, min(MaxBatch, len(creates)))
-	for start := 0; start < len(creates); start += MaxBatch {
+	batch := make([]reconcile.PlannedChange, 0, min(scimbridge.MaxBatch, len(creates)))
+	for start := 0; start < len(creates); start += scimbridge.MaxBatch {
 		if err := stopped(ctx); err != nil {
 			return err
 		}
 		now := a.now()
 		batch = batch[:0]
-		for _, c := range creates[start:min(start+MaxBatch, len(creates))] {
+		for _, c := range creates[start:min(start+scimbridge.MaxBatch, len(creates))] {
 			pc, err := reconcile.BuildCreate(a.orgID, users[c.User], c.Reason, a.newID(), now)
 			if err != nil {
 				a.tally.failed(reconcile.PlannedChange{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate},
@@ -105,7 +102,9 @@ type applier struct {
 	now    func() time.Time
 	newID  func() string
 	orgID  string
-	runID  string
+	// org is the organization as the run read it, for deciding again.
+	org   scimbridge.Organization
+	runID string
 	// baseURL is the SCIM base URL of the resources in events.
 	baseURL string
 	lease   *scimbridge.LeaseCheck
@@ -152,7 +151,7 @@ func batches(us [][]reconcile.PlannedChange, max int) [][][]reconcile.PlannedCha
 // apply applies changes in order. It stops between batches when ctx is
 // cancelled (errInterrupted, or errHolderLost when the lease was lost).
 func (a *applier) apply(ctx context.Context, changes []reconcile.PlannedChange) error {
-	for _, batch := range batches(units(changes), MaxBatch) {
+	for _, batch := range batches(units(changes), scimbridge.MaxBatch) {
 		if err := stopped(ctx); err != nil {
 			return err
 		}
@@ -215,7 +214,7 @@ func (a *applier) oneByOne(ctx context.Context, batch [][]reconcile.PlannedChang
 		default:
 			msg := failMessage(err)
 			a.logger.Warn("change failed", "kind", u[0].Change.Kind, "profile_id", u[0].Change.Profile.ID,
-				"username", u[0].Desired.UserName, "error", err)
+				"username", u[0].Desired.UserName(), "error", err)
 			for _, pc := range u {
 				a.tally.failed(pc, msg)
 			}
@@ -242,7 +241,7 @@ func (a *applier) retryStale(ctx context.Context, pc reconcile.PlannedChange) er
 		a.tally.stale(pc)
 		return nil
 	}
-	c, write, ok := redecide(fresh, pc, a.now())
+	c, write, ok := reconcile.Redecide(a.org, fresh, pc, a.now())
 	switch {
 	case !ok:
 		a.tally.stale(pc)
@@ -264,55 +263,6 @@ func (a *applier) retryStale(ctx context.Context, pc reconcile.PlannedChange) er
 		a.tally.failed(pc, failMessage(err))
 	}
 	return nil
-}
-
-// bridgeDiff compares emails as the planner does.
-var bridgeDiff = reconcile.DiffOptions{IgnoreEmailOrder: true, FoldEmailCase: true}
-
-// absence reasons deactivate a profile no listed user wants.
-func absence(reason string) bool {
-	return reason == reconcile.ReasonOutOfScope || reason == reconcile.ReasonDeleted || reason == reconcile.ReasonMissing
-}
-
-// redecide rebuilds a planned change on the profile as it is now. ok is
-// false when the same kind of change no longer fits; write is false when
-// nothing is left to do.
-func redecide(fresh scimbridge.Profile, pc reconcile.PlannedChange, now time.Time) (c scimbridge.Change, write, ok bool) {
-	d := pc.Desired
-	switch pc.Change.Kind {
-	case scimbridge.ChangeUpdate, scimbridge.ChangeDeactivate, scimbridge.ChangeReactivate:
-		if fresh.Source != scimbridge.SourceGoogle || fresh.Detached() {
-			return c, false, false
-		}
-		if absence(pc.Reason) {
-			d = reconcile.NormalizeProfile(fresh)
-			d.Active = false
-		}
-		if len(reconcile.DiffWith(bridgeDiff, fresh, d)) == 0 {
-			return c, false, true
-		}
-		kind := reconcile.UpdateKind(fresh, d)
-		if kind != pc.Change.Kind {
-			return c, false, false
-		}
-		var err error
-		if c, err = reconcile.Apply(fresh, d, kind, now); err != nil {
-			return c, false, false
-		}
-	case scimbridge.ChangeAdopt:
-		if (fresh.Source != scimbridge.SourceManual && fresh.Source != scimbridge.SourceSAML) || fresh.Detached() {
-			return c, false, false
-		}
-		var err error
-		if c, err = reconcile.Adopt(fresh, scimbridge.SourceGoogle, d, now); err != nil {
-			return c, false, false
-		}
-	default:
-		return c, false, false
-	}
-	c.Reason = pc.Reason
-	c.Profile.DesiredHash = reconcile.Hash(d)
-	return c, true, true
 }
 
 // commit applies changes in one transaction under the lease. It is not

@@ -95,6 +95,12 @@ func TestBridge_Rename(t *testing.T) {
 			if a2.ID != a.ID || b2.ID != b.ID || a2.UserName != "b@example.com" || b2.UserName != "a@example.com" {
 				t.Errorf("after the swap: %s=%s %s=%s", a2.ID, a2.UserName, b2.ID, b2.UserName)
 			}
+			// The temporary release that breaks the cycle names the user
+			// whose address it releases.
+			it, ok := findItem(rep, scimbridge.ChangeRelease, "a@example.com")
+			if !ok || it.Reason != reconcile.ReasonCycle || it.ProfileID != a.ID {
+				t.Errorf("cycle release item missing or without its user name: %+v", rep.Items)
+			}
 		})
 	})
 	t.Run("ExcludedUserRenamedStaysExcluded", func(t *testing.T) {

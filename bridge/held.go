@@ -214,7 +214,7 @@ func (r *Runner) pinExclusions(ctx context.Context, st *run, users []reconcile.D
 	}
 	var added []string
 	for i := range users {
-		id := users[i].Desired.GoogleID
+		id := users[i].Desired.GoogleID()
 		if id != "" && users[i].Excluded && !slices.Contains(s.ExcludedGoogleID, id) {
 			added = append(added, id)
 		}

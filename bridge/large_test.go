@@ -12,17 +12,16 @@ import (
 	"github.com/scimbridge/scimbridge/store"
 )
 
-// plainStore hides the optional store methods (ProfileIndexer,
-// ReportStreamer): a run then loads every profile whole and writes its
-// items at the end.
+// plainStore hides the optional store methods (ReportStreamer): a run then
+// writes its items at the end.
 type plainStore struct{ scimbridge.Store }
 
 func TestRunner_WithoutOptionalStoreMethods(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		e := newSyncEnv(t, db)
 		e.runner.Store = plainStore{db}
-		if _, ok := e.runner.Store.(bridge.ProfileIndexer); ok {
-			t.Fatal("plainStore is a ProfileIndexer")
+		if _, ok := e.runner.Store.(bridge.ReportStreamer); ok {
+			t.Fatal("plainStore is a ReportStreamer")
 		}
 		e.setUsers(manyUsers(30, 0)...)
 		checkCounts(t, e.sync().Counts, scimbridge.ReportCounts{Created: 30})
@@ -40,7 +39,7 @@ func TestRunner_WithoutOptionalStoreMethods(t *testing.T) {
 func TestRunner_LargeRun(t *testing.T) {
 	// More items than a report returned by a run carries: they are written
 	// as the run goes and the stored report has them all, in order.
-	n := bridge.ReportInline + bridge.MaxBatch + 37
+	n := bridge.ReportInline + scimbridge.MaxBatch + 37
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		e := newSyncEnv(t, db)
 		e.runner.PublicURL = "https://scim.example.com/"

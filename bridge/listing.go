@@ -52,7 +52,7 @@ func (b *listingBuilder) add(page []GoogleUser) error {
 		b.share(&d.Attributes)
 		// Aliases are left out: the exclusions, the only thing that reads
 		// them, are decided here.
-		out[i] = reconcile.DirectoryUser{Desired: d, InScope: inScope, Excluded: Excluded(*u, b.settings),
+		out[i] = reconcile.DirectoryUser{Desired: reconcile.Normalize(d), InScope: inScope, Excluded: Excluded(*u, b.settings),
 			Suspended: u.Suspended, Archived: u.Archived}
 	}
 	if b.out == nil {

@@ -42,7 +42,7 @@ const ReportInline = 1000
 
 // flushItems is how many change items a streaming tally holds before it
 // writes them.
-const flushItems = MaxBatch
+const flushItems = scimbridge.MaxBatch
 
 // tally collects a run's counts and items as it goes.
 type tally struct {
@@ -90,24 +90,6 @@ type skipMemo struct {
 	keys     map[string]bool
 }
 
-// changeItem renders a planned change as a report item.
-func changeItem(pc reconcile.PlannedChange, held bool) scimbridge.ReportItem {
-	prof := &pc.Change.Profile
-	userName := prof.UserName
-	if userName == "" {
-		userName = prof.FormerUserName
-	}
-	if userName == "" {
-		userName = pc.Desired.UserName
-	}
-	googleID := prof.GoogleID
-	if googleID == "" {
-		googleID = pc.Desired.GoogleID
-	}
-	return scimbridge.ReportItem{Kind: pc.Change.Kind, ProfileID: prof.ID, GoogleID: googleID, UserName: userName,
-		Reason: pc.Reason, Fields: pc.Change.Fields, Held: held}
-}
-
 // count adds one applied change of kind to the counts. An adoption counts
 // as a create (a user the bridge now provisions); the temporary release
 // that breaks a rename cycle is not counted.
@@ -130,12 +112,12 @@ func (t *tally) count(c scimbridge.Change) {
 
 func (t *tally) applied(pc reconcile.PlannedChange) {
 	t.count(pc.Change)
-	t.changes = append(t.changes, changeItem(pc, false))
+	t.changes = append(t.changes, pc.ReportItem(false))
 }
 
 func (t *tally) failed(pc reconcile.PlannedChange, msg string) {
 	t.counts.Failed++
-	it := changeItem(pc, false)
+	it := pc.ReportItem(false)
 	it.Kind, it.Error = ItemFail, msg
 	it.Reason = string(pc.Change.Kind) + ": " + pc.Reason
 	t.changes = append(t.changes, it)
@@ -143,7 +125,7 @@ func (t *tally) failed(pc reconcile.PlannedChange, msg string) {
 
 func (t *tally) stale(pc reconcile.PlannedChange) {
 	t.counts.Skipped++
-	it := changeItem(pc, false)
+	it := pc.ReportItem(false)
 	it.Kind, it.Reason, it.Fields = reconcile.ItemSkip, ReasonChangedSincePlan, nil
 	t.changes = append(t.changes, it)
 }
@@ -160,7 +142,7 @@ func (t *tally) plan(p reconcile.DirectoryPlan) {
 func (t *tally) hold(pcs []reconcile.PlannedChange) {
 	t.counts.Held += len(pcs)
 	for _, pc := range pcs {
-		t.held = append(t.held, changeItem(pc, true))
+		t.held = append(t.held, pc.ReportItem(true))
 	}
 }
 

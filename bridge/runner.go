@@ -353,14 +353,14 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 	}
 	users := lb.users()
 	st.logger.Info("directory listed", "users", len(users), "pages", listing.Pages, "retries", listing.Retries)
-	dryRun := st.req.dryRun || settings.Mode == scimbridge.ModeDryRun
+	dryRun := st.req.dryRun || !reconcile.PolicyFor(settings.Mode).Applies
 	if !dryRun {
 		if settings, err = r.pinExclusions(ctx, st, users); err != nil {
 			return err
 		}
 	}
 	in := reconcile.DirectoryInput{Org: st.org, Settings: settings, Now: r.now(), NewID: r.newID, Users: users,
-		Stored: stored.side.full, Index: stored.side.index, Recent: stored.side.recent, DeferCreates: true}
+		Index: stored.side.index, Recent: stored.side.recent, DeferCreates: true}
 	if reconcile.NeedsDeletedCheck(in) {
 		if in.Deleted, err = deletedIDs(ctx, dir, settings.Customer); err != nil {
 			return listFailure(err)
@@ -391,20 +391,6 @@ func listFailure(err error) error {
 		return err
 	}
 	return &runFailure{msg: "incomplete listing, nothing applied: " + err.Error(), err: err}
-}
-
-// recentCounts are the guard's trailing-window counts.
-func (r *Runner) recentCounts(ctx context.Context, orgID string, now time.Time) (reconcile.RecentCounts, error) {
-	var rc reconcile.RecentCounts
-	var err error
-	since := now.Add(-guardWindow)
-	if rc.Deactivations, err = r.Store.CountRecentChanges(ctx, orgID, scimbridge.ChangeDeactivate, scimbridge.EventGoogle, since); err != nil {
-		return rc, fmt.Errorf("count recent changes: %w", err)
-	}
-	if rc.Reactivations, err = r.Store.CountRecentChanges(ctx, orgID, scimbridge.ChangeReactivate, scimbridge.EventGoogle, since); err != nil {
-		return rc, fmt.Errorf("count recent changes: %w", err)
-	}
-	return rc, nil
 }
 
 // SealCredentials seals creds for the organization under the keyring's

@@ -17,7 +17,6 @@ import (
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 	"github.com/scimbridge/scimbridge/internal/seal"
-	"github.com/scimbridge/scimbridge/reconcile"
 	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
@@ -50,21 +49,8 @@ func (h *hookStore) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeE
 	return h.Store.ApplyChanges(ctx, batch, lease)
 }
 
-// ProfileIndex, ProfilesByID, RecentBridgeChanges, AppendReportItems and
-// PutReportFrom pass the optional store methods through, so runs take the
-// daemon's path.
-func (h *hookStore) ProfileIndex(ctx context.Context, orgID string) ([]reconcile.StoredProfile, error) {
-	return h.Store.(bridge.ProfileIndexer).ProfileIndex(ctx, orgID)
-}
-
-func (h *hookStore) ProfilesByID(ctx context.Context, orgID string, ids []string) ([]scimbridge.Profile, error) {
-	return h.Store.(bridge.ProfileIndexer).ProfilesByID(ctx, orgID, ids)
-}
-
-func (h *hookStore) RecentBridgeChanges(ctx context.Context, orgID string, since time.Time) (int, int, error) {
-	return h.Store.(bridge.ProfileIndexer).RecentBridgeChanges(ctx, orgID, since)
-}
-
+// AppendReportItems and PutReportFrom pass the optional store methods
+// through, so runs take the daemon's path.
 func (h *hookStore) AppendReportItems(ctx context.Context, orgID, reportID string, start int, items []scimbridge.ReportItem) error {
 	return h.Store.(bridge.ReportStreamer).AppendReportItems(ctx, orgID, reportID, start, items)
 }
@@ -495,7 +481,7 @@ func TestRunner_Lease(t *testing.T) {
 	t.Run("InterruptedBetweenBatches", func(t *testing.T) {
 		eachBackend(t, func(t *testing.T, db *store.DB) {
 			e := newSyncEnv(t, db)
-			e.setUsers(manyUsers(bridge.MaxBatch+100, 0)...)
+			e.setUsers(manyUsers(scimbridge.MaxBatch+100, 0)...)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			e.hooks.before = func([]scimbridge.ChangeEvent) error { cancel(); return nil }
@@ -503,8 +489,8 @@ func TestRunner_Lease(t *testing.T) {
 			if err == nil || rep.Status != scimbridge.ReportInterrupted {
 				t.Fatalf("run = %s, %v; want interrupted", rep.Status, err)
 			}
-			if n := len(e.profiles()); n != bridge.MaxBatch || rep.Counts.Created != bridge.MaxBatch {
-				t.Errorf("%d profiles, %d created; want the first batch (%d) whole and nothing more", n, rep.Counts.Created, bridge.MaxBatch)
+			if n := len(e.profiles()); n != scimbridge.MaxBatch || rep.Counts.Created != scimbridge.MaxBatch {
+				t.Errorf("%d profiles, %d created; want the first batch (%d) whole and nothing more", n, rep.Counts.Created, scimbridge.MaxBatch)
 			}
 			if e.hooks.calls != 1 {
 				t.Errorf("%d batches attempted after the interruption", e.hooks.calls)

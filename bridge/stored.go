@@ -4,26 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/reconcile"
 )
-
-// ProfileIndexer is implemented by stores that give the planner a light
-// view of the stored profiles (package store's *DB does): a run then loads
-// every profile's few planning columns and whole rows only for the
-// profiles its plan changes. Without it a run loads every profile whole.
-type ProfileIndexer interface {
-	// ProfileIndex returns every non-detached profile of the
-	// organization, without Full.
-	ProfileIndex(ctx context.Context, orgID string) ([]reconcile.StoredProfile, error)
-	// ProfilesByID returns the whole profiles with these ids.
-	ProfilesByID(ctx context.Context, orgID string, ids []string) ([]scimbridge.Profile, error)
-	// RecentBridgeChanges counts the bridge's deactivations and
-	// reactivations since a time, as two CountRecentChanges would.
-	RecentBridgeChanges(ctx context.Context, orgID string, since time.Time) (deactivations, reactivations int, err error)
-}
 
 // maxLoadRounds bounds how often one plan asks for more whole profiles (a
 // change it plans can make another profile's change necessary).
@@ -31,47 +15,24 @@ const maxLoadRounds = 4
 
 // storedSide is the stored half of a plan's input.
 type storedSide struct {
-	// index is set when the store is a ProfileIndexer, else full.
+	// index is every non-detached profile's light view.
 	index  []reconcile.StoredProfile
-	full   []scimbridge.Profile
-	loader ProfileIndexer
 	recent reconcile.RecentCounts
 }
 
-// loadStored reads the organization's stored profiles (light when the
-// store allows) and the guard's trailing counts.
+// loadStored reads the light view of the organization's stored profiles
+// and the guard's trailing counts.
 func (r *Runner) loadStored(ctx context.Context, orgID string) (storedSide, error) {
 	var s storedSide
 	var err error
-	if ix, ok := r.Store.(ProfileIndexer); ok {
-		s.loader = ix
-		if s.index, err = ix.ProfileIndex(ctx, orgID); err != nil {
-			return s, fmt.Errorf("load stored profiles: %w", err)
-		}
-	} else if s.full, err = r.storedProfiles(ctx, orgID); err != nil {
-		return s, err
+	if s.index, err = r.Store.ProfileIndex(ctx, orgID); err != nil {
+		return s, fmt.Errorf("load stored profiles: %w", err)
 	}
-	if s.loader != nil {
-		s.recent.Deactivations, s.recent.Reactivations, err = s.loader.RecentBridgeChanges(ctx, orgID, r.now().Add(-guardWindow))
-	} else {
-		s.recent, err = r.recentCounts(ctx, orgID, r.now())
+	s.recent.Deactivations, s.recent.Reactivations, err = r.Store.RecentBridgeChanges(ctx, orgID, r.now().Add(-guardWindow))
+	if err != nil {
+		return s, fmt.Errorf("count recent changes: %w", err)
 	}
-	return s, err
-}
-
-// storedProfiles returns every non-detached profile of the organization,
-// one query per source.
-func (r *Runner) storedProfiles(ctx context.Context, orgID string) ([]scimbridge.Profile, error) {
-	var all []scimbridge.Profile
-	for _, src := range []scimbridge.Source{scimbridge.SourceGoogle, scimbridge.SourceSCIM,
-		scimbridge.SourceManual, scimbridge.SourceSAML} {
-		ps, err := r.Store.ManagedProfiles(ctx, orgID, src)
-		if err != nil {
-			return nil, fmt.Errorf("load stored profiles: %w", err)
-		}
-		all = append(all, ps...)
-	}
-	return all, nil
+	return s, nil
 }
 
 // plan plans the directory, loading whole the stored profiles the plan
@@ -84,10 +45,10 @@ func (r *Runner) plan(ctx context.Context, orgID string, in *reconcile.Directory
 		if !errors.As(err, &missing) {
 			return plan, err
 		}
-		if s.loader == nil || round == maxLoadRounds {
+		if round == maxLoadRounds {
 			return plan, fmt.Errorf("plan directory: %w", err)
 		}
-		full, err := s.loader.ProfilesByID(ctx, orgID, missing.IDs)
+		full, err := r.Store.ProfilesByID(ctx, orgID, missing.IDs)
 		if err != nil {
 			return plan, fmt.Errorf("load changed profiles: %w", err)
 		}

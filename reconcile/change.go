@@ -12,17 +12,17 @@ import (
 // the email derived from d (see ProfileEmail), state from d.Active (an
 // inactive profile has its access revoked and DeactivatedAt set), times in
 // UTC. For source google DesiredHash is Hash(d).
-func NewProfile(orgID string, src scimbridge.Source, d scimbridge.DesiredProfile, id string, now time.Time) (scimbridge.Profile, error) {
+func NewProfile(orgID string, src scimbridge.Source, nd Desired, id string, now time.Time) (scimbridge.Profile, error) {
 	switch src {
 	case scimbridge.SourceManual, scimbridge.SourceSAML, scimbridge.SourceSCIM, scimbridge.SourceGoogle:
 	default:
 		return scimbridge.Profile{}, scimbridge.Errorf(scimbridge.EINVALID, "unknown source %q", src)
 	}
-	d = Normalize(d)
-	email, err := checkDesired(d)
+	email, err := nd.Check()
 	if err != nil {
 		return scimbridge.Profile{}, fmt.Errorf("new profile: %w", err)
 	}
+	d := &nd.p
 	now = now.UTC()
 	p := scimbridge.Profile{
 		ID:         id,
@@ -39,7 +39,7 @@ func NewProfile(orgID string, src scimbridge.Source, d scimbridge.DesiredProfile
 	}
 	setState(&p, false, d.Active, now)
 	if src == scimbridge.SourceGoogle {
-		p.DesiredHash = Hash(d)
+		p.DesiredHash = Hash(nd)
 	}
 	return p, nil
 }
@@ -47,11 +47,11 @@ func NewProfile(orgID string, src scimbridge.Source, d scimbridge.DesiredProfile
 // UpdateKind returns the kind of an update of stored to d: reactivate when
 // an inactive profile becomes active, deactivate the other way round,
 // update otherwise.
-func UpdateKind(stored scimbridge.Profile, d scimbridge.DesiredProfile) scimbridge.ChangeKind {
+func UpdateKind(stored scimbridge.Profile, d Desired) scimbridge.ChangeKind {
 	switch {
-	case !stored.Active() && d.Active:
+	case !stored.Active() && d.p.Active:
 		return scimbridge.ChangeReactivate
-	case stored.Active() && !d.Active:
+	case stored.Active() && !d.p.Active:
 		return scimbridge.ChangeDeactivate
 	}
 	return scimbridge.ChangeUpdate
@@ -75,7 +75,7 @@ func UpdateKind(stored scimbridge.Profile, d scimbridge.DesiredProfile) scimbrid
 // update, empty Fields mean there is nothing to write. Manual and SAML profiles are refused (ECONFLICT: only
 // Adopt takes them over), as are detached ones except for a revival
 // (ENOTFOUND). Create, adopt and release have their own builders.
-func Apply(stored scimbridge.Profile, d scimbridge.DesiredProfile, kind scimbridge.ChangeKind, now time.Time) (scimbridge.Change, error) {
+func Apply(stored scimbridge.Profile, d Desired, kind scimbridge.ChangeKind, now time.Time) (scimbridge.Change, error) {
 	if err := checkOwned(stored, kind); err != nil {
 		return scimbridge.Change{}, fmt.Errorf("apply %s: %w", kind, err)
 	}
@@ -87,9 +87,9 @@ func Apply(stored scimbridge.Profile, d scimbridge.DesiredProfile, kind scimbrid
 		after.DetachedAt = &now
 		return changeOf(kind, stored, after, ""), nil
 	case scimbridge.ChangeDeactivate:
-		d.Active = false
+		d = d.WithActive(false)
 	case scimbridge.ChangeReactivate:
-		d.Active = true
+		d = d.WithActive(true)
 	}
 	c, err := replace(stored, stored.Source, d, kind, now)
 	if err != nil {
@@ -106,7 +106,7 @@ func Apply(stored scimbridge.Profile, d scimbridge.DesiredProfile, kind scimbrid
 func checkOwned(p scimbridge.Profile, kind scimbridge.ChangeKind) error {
 	switch kind {
 	case scimbridge.ChangeUpdate, scimbridge.ChangeDeactivate, scimbridge.ChangeReactivate:
-		if p.Source != scimbridge.SourceSCIM && p.Source != scimbridge.SourceGoogle {
+		if !syncs(p.Source) {
 			return scimbridge.Errorf(scimbridge.ECONFLICT, "profile is managed by %s", p.Source)
 		}
 		if p.Detached() {
@@ -134,11 +134,11 @@ func checkOwned(p scimbridge.Profile, kind scimbridge.ChangeKind) error {
 // identifiers are replaced by d, state follows d.Active. The role is kept
 // unless the profile is reactivated (then member). Decide says when
 // adoption is allowed.
-func Adopt(stored scimbridge.Profile, src scimbridge.Source, d scimbridge.DesiredProfile, now time.Time) (scimbridge.Change, error) {
-	if src != scimbridge.SourceSCIM && src != scimbridge.SourceGoogle {
+func Adopt(stored scimbridge.Profile, src scimbridge.Source, d Desired, now time.Time) (scimbridge.Change, error) {
+	if !syncs(src) {
 		return scimbridge.Change{}, scimbridge.Errorf(scimbridge.EINVALID, "adopt profile: source %q does not sync users", src)
 	}
-	if (stored.Source != scimbridge.SourceManual && stored.Source != scimbridge.SourceSAML) || stored.Detached() {
+	if !adoptable(stored.Source, stored.Detached()) {
 		return scimbridge.Change{}, scimbridge.Errorf(scimbridge.ECONFLICT, "adopt profile: only a manual or saml profile can be adopted")
 	}
 	c, err := replace(stored, src, d, scimbridge.ChangeAdopt, now.UTC())
@@ -156,7 +156,7 @@ func Adopt(stored scimbridge.Profile, src scimbridge.Source, d scimbridge.Desire
 // detached profiles (a SCIM POST that does not revive them) and for scim or
 // google profiles a source gave up (an address reused in Google).
 func ReleaseKeys(p scimbridge.Profile, now time.Time) (scimbridge.Change, error) {
-	if !p.Detached() && p.Source != scimbridge.SourceSCIM && p.Source != scimbridge.SourceGoogle {
+	if !p.Detached() && !syncs(p.Source) {
 		return scimbridge.Change{}, scimbridge.Errorf(scimbridge.ECONFLICT, "release profile: profile is managed by %s", p.Source)
 	}
 	after := next(p, now.UTC())
@@ -170,27 +170,14 @@ func ReleaseKeys(p scimbridge.Profile, now time.Time) (scimbridge.Change, error)
 	return changeOf(scimbridge.ChangeRelease, p, after, "userName and email released"), nil
 }
 
-// Release builds the change by which a scim or google profile becomes
-// manual (scimbridge profiles release), so another source can adopt it.
-// Nothing else changes; the desired-state hash is dropped.
-func Release(p scimbridge.Profile, now time.Time) (scimbridge.Change, error) {
-	if p.Source != scimbridge.SourceSCIM && p.Source != scimbridge.SourceGoogle {
-		return scimbridge.Change{}, scimbridge.Errorf(scimbridge.ECONFLICT, "release profile: profile is already %s", p.Source)
-	}
-	after := next(p, now.UTC())
-	after.Source = scimbridge.SourceManual
-	after.DesiredHash = ""
-	return changeOf(scimbridge.ChangeRelease, p, after, "released to manual"), nil
-}
-
 // replace builds a change that replaces stored's attributes, identifiers
 // and state with d under source src.
-func replace(stored scimbridge.Profile, src scimbridge.Source, d scimbridge.DesiredProfile, kind scimbridge.ChangeKind, now time.Time) (scimbridge.Change, error) {
-	d = Normalize(d)
-	email, err := checkDesired(d)
+func replace(stored scimbridge.Profile, src scimbridge.Source, nd Desired, kind scimbridge.ChangeKind, now time.Time) (scimbridge.Change, error) {
+	email, err := nd.Check()
 	if err != nil {
 		return scimbridge.Change{}, err
 	}
+	d := &nd.p
 	after := next(stored, now)
 	after.Attributes = d.Attributes
 	after.Email = email
@@ -205,7 +192,7 @@ func replace(stored scimbridge.Profile, src scimbridge.Source, d scimbridge.Desi
 	}
 	after.DesiredHash = ""
 	if src == scimbridge.SourceGoogle {
-		after.DesiredHash = Hash(d)
+		after.DesiredHash = Hash(nd)
 	}
 	return changeOf(kind, stored, after, ""), nil
 }
@@ -266,7 +253,7 @@ func changeOf(kind scimbridge.ChangeKind, before, after scimbridge.Profile, reas
 // fields that are not SCIM attributes: the derived email, detached, source
 // and role.
 func changedFields(before, after scimbridge.Profile) []scimbridge.FieldChange {
-	fields := diffDesired(DiffOptions{}, NormalizeProfile(before), NormalizeProfile(after))
+	fields := diffDesired(DiffOptions{}, NormalizeProfile(before).p, NormalizeProfile(after).p)
 	for _, f := range []scimbridge.FieldChange{
 		{Field: "email", Before: before.Email, After: after.Email},
 		{Field: "detached", Before: strconv.FormatBool(before.Detached()), After: strconv.FormatBool(after.Detached())},

@@ -20,23 +20,18 @@ const (
 	// ActionRevive: bring Target, a detached SCIM profile, back (Apply with
 	// ChangeRevive).
 	ActionRevive Action = "revive"
-	// ActionConflict: refuse with the returned ECONFLICT error (SCIM).
+	// ActionConflict: refuse with the returned ECONFLICT error.
 	ActionConflict Action = "conflict"
-	// ActionSkip: leave the user out, with Reason (bridge).
-	ActionSkip Action = "skip"
 )
 
-// DecideInput is one desired user and the profiles that could stand in its
-// way.
+// DecideInput is the desired user of a SCIM POST and the profiles that
+// could stand in its way.
 type DecideInput struct {
-	Org scimbridge.Organization
-	// Source is who wants the user: SourceSCIM (a POST) or SourceGoogle (a
-	// bridge create attempt).
-	Source  scimbridge.Source
-	Desired scimbridge.DesiredProfile
+	Org     scimbridge.Organization
+	Desired Desired
 	// Candidates are what the store's LookupProfiles returned for the
-	// desired userName, email, externalId and googleId: detached profiles
-	// included, any source, in any order.
+	// desired userName, email and externalId: detached profiles included,
+	// any source, in any order.
 	Candidates []scimbridge.Profile
 }
 
@@ -50,96 +45,91 @@ type Decision struct {
 	// or revival is written, in the same transaction.
 	Release []scimbridge.Profile
 	// Reason explains the action: "adopted", "revived", or why the user
-	// conflicts or is skipped.
+	// conflicts.
 	Reason string
 }
 
-// Decide applies the ownership and matching rules to one desired user:
+// Decide applies the ownership and matching rules to the desired user of a
+// SCIM POST (the bridge matches its users in PlanDirectory; both ask
+// ClaimOf what a match allows):
 //
 //   - a non-detached profile of a syncing source (scim, google) holding the
-//     userName, email or googleId — or, between SCIM profiles, the
-//     externalId — is a conflict;
-//   - a non-detached manual or SAML profile holding the userName, email or
-//     googleId is adopted when Org.AdoptExisting is on, else a conflict; two
+//     userName or email — or, between SCIM profiles, the externalId — is a
+//     conflict;
+//   - a non-detached manual or SAML profile holding the userName or email
+//     is adopted when Org.AdoptExisting is on, else a conflict; two
 //     different such profiles are a conflict;
-//   - otherwise, for SCIM, a detached SCIM profile is revived when its
-//     externalId equals the desired one, or when either side has no
-//     externalId and the userName matches case-insensitively;
+//   - otherwise a detached SCIM profile is revived when its externalId
+//     equals the desired one, or when either side has no externalId and
+//     the userName matches case-insensitively;
 //   - otherwise a new profile is created.
 //
 // Detached profiles (other than the target) that hold the desired userName
-// or email are listed in Release. For SCIM a conflict is returned as an
-// ECONFLICT error with scimType uniqueness and Action ActionConflict; for
-// the bridge it is ActionSkip with the reason and no error. A desired
+// or email are listed in Release. A conflict is returned as an ECONFLICT
+// error with scimType uniqueness and Action ActionConflict. A desired
 // profile that cannot be stored (no userName, no email) is EINVALID.
 func Decide(in DecideInput) (Decision, error) {
-	if in.Source != scimbridge.SourceSCIM && in.Source != scimbridge.SourceGoogle {
-		return Decision{}, scimbridge.Errorf(scimbridge.EINVALID, "source %q does not sync users", in.Source)
-	}
-	d := Normalize(in.Desired)
-	if err := Validate(d); err != nil {
-		return Decision{}, fmt.Errorf("decide profile: %w", err)
-	}
-	email, err := ProfileEmail(d.Attributes)
+	email, err := in.Desired.Check()
 	if err != nil {
 		return Decision{}, fmt.Errorf("decide profile: %w", err)
 	}
+	d := &in.Desired.p
 	keys := desiredKeys{
 		userName:   textkey.Key(d.UserName),
 		email:      textkey.Key(email),
 		externalID: d.ExternalID,
-		googleID:   d.GoogleID,
 	}
 
 	var managed, local []matched
 	var detached []scimbridge.Profile
 	for _, c := range uniqueCandidates(in.Candidates) {
-		if c.Detached() {
+		cl := ClaimOf(in.Org, scimbridge.SourceSCIM, c)
+		if cl == ClaimDetached {
 			detached = append(detached, c)
 			continue
 		}
-		field := keys.match(in.Source, c)
+		field := keys.match(c)
 		if field == "" {
 			continue
 		}
-		switch c.Source {
-		case scimbridge.SourceManual, scimbridge.SourceSAML:
-			local = append(local, matched{c, field})
+		switch cl {
+		case ClaimAdopt, ClaimAdoptOff:
+			local = append(local, matched{c, field, cl})
 		default:
-			managed = append(managed, matched{c, field})
+			managed = append(managed, matched{c, field, cl})
 		}
 	}
 
 	if len(managed) > 0 {
 		m := managed[0]
-		if m.profile.Source == in.Source {
-			return refuse(in.Source, fmt.Sprintf("%s is already taken", m.field))
+		if m.claim == ClaimManaged {
+			return refuse(fmt.Sprintf("%s is already taken", m.field))
 		}
-		return refuse(in.Source, fmt.Sprintf("%s is already taken by a profile managed by %s", m.field, m.profile.Source))
+		return refuse(fmt.Sprintf("%s is already taken by a profile managed by %s", m.field, m.profile.Source))
 	}
 	if len(local) > 0 {
 		m := local[0]
-		if !in.Org.AdoptExisting {
-			return refuse(in.Source, fmt.Sprintf("%s is already taken by a %s profile and adopt_existing is off", m.field, m.profile.Source))
+		if m.claim == ClaimAdoptOff {
+			return refuse(fmt.Sprintf("%s is already taken by a %s profile and adopt_existing is off", m.field, m.profile.Source))
 		}
 		if len(local) > 1 {
-			return refuse(in.Source, fmt.Sprintf("%s and %s belong to two different existing profiles", m.field, local[1].field))
+			return refuse(fmt.Sprintf("%s and %s belong to two different existing profiles", m.field, local[1].field))
 		}
 		target := m.profile
 		return Decision{Action: ActionAdopt, Target: &target, Release: keys.holders(detached, target.ID), Reason: "adopted"}, nil
 	}
-	if in.Source == scimbridge.SourceSCIM {
-		if target, ok := reviveTarget(detached, d, keys); ok {
-			return Decision{Action: ActionRevive, Target: &target, Release: keys.holders(detached, target.ID), Reason: "revived"}, nil
-		}
+	if target, ok := reviveTarget(detached, d, keys); ok {
+		return Decision{Action: ActionRevive, Target: &target, Release: keys.holders(detached, target.ID), Reason: "revived"}, nil
 	}
 	return Decision{Action: ActionCreate, Release: keys.holders(detached, "")}, nil
 }
 
-// matched is a non-detached candidate and the first key it holds.
+// matched is a non-detached candidate, the first key it holds and what
+// SCIM may do with it.
 type matched struct {
 	profile scimbridge.Profile
 	field   string
+	claim   Claim
 }
 
 // desiredKeys are the comparison keys of the desired user.
@@ -147,22 +137,19 @@ type desiredKeys struct {
 	userName   string // textkey
 	email      string // textkey of the derived profile email
 	externalID string // case-exact
-	googleID   string
 }
 
 // match returns the SCIM name of the first key c holds (userName, email,
-// externalId, googleId), or "" when it holds none. externalId counts only
-// between SCIM profiles: it is unique only among them.
-func (k desiredKeys) match(src scimbridge.Source, c scimbridge.Profile) string {
+// externalId), or "" when it holds none. externalId counts only between
+// SCIM profiles: it is unique only among them.
+func (k desiredKeys) match(c scimbridge.Profile) string {
 	switch {
 	case k.userName != "" && textkey.Key(c.UserName) == k.userName:
 		return "userName"
 	case k.email != "" && textkey.Key(c.Email) == k.email:
 		return "email"
-	case k.externalID != "" && src == scimbridge.SourceSCIM && c.Source == scimbridge.SourceSCIM && c.ExternalID == k.externalID:
+	case k.externalID != "" && c.Source == scimbridge.SourceSCIM && c.ExternalID == k.externalID:
 		return "externalId"
-	case k.googleID != "" && c.GoogleID == k.googleID:
-		return "googleId"
 	}
 	return ""
 }
@@ -187,7 +174,7 @@ func (k desiredKeys) holders(detached []scimbridge.Profile, exceptID string) []s
 // with the same externalId first, else one whose userName matches while
 // either side has no externalId. Among several, the most recently detached
 // wins.
-func reviveTarget(detached []scimbridge.Profile, d scimbridge.DesiredProfile, k desiredKeys) (scimbridge.Profile, bool) {
+func reviveTarget(detached []scimbridge.Profile, d *scimbridge.DesiredProfile, k desiredKeys) (scimbridge.Profile, bool) {
 	var byExternalID, byUserName []scimbridge.Profile
 	for _, c := range detached {
 		if c.Source != scimbridge.SourceSCIM {
@@ -218,10 +205,7 @@ func uniqueCandidates(cs []scimbridge.Profile) []scimbridge.Profile {
 	return slices.CompactFunc(out, func(a, b scimbridge.Profile) bool { return a.ID == b.ID })
 }
 
-// refuse turns a uniqueness problem into a SCIM conflict or a bridge skip.
-func refuse(src scimbridge.Source, msg string) (Decision, error) {
-	if src == scimbridge.SourceSCIM {
-		return Decision{Action: ActionConflict, Reason: msg}, scimbridge.ScimErrorf(scimbridge.ECONFLICT, "uniqueness", "%s", msg)
-	}
-	return Decision{Action: ActionSkip, Reason: msg}, nil
+// refuse turns a uniqueness problem into a SCIM conflict.
+func refuse(msg string) (Decision, error) {
+	return Decision{Action: ActionConflict, Reason: msg}, scimbridge.ScimErrorf(scimbridge.ECONFLICT, "uniqueness", "%s", msg)
 }

@@ -59,7 +59,6 @@ func TestDecide(t *testing.T) {
 	)
 	alice := desired("alice@x.com", "ext-a")
 	aliceNoExt := desired("alice@x.com", "")
-	aliceGoogle := scimbridge.DesiredProfile{Attributes: scimbridge.Attributes{UserName: "alice@x.com"}, Active: true, ExternalID: "g1", GoogleID: "g1"}
 	withEmail := func(d scimbridge.DesiredProfile, email string) scimbridge.DesiredProfile {
 		d.Emails = []scimbridge.Email{{Value: email, Primary: boolPtr(true)}}
 		return d
@@ -95,17 +94,14 @@ func TestDecide(t *testing.T) {
 		{name: "ExternalIDOfAnotherSourceIsNoMatch", src: scim, adopt: true, desired: alice,
 			candidates: []scimbridge.Profile{prof("p1", google, "bob@x.com", "bob@x.com", ext("ext-a"))},
 			action:     ActionCreate},
-		{name: "BridgeSameSourceGoogleID", src: google, adopt: true, desired: aliceGoogle,
-			candidates: []scimbridge.Profile{prof("p1", google, "old@x.com", "old@x.com", gid("g1"))},
-			action:     ActionSkip, reason: "googleId is already taken"},
 
 		// Another syncing source.
 		{name: "OtherSourceConflictNamesIt", src: scim, adopt: true, desired: alice,
 			candidates: []scimbridge.Profile{prof("p1", google, "alice@x.com", "alice@x.com")},
 			action:     ActionConflict, reason: "userName is already taken by a profile managed by google", errCode: scimbridge.ECONFLICT},
-		{name: "OtherSourceSkipForBridge", src: google, adopt: true, desired: withEmail(aliceGoogle, "a@x.com"),
-			candidates: []scimbridge.Profile{prof("p1", scim, "someone", "A@x.com")},
-			action:     ActionSkip, reason: "email is already taken by a profile managed by scim"},
+		{name: "OtherSourceByEmail", src: scim, adopt: true, desired: withEmail(alice, "a@x.com"),
+			candidates: []scimbridge.Profile{prof("p1", google, "someone", "A@x.com")},
+			action:     ActionConflict, reason: "email is already taken by a profile managed by google", errCode: scimbridge.ECONFLICT},
 		{name: "OtherSourceWinsOverAdoption", src: scim, adopt: true, desired: alice,
 			candidates: []scimbridge.Profile{prof("a", manual, "alice@x.com", "m@x.com"), prof("b", google, "g@x.com", "alice@x.com")},
 			action:     ActionConflict, reason: "email is already taken by a profile managed by google", errCode: scimbridge.ECONFLICT},
@@ -117,21 +113,18 @@ func TestDecide(t *testing.T) {
 		{name: "AdoptManualByEmail", src: scim, adopt: true, desired: alice,
 			candidates: []scimbridge.Profile{prof("m1", manual, "alice", "alice@X.com")},
 			action:     ActionAdopt, target: "m1", reason: "adopted"},
-		{name: "AdoptSAMLByUserName", src: google, adopt: true, desired: aliceGoogle,
+		{name: "AdoptSAMLByUserName", src: scim, adopt: true, desired: alice,
 			candidates: []scimbridge.Profile{prof("s1", saml, "Alice@x.com", "other@x.com")},
 			action:     ActionAdopt, target: "s1", reason: "adopted"},
-		{name: "AdoptReleasedGoogleProfileByGoogleID", src: google, adopt: true, desired: aliceGoogle,
-			candidates: []scimbridge.Profile{prof("m1", manual, "renamed@x.com", "renamed@x.com", gid("g1"))},
-			action:     ActionAdopt, target: "m1", reason: "adopted"},
 		{name: "AdoptSameProfileListedTwice", src: scim, adopt: true, desired: alice,
 			candidates: []scimbridge.Profile{prof("m1", manual, "alice@x.com", "alice@x.com"), prof("m1", manual, "alice@x.com", "alice@x.com")},
 			action:     ActionAdopt, target: "m1", reason: "adopted"},
 		{name: "AdoptionOffConflict", src: scim, adopt: false, desired: alice,
 			candidates: []scimbridge.Profile{prof("m1", manual, "alice@x.com", "alice@x.com")},
 			action:     ActionConflict, reason: "userName is already taken by a manual profile and adopt_existing is off", errCode: scimbridge.ECONFLICT},
-		{name: "AdoptionOffSkipForBridge", src: google, adopt: false, desired: aliceGoogle,
+		{name: "AdoptionOffSAMLByEmail", src: scim, adopt: false, desired: alice,
 			candidates: []scimbridge.Profile{prof("s1", saml, "x", "alice@x.com")},
-			action:     ActionSkip, reason: "email is already taken by a saml profile and adopt_existing is off"},
+			action:     ActionConflict, reason: "email is already taken by a saml profile and adopt_existing is off", errCode: scimbridge.ECONFLICT},
 		{name: "TwoLocalProfilesConflict", src: scim, adopt: true, desired: alice,
 			candidates: []scimbridge.Profile{prof("m1", manual, "alice@x.com", "m1@x.com"), prof("m2", saml, "m2", "alice@x.com")},
 			action:     ActionConflict, reason: "userName and email belong to two different existing profiles", errCode: scimbridge.ECONFLICT},
@@ -176,9 +169,6 @@ func TestDecide(t *testing.T) {
 				prof("d2", scim, "two@x.com", "two@x.com", ext("ext-a"), detachedAt(time.Hour)),
 			},
 			action: ActionRevive, target: "d2", reason: "revived"},
-		{name: "BridgeNeverRevives", src: google, adopt: true, desired: aliceGoogle,
-			candidates: []scimbridge.Profile{prof("d1", scim, "alice@x.com", "alice@x.com", detachedAt(time.Hour))},
-			action:     ActionCreate, release: []string{"d1"}},
 		{name: "DetachedManualIsReleasedNotRevived", src: scim, adopt: false, desired: aliceNoExt,
 			candidates: []scimbridge.Profile{prof("d1", manual, "alice@x.com", "alice@x.com", detachedAt(time.Hour))},
 			action:     ActionCreate, release: []string{"d1"}},
@@ -192,7 +182,6 @@ func TestDecide(t *testing.T) {
 		// Bad input.
 		{name: "NoEmail", src: scim, adopt: true, desired: desired("alice", ""), errCode: scimbridge.EINVALID},
 		{name: "NoUserName", src: scim, adopt: true, desired: withEmail(desired("", ""), "a@x.com"), errCode: scimbridge.EINVALID},
-		{name: "SourceDoesNotSync", src: manual, adopt: true, desired: alice, errCode: scimbridge.EINVALID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,8 +192,7 @@ func TestDecide(t *testing.T) {
 				}
 				got, err := Decide(DecideInput{
 					Org:        scimbridge.Organization{ID: "org", AdoptExisting: tt.adopt},
-					Source:     tt.src,
-					Desired:    tt.desired,
+					Desired:    Normalize(tt.desired),
 					Candidates: cands,
 				})
 				if scimbridge.ErrorCode(err) != tt.errCode {
@@ -246,12 +234,50 @@ func TestDecide_DoesNotModifyCandidates(t *testing.T) {
 		prof("a", scimbridge.SourceManual, "x", "x@x.com"),
 	}
 	before := slices.Clone(cands)
-	got, err := Decide(DecideInput{Org: scimbridge.Organization{AdoptExisting: true}, Source: scimbridge.SourceSCIM,
-		Desired: desired("alice@x.com", ""), Candidates: cands})
+	got, err := Decide(DecideInput{Org: scimbridge.Organization{AdoptExisting: true},
+		Desired: Normalize(desired("alice@x.com", "")), Candidates: cands})
 	if err != nil || got.Action != ActionRevive {
 		t.Fatalf("Decide = %+v, %v", got, err)
 	}
 	if !reflect.DeepEqual(cands, before) {
 		t.Errorf("candidates reordered or modified")
+	}
+}
+
+func TestClaimOf(t *testing.T) {
+	const (
+		scim   = scimbridge.SourceSCIM
+		google = scimbridge.SourceGoogle
+		manual = scimbridge.SourceManual
+		saml   = scimbridge.SourceSAML
+	)
+	for _, tt := range []struct {
+		src, holder scimbridge.Source
+		detached    bool
+		adopt, off  Claim // with adopt_existing on, off
+	}{
+		{scim, scim, false, ClaimManaged, ClaimManaged},
+		{google, google, false, ClaimManaged, ClaimManaged},
+		{scim, google, false, ClaimForeign, ClaimForeign},
+		{google, scim, false, ClaimForeign, ClaimForeign},
+		{scim, manual, false, ClaimAdopt, ClaimAdoptOff},
+		{google, saml, false, ClaimAdopt, ClaimAdoptOff},
+		{scim, scim, true, ClaimDetached, ClaimDetached},
+		{google, manual, true, ClaimDetached, ClaimDetached},
+		{manual, manual, false, ClaimAdopt, ClaimAdoptOff}, // manual does not sync: it manages nothing
+	} {
+		p := prof("p", tt.holder, "a", "a@x.com")
+		if tt.detached {
+			p = prof("p", tt.holder, "a", "a@x.com", detachedAt(time.Hour))
+		}
+		for _, on := range []bool{true, false} {
+			want := tt.adopt
+			if !on {
+				want = tt.off
+			}
+			if got := ClaimOf(scimbridge.Organization{AdoptExisting: on}, tt.src, p); got != want {
+				t.Errorf("ClaimOf(%s over %s, detached %v, adopt %v) = %d, want %d", tt.src, tt.holder, tt.detached, on, got, want)
+			}
+		}
 	}
 }

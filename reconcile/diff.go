@@ -23,18 +23,19 @@ type DiffOptions struct {
 
 // Diff returns what would change if desired replaced stored, one entry per
 // SCIM attribute, before -> after, in a fixed order. An empty result means
-// unchanged. Both sides are normalised first, so nil and empty emails, or
-// emails without a value, never count as a change; everything else compares
-// exactly (SCIM semantics, see DiffOptions).
-func Diff(stored scimbridge.Profile, desired scimbridge.DesiredProfile) []scimbridge.FieldChange {
+// unchanged. Both sides are in normal form (desired by its type, stored
+// normalised here), so nil and empty emails, or emails without a value,
+// never count as a change; everything else compares exactly (SCIM
+// semantics, see DiffOptions).
+func Diff(stored scimbridge.Profile, desired Desired) []scimbridge.FieldChange {
 	return DiffWith(DiffOptions{}, stored, desired)
 }
 
 // DiffWith is Diff with looser email comparison, for the bridge, whose
 // emails come from Google rather than from a client that expects them back
 // exactly as sent.
-func DiffWith(opts DiffOptions, stored scimbridge.Profile, desired scimbridge.DesiredProfile) []scimbridge.FieldChange {
-	return diffDesired(opts, NormalizeProfile(stored), Normalize(desired))
+func DiffWith(opts DiffOptions, stored scimbridge.Profile, desired Desired) []scimbridge.FieldChange {
+	return diffDesired(opts, NormalizeProfile(stored).p, desired.p)
 }
 
 // diffDesired compares two normalised desired profiles.

@@ -110,7 +110,7 @@ func TestDiff_Unchanged(t *testing.T) {
 			if tt.desired != nil {
 				tt.desired(&d)
 			}
-			if got := DiffWith(tt.opts, storedOf(s), d); len(got) != 0 {
+			if got := DiffWith(tt.opts, storedOf(s), Normalize(d)); len(got) != 0 {
 				t.Errorf("DiffWith = %+v, want no change", got)
 			}
 		})
@@ -145,7 +145,7 @@ func TestDiff_EachField(t *testing.T) {
 				d := fullDesired()
 				f.set(&d, after)
 				want := []scimbridge.FieldChange{{Field: f.field, Before: before, After: after}}
-				if got := Diff(stored, d); !reflect.DeepEqual(got, want) {
+				if got := Diff(stored, Normalize(d)); !reflect.DeepEqual(got, want) {
 					t.Errorf("Diff = %+v, want %+v", got, want)
 				}
 			}
@@ -155,7 +155,7 @@ func TestDiff_EachField(t *testing.T) {
 		d := fullDesired()
 		d.Active = false
 		want := []scimbridge.FieldChange{{Field: "active", Before: "true", After: "false"}}
-		if got := Diff(storedOf(fullDesired()), d); !reflect.DeepEqual(got, want) {
+		if got := Diff(storedOf(fullDesired()), Normalize(d)); !reflect.DeepEqual(got, want) {
 			t.Errorf("Diff = %+v, want %+v", got, want)
 		}
 	})
@@ -163,7 +163,7 @@ func TestDiff_EachField(t *testing.T) {
 		d := fullDesired()
 		d.UserName = "Alice@Example.com"
 		want := []scimbridge.FieldChange{{Field: "userName", Before: "alice@example.com", After: "Alice@Example.com"}}
-		if got := DiffWith(DiffOptions{IgnoreEmailOrder: true, FoldEmailCase: true}, storedOf(fullDesired()), d); !reflect.DeepEqual(got, want) {
+		if got := DiffWith(DiffOptions{IgnoreEmailOrder: true, FoldEmailCase: true}, storedOf(fullDesired()), Normalize(d)); !reflect.DeepEqual(got, want) {
 			t.Errorf("Diff = %+v, want %+v", got, want)
 		}
 	})
@@ -172,7 +172,7 @@ func TestDiff_EachField(t *testing.T) {
 		d.UserName, d.Title, d.Active, d.Manager, d.GoogleID = "u", "t", false, "m", "g"
 		d.Emails = nil
 		var got []string
-		for _, c := range Diff(storedOf(fullDesired()), d) {
+		for _, c := range Diff(storedOf(fullDesired()), Normalize(d)) {
 			got = append(got, c.Field)
 		}
 		want := []string{"userName", "title", "active", "emails", "manager", "googleId"}
@@ -225,7 +225,7 @@ func TestDiff_Emails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := fullDesired()
 			d.Emails = tt.change(d.Emails)
-			got := DiffWith(tt.opts, storedOf(fullDesired()), d)
+			got := DiffWith(tt.opts, storedOf(fullDesired()), Normalize(d))
 			if !tt.want {
 				if len(got) != 0 {
 					t.Fatalf("DiffWith = %+v, want no change", got)
@@ -245,8 +245,8 @@ func TestDiff_DoesNotModifyInputs(t *testing.T) {
 	d := fullDesired()
 	d.Emails = append(d.Emails, scimbridge.Email{Type: "empty"})
 	stored := storedOf(fullDesired())
-	Diff(stored, d)
-	DiffWith(DiffOptions{IgnoreEmailOrder: true, FoldEmailCase: true}, stored, d)
+	Diff(stored, Normalize(d))
+	DiffWith(DiffOptions{IgnoreEmailOrder: true, FoldEmailCase: true}, stored, Normalize(d))
 	if len(d.Emails) != 3 || d.Emails[0].Value != "alice@example.com" || !reflect.DeepEqual(stored.Attributes, fullDesired().Attributes) {
 		t.Errorf("inputs modified: %+v / %+v", d.Emails, stored.Emails)
 	}
@@ -257,10 +257,10 @@ func TestDiff_DoesNotModifyInputs(t *testing.T) {
 func TestDiff_EveryStringAttribute(t *testing.T) {
 	base := fullDesired()
 	setEach(t, func(name string, d scimbridge.DesiredProfile) {
-		if len(Diff(storedOf(base), d)) != 1 {
-			t.Errorf("%s: Diff = %+v, want one change", name, Diff(storedOf(base), d))
+		if len(Diff(storedOf(base), Normalize(d))) != 1 {
+			t.Errorf("%s: Diff = %+v, want one change", name, Diff(storedOf(base), Normalize(d)))
 		}
-		if Hash(d) == Hash(base) {
+		if Hash(Normalize(d)) == Hash(Normalize(base)) {
 			t.Errorf("%s: Hash unchanged", name)
 		}
 	})

@@ -100,7 +100,7 @@ func surge(what string, run, total, limit, active int) string {
 func (p *planner) guard(steps []*step) GuardResult {
 	in := GuardInput{Enabled: p.in.Settings.Guard, Listed: len(p.in.Users), Recent: p.in.Recent}
 	for _, s := range p.stored {
-		if s.Source == scimbridge.SourceGoogle && s.Active() {
+		if bridgeManages(s) && s.Active() {
 			in.Active++
 		}
 	}
@@ -249,48 +249,6 @@ func keyMoves(c scimbridge.Change) (takes, releases []string) {
 		}
 	}
 	return minus(after, before), minus(before, after)
-}
-
-// Items renders the plan as report items: applied changes, held changes
-// (Held set), then skips.
-func (p DirectoryPlan) Items() []scimbridge.ReportItem {
-	items := make([]scimbridge.ReportItem, 0, len(p.Apply)+len(p.Held)+len(p.Skipped))
-	for _, pc := range p.Apply {
-		items = append(items, pc.item(false))
-	}
-	for _, pc := range p.Held {
-		items = append(items, pc.item(true))
-	}
-	return append(items, p.Skipped...)
-}
-
-func (pc PlannedChange) item(held bool) scimbridge.ReportItem {
-	prof := &pc.Change.Profile
-	userName := prof.UserName
-	if userName == "" {
-		userName = prof.FormerUserName
-	}
-	for _, f := range pc.Change.Fields {
-		if userName == "" && f.Field == "userName" {
-			userName = f.Before
-		}
-	}
-	if userName == "" {
-		userName = pc.Desired.UserName
-	}
-	googleID := prof.GoogleID
-	if googleID == "" {
-		googleID = pc.Desired.GoogleID
-	}
-	return scimbridge.ReportItem{
-		Kind:      pc.Change.Kind,
-		ProfileID: prof.ID,
-		GoogleID:  googleID,
-		UserName:  userName,
-		Reason:    pc.Reason,
-		Fields:    pc.Change.Fields,
-		Held:      held,
-	}
 }
 
 func stringSet(vs []string) map[string]bool {

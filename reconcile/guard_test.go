@@ -133,10 +133,10 @@ func TestPlanDirectory_Guard(t *testing.T) {
 			for i := range tt.inactive {
 				u := gUser(fmt.Sprintf("h%03d", i), fmt.Sprintf("back%03d@x.com", i))
 				users = append(users, u)
-				stored = append(stored, storedFor(t, fmt.Sprintf("q%03d", i), gUser(u.Desired.GoogleID, u.Desired.UserName, suspended)))
+				stored = append(stored, storedFor(t, fmt.Sprintf("q%03d", i), gUser(u.Desired.p.GoogleID, u.Desired.p.UserName, suspended)))
 			}
 			if tt.extra {
-				users[0].Desired.Title = "Changed"
+				users[0].Desired.p.Title = "Changed"
 				users = append(users, gUser("new", "new@x.com"))
 			}
 			if tt.zero {
@@ -186,13 +186,13 @@ func TestPlanDirectory_GuardHoldsDependents(t *testing.T) {
 	simulate(t, in.Stored, plan.Held)
 }
 
-func TestDirectoryPlan_Items(t *testing.T) {
+func TestPlannedChange_ReportItem(t *testing.T) {
 	_, stored := crowd(t, 100)
 	users, _ := crowd(t, 100)
-	users[1].Desired.Title = "Boss"
+	users[1].Desired.p.Title = "Boss"
 	users = append(users[1:94], gUser("g000", "renamed@x.com"))
 	plan := mustPlan(t, dirInput(users, stored...))
-	items := plan.Items()
+	items := planItems(plan)
 	if len(items) != 8 || len(plan.Held) != 6 {
 		t.Fatalf("items = %+v", items)
 	}
@@ -366,7 +366,7 @@ func TestPlanDirectory_OtherSources(t *testing.T) {
 			in := dirInput([]DirectoryUser{gUser("1", "alice@x.com")}, tt.stored)
 			in.Org.AdoptExisting = tt.adopt
 			plan := mustPlan(t, in)
-			items := plan.Items()
+			items := planItems(plan)
 			if len(items) != 1 || items[0].Kind != tt.wantKind || items[0].Reason != tt.wantReason || items[0].ProfileID != "m1" {
 				t.Fatalf("items = %+v", items)
 			}
@@ -462,4 +462,17 @@ func BenchmarkPlanDirectory(b *testing.B) {
 			}
 		})
 	}
+}
+
+// planItems renders a plan as the report items a run of it would list:
+// applied changes, held changes, then skips.
+func planItems(p DirectoryPlan) []scimbridge.ReportItem {
+	var items []scimbridge.ReportItem
+	for _, pc := range p.Apply {
+		items = append(items, pc.ReportItem(false))
+	}
+	for _, pc := range p.Held {
+		items = append(items, pc.ReportItem(true))
+	}
+	return append(items, p.Skipped...)
 }

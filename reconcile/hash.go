@@ -5,21 +5,20 @@ import (
 	"encoding/hex"
 	"slices"
 	"strconv"
-
-	"github.com/scimbridge/scimbridge"
 )
 
 // hashVersion prefixes the canonical encoding; changing the encoding means
 // changing it, which makes every stored hash miss once (a full diff run).
 const hashVersion = "scimbridge.desired.v1"
 
-// Hash returns the hex SHA-256 of a canonical encoding of Normalize(d): every
+// Hash returns the hex SHA-256 of a canonical encoding of d: every
 // attribute by SCIM path, length-prefixed, in a fixed order, with emails
 // sorted so their order does not matter. It is stable across runs and
 // processes. Email case does matter, so a hash that is unchanged implies
 // DiffWith(DiffOptions{IgnoreEmailOrder: true}, ...) reports nothing: the
 // bridge can skip loading, diffing and writing such a profile.
-func Hash(d scimbridge.DesiredProfile) string {
+func Hash(nd Desired) string {
+	d := &nd.p
 	// The encoding is built in one buffer (on the stack for a usual
 	// profile) and hashed at once: a bridge run hashes every listed user.
 	var stack [1024]byte
@@ -30,13 +29,13 @@ func Hash(d scimbridge.DesiredProfile) string {
 		b = append(b, s...)
 	}
 	put(hashVersion)
-	for _, f := range scalarFields(&d) {
+	for _, f := range scalarFields(d) {
 		put(f.name)
 		put(f.value)
 	}
 	put("active")
 	put(strconv.FormatBool(d.Active))
-	keys := emailKeys(DiffOptions{}, normalizeEmails(d.Emails))
+	keys := emailKeys(DiffOptions{}, d.Emails)
 	slices.Sort(keys)
 	put("emails")
 	put(strconv.Itoa(len(keys)))

@@ -11,14 +11,14 @@ func TestHash_Stable(t *testing.T) {
 	// The encoding must not drift between releases: every stored hash would
 	// miss once. Update the constant only together with hashVersion.
 	const want = "0393168724d81386b0fedd543af082b12b6c03329824afcde786fe0fc7db334a"
-	if got := Hash(fullDesired()); got != want {
+	if got := Hash(Normalize(fullDesired())); got != want {
 		t.Errorf("Hash = %s, want %s", got, want)
 	}
-	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(Hash(scimbridge.DesiredProfile{})) {
-		t.Errorf("Hash is not hex SHA-256: %s", Hash(scimbridge.DesiredProfile{}))
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(Hash(Normalize(scimbridge.DesiredProfile{}))) {
+		t.Errorf("Hash is not hex SHA-256: %s", Hash(Normalize(scimbridge.DesiredProfile{})))
 	}
 	for range 20 {
-		if Hash(fullDesired()) != Hash(fullDesired()) {
+		if Hash(Normalize(fullDesired())) != Hash(Normalize(fullDesired())) {
 			t.Fatal("Hash differs between calls")
 		}
 	}
@@ -40,10 +40,10 @@ func TestHash_Equal(t *testing.T) {
 				base.Emails = nil
 			}
 			tt.change(&d)
-			if Hash(base) != Hash(d) {
+			if Hash(Normalize(base)) != Hash(Normalize(d)) {
 				t.Errorf("Hash differs")
 			}
-			if got := DiffWith(DiffOptions{IgnoreEmailOrder: true}, storedOf(base), d); len(got) != 0 {
+			if got := DiffWith(DiffOptions{IgnoreEmailOrder: true}, storedOf(base), Normalize(d)); len(got) != 0 {
 				t.Errorf("equal hashes but DiffWith = %+v", got)
 			}
 		})
@@ -69,15 +69,15 @@ func TestHash_Differs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := fullDesired()
 			tt.change(&d)
-			if Hash(d) == Hash(fullDesired()) {
+			if Hash(Normalize(d)) == Hash(Normalize(fullDesired())) {
 				t.Errorf("Hash unchanged")
 			}
 		})
 	}
 	t.Run("EveryField", func(t *testing.T) {
-		seen := map[string]string{Hash(fullDesired()): "base"}
+		seen := map[string]string{Hash(Normalize(fullDesired())): "base"}
 		setEach(t, func(name string, d scimbridge.DesiredProfile) {
-			h := Hash(d)
+			h := Hash(Normalize(d))
 			if other, ok := seen[h]; ok {
 				t.Errorf("%s: same hash as %s", name, other)
 			}

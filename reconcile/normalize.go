@@ -1,11 +1,28 @@
 package reconcile
 
 import (
+	"encoding/json"
 	"net/mail"
 	"strings"
 
 	"github.com/scimbridge/scimbridge"
 )
+
+// Desired is a desired profile in normal form, with what normalising it
+// found: its profile email, or why it cannot be stored. The only way to
+// get one is Normalize (where desired state enters: a SCIM request, a
+// Google mapping, a held plan read back) or NormalizeProfile, so the
+// functions that take one (Decide, NewProfile, Apply, Adopt, Diff, Hash)
+// never normalise or check it again. The zero value is an empty profile
+// that cannot be stored.
+type Desired struct {
+	p scimbridge.DesiredProfile
+	// checked says email and err are known (always, but for
+	// NormalizeProfile, whose stored side is rarely stored again).
+	checked bool
+	email   string
+	err     error
+}
 
 // Normalize returns the canonical form of d used on both sides of a diff.
 //
@@ -14,21 +31,78 @@ import (
 // Primary stays nil, false or true as sent, and email order is kept. It only
 // canonicalises spellings of "nothing": an email entry without a value is
 // dropped (null, "" and absent are the same) and an empty emails list becomes
-// nil. The result never shares memory with d.
-func Normalize(d scimbridge.DesiredProfile) scimbridge.DesiredProfile {
-	d.Emails = normalizeEmails(d.Emails)
-	return d
+// nil. The result never shares memory with d. It also checks, once, that d
+// can be stored (Validate) and derives its profile email (ProfileEmail):
+// see Check.
+func Normalize(d scimbridge.DesiredProfile) Desired {
+	n := Desired{p: d, checked: true}
+	n.p.Emails = normalizeEmails(d.Emails)
+	n.email, n.err = checkDesired(n.p)
+	return n
 }
 
 // NormalizeProfile returns the desired form of a stored profile, normalised
 // as Normalize does, so stored and desired compare like for like.
-func NormalizeProfile(p scimbridge.Profile) scimbridge.DesiredProfile {
-	return Normalize(scimbridge.DesiredProfile{
+func NormalizeProfile(p scimbridge.Profile) Desired {
+	d := scimbridge.DesiredProfile{
 		Attributes: p.Attributes,
 		Active:     p.Active(),
 		ExternalID: p.ExternalID,
 		GoogleID:   p.GoogleID,
-	})
+	}
+	d.Emails = normalizeEmails(d.Emails)
+	return Desired{p: d}
+}
+
+// Profile returns the normal form. Its emails are shared with d: read
+// them only.
+func (d Desired) Profile() scimbridge.DesiredProfile { return d.p }
+
+// UserName returns the desired userName.
+func (d Desired) UserName() string { return d.p.UserName }
+
+// GoogleID returns the desired Google id.
+func (d Desired) GoogleID() string { return d.p.GoogleID }
+
+// Active reports whether the desired profile is active.
+func (d Desired) Active() bool { return d.p.Active }
+
+// WithActive returns d with its active flag set to active; it stays
+// normal.
+func (d Desired) WithActive(active bool) Desired {
+	d.p.Active = active
+	return d
+}
+
+// WithGoogleID returns d with its Google id set to id (a stored one, which
+// the store already accepted); it stays normal.
+func (d Desired) WithGoogleID(id string) Desired {
+	d.p.GoogleID = id
+	return d
+}
+
+// Check returns the profile email of d, or why d cannot be stored (see
+// Validate and ProfileEmail).
+func (d Desired) Check() (email string, err error) {
+	if d.checked {
+		return d.email, d.err
+	}
+	return checkDesired(d.p)
+}
+
+// MarshalJSON encodes the normal form (a held plan, an event's request
+// body).
+func (d Desired) MarshalJSON() ([]byte, error) { return json.Marshal(d.p) }
+
+// UnmarshalJSON decodes a desired profile and normalises it: desired state
+// read back (a held plan) enters here.
+func (d *Desired) UnmarshalJSON(b []byte) error {
+	var p scimbridge.DesiredProfile
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*d = Normalize(p)
+	return nil
 }
 
 // normalizeEmails copies emails, dropping entries without a value; it

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 
@@ -26,19 +27,19 @@ func TestNormalize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Normalize(scimbridge.DesiredProfile{Attributes: scimbridge.Attributes{UserName: " Alice ", Emails: tt.emails}})
-			if !reflect.DeepEqual(got.Emails, tt.want) {
-				t.Errorf("emails = %#v, want %#v", got.Emails, tt.want)
+			if !reflect.DeepEqual(got.p.Emails, tt.want) {
+				t.Errorf("emails = %#v, want %#v", got.p.Emails, tt.want)
 			}
-			if got.UserName != " Alice " {
-				t.Errorf("userName = %q, want it untouched", got.UserName)
+			if got.p.UserName != " Alice " {
+				t.Errorf("userName = %q, want it untouched", got.p.UserName)
 			}
 		})
 	}
 	t.Run("NoSharedMemory", func(t *testing.T) {
 		in := scimbridge.DesiredProfile{Attributes: scimbridge.Attributes{Emails: []scimbridge.Email{{Value: "a@x.com", Primary: boolPtr(true)}}}}
 		out := Normalize(in)
-		out.Emails[0].Value = "changed"
-		*out.Emails[0].Primary = false
+		out.p.Emails[0].Value = "changed"
+		*out.p.Emails[0].Primary = false
 		if in.Emails[0].Value != "a@x.com" || !*in.Emails[0].Primary {
 			t.Errorf("input changed through the result: %#v", in.Emails[0])
 		}
@@ -51,11 +52,11 @@ func TestNormalizeProfile(t *testing.T) {
 		State:      scimbridge.StateInactive, ExternalID: "ext", GoogleID: "123",
 	}
 	want := scimbridge.DesiredProfile{Attributes: scimbridge.Attributes{UserName: "alice", Title: "Eng"}, ExternalID: "ext", GoogleID: "123"}
-	if got := NormalizeProfile(p); !reflect.DeepEqual(got, want) {
+	if got := NormalizeProfile(p).Profile(); !reflect.DeepEqual(got, want) {
 		t.Errorf("NormalizeProfile = %#v, want %#v", got, want)
 	}
 	p.State = scimbridge.StateActive
-	if !NormalizeProfile(p).Active {
+	if !NormalizeProfile(p).Active() {
 		t.Error("active profile normalised as inactive")
 	}
 }
@@ -119,4 +120,44 @@ func TestProfileEmail(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDesired(t *testing.T) {
+	t.Run("CheckedWhenNormalised", func(t *testing.T) {
+		d := Normalize(scimbridge.DesiredProfile{Attributes: scimbridge.Attributes{UserName: "alice",
+			Emails: []scimbridge.Email{{}, {Value: "a@x.com", Type: "work"}}}})
+		if !d.checked {
+			t.Fatal("Normalize did not check the profile")
+		}
+		if email, err := d.Check(); email != "a@x.com" || err != nil {
+			t.Errorf("Check = %q, %v", email, err)
+		}
+		if email, err := d.WithActive(true).Check(); email != "a@x.com" || err != nil || !d.WithActive(true).Active() {
+			t.Errorf("WithActive lost the check: %q, %v", email, err)
+		}
+		bad := Normalize(scimbridge.DesiredProfile{Attributes: scimbridge.Attributes{UserName: "alice"}})
+		if _, err := bad.Check(); scimbridge.ErrorCode(err) != scimbridge.EINVALID {
+			t.Errorf("a profile without an email checks as %v", err)
+		}
+		if _, err := (Desired{}).Check(); scimbridge.ErrorCode(err) != scimbridge.EINVALID {
+			t.Errorf("the zero Desired checks as %v", err)
+		}
+	})
+	t.Run("JSONEntersNormalised", func(t *testing.T) {
+		var d Desired
+		if err := json.Unmarshal([]byte(`{"userName":"a@x.com","emails":[{"value":""},{"value":"a@x.com"}],"active":true}`), &d); err != nil {
+			t.Fatal(err)
+		}
+		if len(d.p.Emails) != 1 || !d.checked || !d.Active() {
+			t.Fatalf("decoded %+v", d)
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(d.p)
+		if string(b) != string(want) {
+			t.Errorf("encoded %s, want the desired profile %s", b, want)
+		}
+	})
 }

@@ -10,8 +10,9 @@ import (
 
 // DirectoryUser is one user of a complete Google listing, already mapped.
 type DirectoryUser struct {
-	// Desired has GoogleID and ExternalID set; UserName is the primary email.
-	Desired scimbridge.DesiredProfile
+	// Desired has GoogleID and ExternalID set; UserName is the primary
+	// email. The caller normalised it once, when it mapped the user.
+	Desired Desired
 	Aliases []string
 	// InScope says the user is inside the domain, org-unit and guest scope
 	// (applied locally by the caller).
@@ -63,8 +64,8 @@ type DirectoryInput struct {
 type PlannedChange struct {
 	// Change is the whole after-profile; ExpectedVersion is the stored
 	// version (0 for creates).
-	Change  scimbridge.Change         `json:"change"`
-	Desired scimbridge.DesiredProfile `json:"desired"`
+	Change  scimbridge.Change `json:"change"`
+	Desired Desired           `json:"desired"`
 	// Hash is Hash(Desired), stored as the profile's DesiredHash with the
 	// change. Change.Profile.DesiredHash holds the same value, but it does
 	// not survive JSON (a held plan): write Hash.
@@ -118,10 +119,6 @@ const (
 	ReasonExcludedActive = "excluded, still active"
 )
 
-// bridgeDiff is how the bridge compares emails: Google's order and case of
-// addresses are not changes worth a write.
-var bridgeDiff = DiffOptions{IgnoreEmailOrder: true, FoldEmailCase: true}
-
 // NeedsDeletedCheck reports whether some active managed profile with a
 // Google id is missing from the listing, so the caller runs one
 // showDeleted=true pass and plans again with Deleted set. It is false once
@@ -132,11 +129,11 @@ func NeedsDeletedCheck(in DirectoryInput) bool {
 	}
 	listed := make(map[string]bool, len(in.Users))
 	for i := range in.Users {
-		listed[in.Users[i].Desired.GoogleID] = true
+		listed[in.Users[i].Desired.p.GoogleID] = true
 	}
 	pinned := stringSet(in.Settings.ExcludedGoogleID)
 	for _, s := range storedRefs(&in) {
-		if s.Source == scimbridge.SourceGoogle && s.Active() &&
+		if bridgeManages(s) && s.Active() &&
 			s.GoogleID != "" && !listed[s.GoogleID] && !pinned[s.GoogleID] {
 			return true
 		}
@@ -192,6 +189,7 @@ const (
 type planner struct {
 	in      DirectoryInput
 	now     time.Time
+	policy  Policy
 	stored  []*StoredProfile
 	byGID   map[string]*StoredProfile
 	byKey   map[string][]*StoredProfile // profiles without a Google id
@@ -211,6 +209,7 @@ func newPlanner(in DirectoryInput) (*planner, error) {
 	p := &planner{
 		in:     in,
 		now:    in.Now.UTC(),
+		policy: PolicyFor(in.Settings.Mode),
 		byGID:  make(map[string]*StoredProfile, len(in.Stored)+len(in.Index)),
 		byKey:  map[string][]*StoredProfile{},
 		pinned: stringSet(in.Settings.ExcludedGoogleID),
@@ -219,9 +218,9 @@ func newPlanner(in DirectoryInput) (*planner, error) {
 	}
 	seen := map[string]bool{}
 	for i := range in.Users {
-		gid := in.Users[i].Desired.GoogleID
+		gid := in.Users[i].Desired.p.GoogleID
 		if gid == "" {
-			return nil, scimbridge.Errorf(scimbridge.EINVALID, "listed user %q has no google id", in.Users[i].Desired.UserName)
+			return nil, scimbridge.Errorf(scimbridge.EINVALID, "listed user %q has no google id", in.Users[i].Desired.p.UserName)
 		}
 		if seen[gid] {
 			return nil, scimbridge.Errorf(scimbridge.EINVALID, "google id %s is listed twice", gid)
@@ -246,11 +245,11 @@ func newPlanner(in DirectoryInput) (*planner, error) {
 // match finds the stored profile of a listed user: by Google id; failing
 // that, among profiles without a Google id, by userName or email equal to
 // the primary email. ambiguous is set when two profiles match by address.
-func (p *planner) match(d scimbridge.DesiredProfile) (target *StoredProfile, ambiguous bool) {
-	if s := p.byGID[d.GoogleID]; s != nil {
+func (p *planner) match(d Desired) (target *StoredProfile, ambiguous bool) {
+	if s := p.byGID[d.p.GoogleID]; s != nil {
 		return s, false
 	}
-	for _, s := range p.byKey[textkey.Key(d.UserName)] {
+	for _, s := range p.byKey[textkey.Key(d.p.UserName)] {
 		if target != nil && target != s {
 			return target, true
 		}
@@ -261,27 +260,27 @@ func (p *planner) match(d scimbridge.DesiredProfile) (target *StoredProfile, amb
 
 // planUser plans one listed user, the index-th of the listing.
 func (p *planner) planUser(u *DirectoryUser, index int) error {
-	d := Normalize(u.Desired)
+	d := u.Desired
 	target, ambiguous := p.match(d)
 	if target != nil && p.role[target.ID] != roleNone {
 		// Two listed users matched the same profile: only by address, so
 		// the listing holds the address twice.
-		if u.InScope && !u.Excluded && !p.pinned[d.GoogleID] {
-			p.skipUser(d, target.ID, "uniqueness: "+d.UserName+" is listed for two Google users")
+		if u.InScope && !u.Excluded && !p.pinned[d.p.GoogleID] {
+			p.skipUser(d, target.ID, "uniqueness: "+d.p.UserName+" is listed for two Google users")
 		}
 		return nil
 	}
 	switch {
-	case u.Excluded || p.pinned[d.GoogleID]:
+	case u.Excluded || p.pinned[d.p.GoogleID]:
 		if target != nil {
 			p.role[target.ID] = roleExcluded
-			if target.Source == scimbridge.SourceGoogle && target.Active() {
+			if p.manages(target) && target.Active() {
 				p.skipped = append(p.skipped, excludedItem(target))
 			}
 		}
 		return nil
 	case !u.InScope:
-		if target != nil && target.Source == scimbridge.SourceGoogle {
+		if target != nil && p.manages(target) {
 			p.role[target.ID] = roleOutOfScope
 			if target.Active() {
 				return p.deactivate(target, ReasonOutOfScope)
@@ -289,10 +288,10 @@ func (p *planner) planUser(u *DirectoryUser, index int) error {
 		}
 		return nil
 	case ambiguous:
-		p.skipUser(d, "", "uniqueness: "+d.UserName+" matches two existing profiles")
+		p.skipUser(d, "", "uniqueness: "+d.p.UserName+" matches two existing profiles")
 		return nil
 	}
-	if target != nil && target.Source == scimbridge.SourceGoogle {
+	if target != nil && p.manages(target) {
 		p.role[target.ID] = roleWanted
 		return p.update(target, d, u)
 	}
@@ -305,35 +304,28 @@ func (p *planner) planUser(u *DirectoryUser, index int) error {
 		}
 		return p.create(d, u)
 	}
-	switch target.Source {
-	case scimbridge.SourceManual, scimbridge.SourceSAML:
-		p.role[target.ID] = roleForeign
-		if !p.in.Org.AdoptExisting {
-			p.skipUser(d, target.ID, fmt.Sprintf("uniqueness: held by a %s profile", target.Source))
-			return nil
-		}
-		return p.addStep(target, d, ReasonAdopted, func(base scimbridge.Profile) (scimbridge.Change, error) {
-			return Adopt(base, scimbridge.SourceGoogle, d, p.now)
-		})
-	default:
-		p.role[target.ID] = roleForeign
-		p.skipUser(d, target.ID, fmt.Sprintf("managed by %s", target.Source))
+	p.role[target.ID] = roleForeign
+	if c := p.claim(target); c != ClaimAdopt {
+		p.skipUser(d, target.ID, bridgeSkip(c, target.Source))
 		return nil
 	}
+	return p.addStep(target, d, ReasonAdopted, func(base scimbridge.Profile) (scimbridge.Change, error) {
+		return Adopt(base, scimbridge.SourceGoogle, d, p.now)
+	})
 }
 
 // create plans a new profile; a suspended or archived user is created
 // inactive so the directory and the report show it.
-func (p *planner) create(d scimbridge.DesiredProfile, u *DirectoryUser) error {
+func (p *planner) create(d Desired, u *DirectoryUser) error {
 	if p.in.NewID == nil {
 		return scimbridge.Errorf(scimbridge.EINVALID, "no profile id generator")
 	}
 	prof, err := NewProfile(p.in.Org.ID, scimbridge.SourceGoogle, d, p.in.NewID(), p.now)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", d.UserName, err)
+		return fmt.Errorf("create %s: %w", d.p.UserName, err)
 	}
 	reason := ReasonNew
-	if !d.Active {
+	if !d.p.Active {
 		reason += " (" + inactiveWord(u) + ")"
 	}
 	fields := DiffWith(DiffOptions{}, scimbridge.Profile{}, d)
@@ -345,18 +337,20 @@ func (p *planner) create(d scimbridge.DesiredProfile, u *DirectoryUser) error {
 
 // update plans the change of a matched google profile, if any: an
 // unchanged hash (and state) skips the diff altogether.
-func (p *planner) update(s *StoredProfile, d scimbridge.DesiredProfile, u *DirectoryUser) error {
-	if s.DesiredHash != "" && s.DesiredHash == Hash(d) && s.Active() == d.Active {
+func (p *planner) update(s *StoredProfile, d Desired, u *DirectoryUser) error {
+	if s.DesiredHash != "" && s.DesiredHash == Hash(d) && s.Active() == d.p.Active {
 		p.unchanged++
 		return nil
 	}
 	if !p.valid(d, s) {
 		return nil
 	}
-	if p.in.Settings.Mode == scimbridge.ModeUpsertOnly && s.Active() && !d.Active {
-		d.Active = true
-		p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: s.ID, GoogleID: d.GoogleID,
-			UserName: d.UserName, Reason: "upsert-only: not deactivated (" + inactiveWord(u) + " in Google)"})
+	if s.Active() && !d.p.Active {
+		if skip := p.policy.deactivation(suspension(u)); skip != "" {
+			d.p.Active = true
+			p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: s.ID, GoogleID: d.p.GoogleID,
+				UserName: d.p.UserName, Reason: skip})
+		}
 	}
 	full, ok := p.full(s)
 	if !ok {
@@ -369,13 +363,11 @@ func (p *planner) update(s *StoredProfile, d scimbridge.DesiredProfile, u *Direc
 	kind := UpdateKind(*full, d)
 	reason := ReasonUpdated
 	switch {
-	case kind == scimbridge.ChangeDeactivate && u.Archived:
-		reason = ReasonArchived
 	case kind == scimbridge.ChangeDeactivate:
-		reason = ReasonSuspended
+		reason = suspension(u)
 	case kind == scimbridge.ChangeReactivate:
 		reason = ReasonReactivated
-	case s.UserName != d.UserName:
+	case s.UserName != d.p.UserName:
 		reason = ReasonRenamed
 	}
 	return p.addStep(s, d, reason, func(base scimbridge.Profile) (scimbridge.Change, error) {
@@ -384,11 +376,11 @@ func (p *planner) update(s *StoredProfile, d scimbridge.DesiredProfile, u *Direc
 }
 
 // deactivate plans the deactivation of an active google profile for reason
-// (absence); upsert-only records a skip instead.
+// (absence), or the skip the policy puts in its place.
 func (p *planner) deactivate(s *StoredProfile, reason string) error {
-	if p.in.Settings.Mode == scimbridge.ModeUpsertOnly {
+	if skip := p.policy.deactivation(reason); skip != "" {
 		p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: s.ID, GoogleID: s.GoogleID,
-			UserName: s.UserName, Reason: "upsert-only: not deactivated (" + reason + ")"})
+			UserName: s.UserName, Reason: skip})
 		return nil
 	}
 	full, ok := p.full(s)
@@ -396,7 +388,7 @@ func (p *planner) deactivate(s *StoredProfile, reason string) error {
 		return nil
 	}
 	d := NormalizeProfile(*full)
-	d.Active = false
+	d.p.Active = false
 	return p.addStep(s, d, reason, func(base scimbridge.Profile) (scimbridge.Change, error) {
 		return Apply(base, d, scimbridge.ChangeDeactivate, p.now)
 	})
@@ -407,7 +399,7 @@ func (p *planner) deactivate(s *StoredProfile, reason string) error {
 // exclusions are never deactivated.
 func (p *planner) planAbsent() error {
 	for _, s := range p.stored {
-		if s.Source != scimbridge.SourceGoogle || p.role[s.ID] != roleNone {
+		if !p.manages(s) || p.role[s.ID] != roleNone {
 			continue
 		}
 		if p.pinned[s.GoogleID] && s.GoogleID != "" {
@@ -432,7 +424,7 @@ func (p *planner) planAbsent() error {
 }
 
 // addStep builds the change of stored profile s and records it.
-func (p *planner) addStep(s *StoredProfile, d scimbridge.DesiredProfile, reason string, build func(scimbridge.Profile) (scimbridge.Change, error)) error {
+func (p *planner) addStep(s *StoredProfile, d Desired, reason string, build func(scimbridge.Profile) (scimbridge.Change, error)) error {
 	full, ok := p.full(s)
 	if !ok {
 		return nil
@@ -474,11 +466,8 @@ func (p *planner) live() []*step {
 
 // valid reports whether d can be stored (a userName, an email, no NUL);
 // otherwise it records the user as skipped.
-func (p *planner) valid(d scimbridge.DesiredProfile, target *StoredProfile) bool {
-	err := Validate(d)
-	if err == nil {
-		_, err = ProfileEmail(d.Attributes)
-	}
+func (p *planner) valid(d Desired, target *StoredProfile) bool {
+	_, err := d.Check()
 	if err == nil {
 		return true
 	}
@@ -490,19 +479,7 @@ func (p *planner) valid(d scimbridge.DesiredProfile, target *StoredProfile) bool
 	return false
 }
 
-func (p *planner) skipUser(d scimbridge.DesiredProfile, profileID, reason string) {
+func (p *planner) skipUser(d Desired, profileID, reason string) {
 	p.skipped = append(p.skipped, scimbridge.ReportItem{Kind: ItemSkip, ProfileID: profileID,
-		GoogleID: d.GoogleID, UserName: d.UserName, Reason: reason})
-}
-
-func excludedItem(s *StoredProfile) scimbridge.ReportItem {
-	return scimbridge.ReportItem{Kind: ItemExcluded, ProfileID: s.ID, GoogleID: s.GoogleID,
-		UserName: s.UserName, Reason: ReasonExcludedActive}
-}
-
-func inactiveWord(u *DirectoryUser) string {
-	if u.Archived {
-		return "archived"
-	}
-	return "suspended"
+		GoogleID: d.p.GoogleID, UserName: d.p.UserName, Reason: reason})
 }

@@ -20,20 +20,20 @@ var (
 
 type userOpt func(*DirectoryUser)
 
-func suspended(u *DirectoryUser)  { u.Desired.Active, u.Suspended = false, true }
-func archived(u *DirectoryUser)   { u.Desired.Active, u.Archived = false, true }
+func suspended(u *DirectoryUser)  { u.Desired.p.Active, u.Suspended = false, true }
+func archived(u *DirectoryUser)   { u.Desired.p.Active, u.Archived = false, true }
 func outOfScope(u *DirectoryUser) { u.InScope = false }
 func excludedU(u *DirectoryUser)  { u.Excluded = true }
-func titled(s string) userOpt     { return func(u *DirectoryUser) { u.Desired.Title = s } }
+func titled(s string) userOpt     { return func(u *DirectoryUser) { u.Desired.p.Title = s } }
 
 // gUser is a mapped, in-scope, active Google user.
 func gUser(id, email string, opts ...userOpt) DirectoryUser {
 	name, _, _ := strings.Cut(email, "@")
-	u := DirectoryUser{InScope: true, Desired: scimbridge.DesiredProfile{
+	u := DirectoryUser{InScope: true, Desired: Normalize(scimbridge.DesiredProfile{
 		Attributes: scimbridge.Attributes{UserName: email, GivenName: name, DisplayName: name,
 			Emails: []scimbridge.Email{{Value: email, Type: "work", Primary: &yes}}},
 		Active: true, GoogleID: id, ExternalID: id,
-	}}
+	})}
 	for _, o := range opts {
 		o(&u)
 	}
@@ -182,7 +182,9 @@ func TestPlanDirectory_EqualInputsEmptyPlan(t *testing.T) {
 			var us []DirectoryUser
 			for i := range stored {
 				p, u := stored[i], users[i]
-				tt.modify(&p, &u.Desired)
+				d := u.Desired.Profile()
+				tt.modify(&p, &d)
+				u.Desired = Normalize(d)
 				st, us = append(st, p), append(us, u)
 			}
 			plan := mustPlan(t, dirInput(us, st...))
@@ -216,7 +218,7 @@ func TestPlanDirectory_FirstSync(t *testing.T) {
 		p := pc.Change.Profile
 		if pc.Change.Kind != scimbridge.ChangeCreate || p.ID != w.id || pc.Reason != w.reason || p.State != w.state ||
 			pc.Change.ExpectedVersion != 0 || p.Version != 1 || p.Source != scimbridge.SourceGoogle ||
-			p.GoogleID != users[i].Desired.GoogleID || pc.Hash != Hash(users[i].Desired) || pc.Guarded {
+			p.GoogleID != users[i].Desired.p.GoogleID || pc.Hash != Hash(users[i].Desired) || pc.Guarded {
 			t.Errorf("change %d = %s %s %q %s v%d->%d hash %v guarded %v", i, pc.Change.Kind, p.ID, pc.Reason, p.State,
 				pc.Change.ExpectedVersion, p.Version, pc.Hash == Hash(users[i].Desired), pc.Guarded)
 		}
@@ -224,7 +226,7 @@ func TestPlanDirectory_FirstSync(t *testing.T) {
 			t.Errorf("change %d: inactive profile keeps its access", i)
 		}
 		if !slices.ContainsFunc(pc.Change.Fields, func(f scimbridge.FieldChange) bool {
-			return f.Field == "userName" && f.Before == "" && f.After == users[i].Desired.UserName
+			return f.Field == "userName" && f.Before == "" && f.After == users[i].Desired.p.UserName
 		}) {
 			t.Errorf("change %d fields %v lack userName", i, pc.Change.Fields)
 		}
@@ -303,7 +305,7 @@ func TestPlanDirectory_RenameCycle(t *testing.T) {
 		if !slices.Contains(last.Fields, scimbridge.FieldChange{Field: "userName", Before: "a@x.com", After: "b@x.com"}) {
 			t.Errorf("last change fields %v, want userName a -> b", last.Fields)
 		}
-		if it := plan.Items()[0]; it.UserName != "a@x.com" || it.Kind != scimbridge.ChangeRelease || it.Reason != "rename cycle: address released" {
+		if it := planItems(plan)[0]; it.UserName != "a@x.com" || it.Kind != scimbridge.ChangeRelease || it.Reason != "rename cycle: address released" {
 			t.Errorf("release item = %+v", it)
 		}
 		applyAndReplan(t, in, plan)

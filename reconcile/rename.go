@@ -141,13 +141,10 @@ func (p *planner) releaseFor(h holder, k string) (bool, string, error) {
 		return false, "uniqueness: " + k + " is the address of another Google user", nil
 	case p.role[s.ID] == roleExcluded:
 		return false, "uniqueness: " + k + " is held by excluded user " + s.UserName, nil
-	case s.Source != scimbridge.SourceGoogle:
-		if s.Source == scimbridge.SourceSCIM {
-			return false, "managed by scim", nil
-		}
-		return false, fmt.Sprintf("uniqueness: held by a %s profile", s.Source), nil
-	case s.Active() && p.in.Settings.Mode == scimbridge.ModeUpsertOnly:
-		return false, "address reused: " + k + " is held by an active profile (upsert-only does not deactivate)", nil
+	case !p.manages(s):
+		return false, bridgeSkip(p.claim(s), s.Source), nil
+	case s.Active() && p.policy.addressRelease(k) != "":
+		return false, p.policy.addressRelease(k), nil
 	}
 	full, ok := p.full(s)
 	if !ok {
@@ -182,7 +179,7 @@ func releaseAddress(s scimbridge.Profile, now time.Time) (scimbridge.Change, err
 		return ReleaseKeys(s, now)
 	}
 	d := NormalizeProfile(s)
-	d.Active = false
+	d.p.Active = false
 	dc, err := Apply(s, d, scimbridge.ChangeDeactivate, now)
 	if err != nil {
 		return scimbridge.Change{}, err
@@ -278,7 +275,7 @@ func (o *orderer) breakCycle(x *step) (*step, error) {
 	rs.seal(false)
 	c, err := x.build(clear.Profile)
 	if err != nil {
-		return nil, fmt.Errorf("rebuild %s after its release: %w", x.pc.Desired.UserName, err)
+		return nil, fmt.Errorf("rebuild %s after its release: %w", x.pc.Desired.p.UserName, err)
 	}
 	c.Fields = x.pc.Change.Fields
 	x.pc.Change = c
@@ -293,8 +290,8 @@ func (o *orderer) breakCycle(x *step) (*step, error) {
 func clearKeys(p scimbridge.Profile, now time.Time) scimbridge.Change {
 	after := p
 	after.UserName, after.Email, after.Emails = "", "", nil
-	after.DeactivatedAt = cloneTime(p.DeactivatedAt)
-	after.DetachedAt = cloneTime(p.DetachedAt)
+	after.DeactivatedAt = copyTime(p.DeactivatedAt)
+	after.DetachedAt = copyTime(p.DetachedAt)
 	after.Version = p.Version + 1
 	after.UpdatedAt = now.UTC()
 	fields := DiffWith(DiffOptions{}, p, NormalizeProfile(after))
@@ -369,14 +366,6 @@ func minus(a, b []string) []string {
 		}
 	}
 	return out
-}
-
-func cloneTime(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	v := *t
-	return &v
 }
 
 // profileKeys returns the unique keys a profile holds: its userName and

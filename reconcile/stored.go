@@ -49,10 +49,10 @@ const (
 // id, its times now. It is what PlanDirectory builds for a create it does
 // not defer.
 func BuildCreate(orgID string, u DirectoryUser, reason, id string, now time.Time) (PlannedChange, error) {
-	d := Normalize(u.Desired)
+	d := u.Desired
 	prof, err := NewProfile(orgID, scimbridge.SourceGoogle, d, id, now)
 	if err != nil {
-		return PlannedChange{}, fmt.Errorf("create %s: %w", d.UserName, err)
+		return PlannedChange{}, fmt.Errorf("create %s: %w", d.p.UserName, err)
 	}
 	fields := DiffWith(DiffOptions{}, scimbridge.Profile{}, d)
 	fields = append(fields, scimbridge.FieldChange{Field: "email", After: prof.Email})
@@ -101,20 +101,20 @@ func (p *planner) missingError() error {
 
 // deferCreate records a create the plan defers: a step that only knows the
 // keys it takes.
-func (p *planner) deferCreate(d scimbridge.DesiredProfile, u *DirectoryUser, index int) error {
-	email, err := ProfileEmail(d.Attributes)
+func (p *planner) deferCreate(d Desired, u *DirectoryUser, index int) error {
+	email, err := d.Check()
 	if err != nil {
-		return fmt.Errorf("create %s: %w", d.UserName, err)
+		return fmt.Errorf("create %s: %w", d.p.UserName, err)
 	}
 	reason := ReasonNew
 	switch {
-	case d.Active:
+	case d.p.Active:
 	case u.Archived:
 		reason = reasonNewArchived
 	default:
 		reason = reasonNewSuspended
 	}
-	p.push(&step{user: index, reason: reason, keys: keysOf(d.UserName, email)}, true)
+	p.push(&step{user: index, reason: reason, keys: keysOf(d.p.UserName, email)}, true)
 	return nil
 }
 
@@ -157,9 +157,9 @@ func (s *step) setGroup(g int) {
 func (p *planner) skipItem(st *step, reason string) scimbridge.ReportItem {
 	var d *scimbridge.DesiredProfile
 	if st.deferred() {
-		d = &p.in.Users[st.user].Desired
+		d = &p.in.Users[st.user].Desired.p
 	} else {
-		d = &st.pc.Desired
+		d = &st.pc.Desired.p
 	}
 	item := scimbridge.ReportItem{Kind: ItemSkip, GoogleID: d.GoogleID, UserName: d.UserName, Reason: reason}
 	if st.ref != nil {

@@ -131,9 +131,9 @@ func TestPlanDirectory_DeferCreates(t *testing.T) {
 			creates := map[string]PlannedChange{}
 			for _, pc := range whole.Apply {
 				if pc.Change.Kind == scimbridge.ChangeCreate && !slices.ContainsFunc(deferred.Apply, func(x PlannedChange) bool {
-					return x.Change.Kind == scimbridge.ChangeCreate && x.Desired.GoogleID == pc.Desired.GoogleID
+					return x.Change.Kind == scimbridge.ChangeCreate && x.Desired.p.GoogleID == pc.Desired.p.GoogleID
 				}) {
-					creates[pc.Desired.GoogleID] = pc
+					creates[pc.Desired.p.GoogleID] = pc
 					continue
 				}
 				kept = append(kept, pc)
@@ -143,10 +143,10 @@ func TestPlanDirectory_DeferCreates(t *testing.T) {
 			}
 			for _, c := range deferred.Creates {
 				u := in.Users[c.User]
-				want := creates[u.Desired.GoogleID]
+				want := creates[u.Desired.p.GoogleID]
 				got, err := BuildCreate(in.Org.ID, u, c.Reason, want.Change.Profile.ID, in.Now)
 				if err != nil || !reflect.DeepEqual(got, want) {
-					t.Errorf("built create of %s:\n got %+v (%v)\nwant %+v", u.Desired.UserName, got, err, want)
+					t.Errorf("built create of %s:\n got %+v (%v)\nwant %+v", u.Desired.p.UserName, got, err, want)
 				}
 			}
 			for i := range kept {
@@ -170,7 +170,7 @@ func TestPlanDirectory_DeferCreates(t *testing.T) {
 			kinds = append(kinds, pc.Change.Kind)
 		}
 		if !slices.Equal(kinds, []scimbridge.ChangeKind{scimbridge.ChangeDeactivate, scimbridge.ChangeCreate}) ||
-			len(plan.Creates) != 1 || in.Users[plan.Creates[0].User].Desired.UserName != "d@x.com" {
+			len(plan.Creates) != 1 || in.Users[plan.Creates[0].User].Desired.p.UserName != "d@x.com" {
 			t.Errorf("apply %v, deferred %+v", kinds, plan.Creates)
 		}
 	})
@@ -187,8 +187,8 @@ func TestPlanDirectory_DeferCreates(t *testing.T) {
 
 func TestScalarFields_Order(t *testing.T) {
 	d := gUser("1", "a@x.com").Desired
-	all := scalarFields(&d)
-	if want := append(coreFields(&d), extraFields(&d)...); !reflect.DeepEqual(all[:], want) {
+	all := scalarFields(&d.p)
+	if want := append(coreFields(&d.p), extraFields(&d.p)...); !reflect.DeepEqual(all[:], want) {
 		t.Errorf("scalarFields = %v, want coreFields then extraFields %v", all, want)
 	}
 }

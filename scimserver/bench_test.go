@@ -108,14 +108,14 @@ func seedLoadUsers(b *testing.B, db *store.DB, orgID string, n int) []string {
 	now := time.Now().UTC()
 	ids := make([]string, 0, n)
 	for len(ids) < n {
-		batch := make([]scimbridge.ChangeEvent, 0, store.MaxBatch)
-		for len(batch) < store.MaxBatch && len(ids) < n {
+		batch := make([]scimbridge.ChangeEvent, 0, scimbridge.MaxBatch)
+		for len(batch) < scimbridge.MaxBatch && len(ids) < n {
 			i := len(ids)
 			d := scimbridge.DesiredProfile{Active: true, ExternalID: fmt.Sprintf("00useed%06d", i)}
 			d.UserName, d.DisplayName, d.GivenName, d.FamilyName = seedName(i), "Seed User", "Seed", fmt.Sprint(i)
 			d.Title, d.Locale, d.Department = "Engineer", "en-US", "Engineering"
 			d.Emails = []scimbridge.Email{{Value: seedName(i), Type: "work", Primary: new(true)}}
-			p, err := reconcile.NewProfile(orgID, scimbridge.SourceSCIM, d, uuid.NewString(), now)
+			p, err := reconcile.NewProfile(orgID, scimbridge.SourceSCIM, reconcile.Normalize(d), uuid.NewString(), now)
 			if err != nil {
 				b.Fatal(err)
 			}

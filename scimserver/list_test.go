@@ -33,8 +33,8 @@ func TestListUsers(t *testing.T) {
 		// Neither a detached SCIM profile nor a manual one is listed.
 		gone := e.createUser(user("gone@example.com"))
 		mustStatus(t, e.do(req{method: "DELETE", path: "/Users/" + gone}), http.StatusNoContent)
-		p, err := reconcile.NewProfile(e.org.ID, scimbridge.SourceManual, scimbridge.DesiredProfile{
-			Attributes: scimbridge.Attributes{UserName: "manual@example.com"}, Active: true}, uuid.NewString(), e.srv.clock())
+		p, err := reconcile.NewProfile(e.org.ID, scimbridge.SourceManual, reconcile.Normalize(scimbridge.DesiredProfile{
+			Attributes: scimbridge.Attributes{UserName: "manual@example.com"}, Active: true}), uuid.NewString(), e.srv.clock())
 		if err != nil {
 			t.Fatal(err)
 		}

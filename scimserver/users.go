@@ -53,8 +53,9 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		d.Active = true
 	}
 	rec.target = d.UserName
+	nd := reconcile.Normalize(d)
 	for attempt := 0; ; attempt++ {
-		err = s.createUser(w, r, d)
+		err = s.createUser(w, r, nd)
 		if scimbridge.ErrorCode(err) == scimbridge.EPRECONDITION && attempt < maxRetries {
 			continue
 		}
@@ -68,18 +69,18 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d scimbridge.DesiredProfile) error {
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request, d reconcile.Desired) error {
 	ctx := r.Context()
 	org := recorderFrom(ctx).org
-	email, _ := reconcile.ProfileEmail(d.Attributes) // Decide reports a missing one
+	email, _ := d.Check() // Decide reports a missing one
 	candidates, err := s.store.LookupProfiles(ctx, org.ID, scimbridge.ProfileLookup{
-		UserName: d.UserName, Email: email, ExternalID: d.ExternalID,
+		UserName: d.UserName(), Email: email, ExternalID: d.Profile().ExternalID,
 	})
 	if err != nil {
 		return fmt.Errorf("look up profiles: %w", err)
 	}
 	dec, err := reconcile.Decide(reconcile.DecideInput{
-		Org: org, Source: scimbridge.SourceSCIM, Desired: d, Candidates: candidates,
+		Org: org, Desired: d, Candidates: candidates,
 	})
 	if err != nil {
 		return err
@@ -162,7 +163,7 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.modifyUser(w, r, func(stored scimbridge.Profile) (scimbridge.DesiredProfile, error) {
-		res, err := scim.ApplyPatch(reconcile.NormalizeProfile(stored), ops)
+		res, err := scim.ApplyPatch(reconcile.NormalizeProfile(stored).Profile(), ops)
 		return res.Desired, err
 	})
 }
@@ -179,7 +180,7 @@ func (s *Server) handleDeleteUser(w http.ResponseWriter, r *http.Request) {
 		if err := checkIfMatch(ifMatch, stored.Version); err != nil {
 			return err
 		}
-		c, err := reconcile.Apply(stored, scimbridge.DesiredProfile{}, scimbridge.ChangeDetach, s.clock())
+		c, err := reconcile.Apply(stored, reconcile.Desired{}, scimbridge.ChangeDetach, s.clock())
 		if err != nil {
 			return err
 		}
@@ -199,10 +200,11 @@ func (s *Server) modifyUser(w http.ResponseWriter, r *http.Request, desire func(
 		if err := checkIfMatch(ifMatch, stored.Version); err != nil {
 			return err
 		}
-		d, err := desire(stored)
+		raw, err := desire(stored)
 		if err != nil {
 			return err
 		}
+		d := reconcile.Normalize(raw)
 		if len(reconcile.Diff(stored, d)) == 0 {
 			b, err := s.encodeUserFor(r, stored, s.newManagerResolver(stored.OrgID, nil))
 			if err != nil {

@@ -151,9 +151,9 @@ func (s *racingStore) ApplyChange(ctx context.Context, c scimbridge.ChangeEvent)
 		if err != nil {
 			return err
 		}
-		d := reconcile.NormalizeProfile(stored)
+		d := reconcile.NormalizeProfile(stored).Profile()
 		d.Title += "x"
-		other, err := reconcile.Apply(stored, d, scimbridge.ChangeUpdate, time.Now())
+		other, err := reconcile.Apply(stored, reconcile.Normalize(d), scimbridge.ChangeUpdate, time.Now())
 		if err != nil {
 			return err
 		}
@@ -206,8 +206,8 @@ func TestUsers_NotFound(t *testing.T) {
 	// A manual and a google profile of the organization: not SCIM's.
 	var foreign []string
 	for _, src := range []scimbridge.Source{scimbridge.SourceManual, scimbridge.SourceGoogle} {
-		p, err := reconcile.NewProfile(e.org.ID, src, scimbridge.DesiredProfile{
-			Attributes: scimbridge.Attributes{UserName: string(src) + "@example.com"}, Active: true}, uuid.NewString(), now)
+		p, err := reconcile.NewProfile(e.org.ID, src, reconcile.Normalize(scimbridge.DesiredProfile{
+			Attributes: scimbridge.Attributes{UserName: string(src) + "@example.com"}, Active: true}), uuid.NewString(), now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,8 +259,8 @@ func TestUsers_CreateDecisions(t *testing.T) {
 		ctx := context.Background()
 		now := time.Now().UTC()
 		put := func(src scimbridge.Source, userName string) scimbridge.Profile {
-			p, err := reconcile.NewProfile(e.org.ID, src, scimbridge.DesiredProfile{
-				Attributes: scimbridge.Attributes{UserName: userName}, Active: true}, uuid.NewString(), now)
+			p, err := reconcile.NewProfile(e.org.ID, src, reconcile.Normalize(scimbridge.DesiredProfile{
+				Attributes: scimbridge.Attributes{UserName: userName}, Active: true}), uuid.NewString(), now)
 			if err != nil {
 				t.Fatal(err)
 			}

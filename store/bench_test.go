@@ -85,13 +85,13 @@ func BenchmarkApplyChanges500(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(b.N*store.MaxBatch)/b.Elapsed().Seconds(), "changes/s")
+			b.ReportMetric(float64(b.N*scimbridge.MaxBatch)/b.Elapsed().Seconds(), "changes/s")
 		})
 	}
 }
 
 func benchBatch(org string, n *int) []scimbridge.ChangeEvent {
-	batch := make([]scimbridge.ChangeEvent, store.MaxBatch)
+	batch := make([]scimbridge.ChangeEvent, scimbridge.MaxBatch)
 	for i := range batch {
 		batch[i] = benchChange(org, *n)
 		*n++

@@ -118,13 +118,13 @@ func (db *DB) scan(ctx context.Context, fn func(conn *sql.Conn) error) error {
 
 // ProfilesByID returns the whole profiles of the organization (detached
 // included) with the given ids, in no particular order; ids that match
-// nothing are left out. It reads MaxBatch ids per query, each chunk in one
+// nothing are left out. It reads scimbridge.MaxBatch ids per query, each chunk in one
 // read transaction.
 func (db *DB) ProfilesByID(ctx context.Context, orgID string, ids []string) ([]scimbridge.Profile, error) {
 	var out []scimbridge.Profile
-	for start := 0; start < len(ids); start += MaxBatch {
+	for start := 0; start < len(ids); start += scimbridge.MaxBatch {
 		args := []any{orgID}
-		for _, id := range ids[start:min(start+MaxBatch, len(ids))] {
+		for _, id := range ids[start:min(start+scimbridge.MaxBatch, len(ids))] {
 			if validUUID(id) {
 				args = append(args, id)
 			}

@@ -13,20 +13,16 @@ import (
 	"github.com/scimbridge/scimbridge/internal/textkey"
 )
 
-// MaxBatch is the most changes ApplyChanges commits in one transaction, and
-// the most rows one multi-row INSERT carries.
-const MaxBatch = 500
-
 // ApplyChange commits one change and its event in one transaction.
 func (db *DB) ApplyChange(ctx context.Context, c scimbridge.ChangeEvent) error {
 	return db.ApplyChanges(ctx, []scimbridge.ChangeEvent{c}, nil)
 }
 
-// ApplyChanges commits up to MaxBatch changes with their events in one
+// ApplyChanges commits up to scimbridge.MaxBatch changes with their events in one
 // transaction, all or nothing; with lease set it first verifies the lease.
 func (db *DB) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeEvent, lease *scimbridge.LeaseCheck) error {
-	if len(batch) > MaxBatch {
-		return scimbridge.Errorf(scimbridge.EINVALID, "a batch holds at most %d changes, got %d", MaxBatch, len(batch))
+	if len(batch) > scimbridge.MaxBatch {
+		return scimbridge.Errorf(scimbridge.EINVALID, "a batch holds at most %d changes, got %d", scimbridge.MaxBatch, len(batch))
 	}
 	for i := range batch {
 		if !validUUID(batch[i].Change.Profile.ID) {
@@ -115,7 +111,7 @@ type batchWriter struct {
 // Rows per multi-row INSERT: 500 profiles are 20,000 parameters and 1,000
 // emails 8,000, under SQLite's 32,766 and PostgreSQL's 65,535.
 const (
-	profileChunk = MaxBatch
+	profileChunk = scimbridge.MaxBatch
 	emailChunk   = 1000
 )
 
@@ -251,11 +247,13 @@ func versionError(err error, expected, current int64) error {
 }
 
 // ReleaseProfiles turns every live (non-detached) profile of source into a
-// manual one, bumping its version, and records ev with the count.
+// manual one, bumping its version, and records ev with the count. The
+// desired-state hash is dropped: a manual profile has no source whose
+// desired state it could match.
 func (db *DB) ReleaseProfiles(ctx context.Context, orgID string, source scimbridge.Source, ev scimbridge.Event) (int, error) {
 	var n int64
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, db.rebind(`UPDATE profiles SET source = ?, version = version + 1, updated_at = ?
+		res, err := tx.ExecContext(ctx, db.rebind(`UPDATE profiles SET source = ?, desired_hash = NULL, version = version + 1, updated_at = ?
 			WHERE org_id = ? AND source = ? AND detached_at IS NULL`),
 			string(scimbridge.SourceManual), db.tm(db.now()), orgID, string(source))
 		if err != nil {

@@ -55,10 +55,10 @@ func scanEvent(s interface{ Scan(...any) error }) (scimbridge.Event, error) {
 	return e, err
 }
 
-// insertEvents inserts events with one multi-row INSERT per MaxBatch rows.
+// insertEvents inserts events with one multi-row INSERT per scimbridge.MaxBatch rows.
 func (db *DB) insertEvents(ctx context.Context, x sqlx.ExecerContext, events []scimbridge.Event) error {
-	for start := 0; start < len(events); start += MaxBatch {
-		chunk := events[start:min(start+MaxBatch, len(events))]
+	for start := 0; start < len(events); start += scimbridge.MaxBatch {
+		chunk := events[start:min(start+scimbridge.MaxBatch, len(events))]
 		var b strings.Builder
 		b.WriteString("INSERT INTO events (" + strings.Join(eventColumns, ", ") + ") VALUES ")
 		args := make([]any, 0, len(chunk)*len(eventColumns))
@@ -100,7 +100,7 @@ func (db *DB) AppendEvents(ctx context.Context, events []scimbridge.Event) error
 	if db.dialect == DialectPostgres && len(events) >= copyMinEvents {
 		return db.copyEvents(ctx, events)
 	}
-	if len(events) <= MaxBatch {
+	if len(events) <= scimbridge.MaxBatch {
 		// One statement is atomic on its own.
 		return db.insertEvents(ctx, db.write, events)
 	}

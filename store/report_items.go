@@ -73,11 +73,11 @@ func (db *DB) PutReportFrom(ctx context.Context, r scimbridge.Report, start int)
 }
 
 // insertReportItems inserts items at positions start... with one
-// multi-row INSERT per MaxBatch items, encoding each chunk only when it is
+// multi-row INSERT per scimbridge.MaxBatch items, encoding each chunk only when it is
 // written.
 func (db *DB) insertReportItems(ctx context.Context, tx *sqlx.Tx, reportID string, start int, items []scimbridge.ReportItem) error {
-	for off := 0; off < len(items); off += MaxBatch {
-		chunk := items[off:min(off+MaxBatch, len(items))]
+	for off := 0; off < len(items); off += scimbridge.MaxBatch {
+		chunk := items[off:min(off+scimbridge.MaxBatch, len(items))]
 		args := make([]any, 0, 3*len(chunk))
 		var b strings.Builder
 		b.WriteString(`INSERT INTO report_items (report_id, position, item) VALUES `)

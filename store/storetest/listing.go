@@ -315,4 +315,15 @@ func testRelease(t *testing.T, s scimbridge.Store) {
 	if n, _ := s.ReleaseProfiles(ctx, org.ID, scimbridge.SourceSCIM, scimbridge.Event{Time: base}); n != 0 {
 		t.Errorf("second release = %d, want 0", n)
 	}
+	t.Run("DropsDesiredHash", func(t *testing.T) {
+		g := newProfile(org.ID, "g@x")
+		g.Source, g.GoogleID, g.DesiredHash = scimbridge.SourceGoogle, "g1", "hash"
+		create(t, s, g)
+		if n, err := s.ReleaseProfiles(ctx, org.ID, scimbridge.SourceGoogle, scimbridge.Event{Time: base}); err != nil || n != 1 {
+			t.Fatalf("release google = %d, %v; want 1", n, err)
+		}
+		if got := mustGet(t, s, org.ID, g.ID); got.Source != scimbridge.SourceManual || got.DesiredHash != "" {
+			t.Errorf("released google profile: source %s, desired hash %q; want manual without a hash", got.Source, got.DesiredHash)
+		}
+	})
 }
