@@ -231,9 +231,9 @@ func seedLargeUsers(t testing.TB, e *testEnv, n int) {
 	var batch []scimbridge.ChangeEvent
 	for i := range n {
 		name := fmt.Sprintf("u%04d@example.com", i)
-		p, err := reconcile.NewProfile(e.org.ID, scimbridge.SourceSCIM, scimbridge.DesiredProfile{Active: true,
+		p, err := reconcile.NewProfile(e.org.ID, scimbridge.SourceSCIM, reconcile.Normalize(scimbridge.DesiredProfile{Active: true,
 			Attributes: scimbridge.Attributes{UserName: name, DisplayName: randomText(r, 4096), Title: randomText(r, 4096),
-				NickName: randomText(r, 2000), Emails: []scimbridge.Email{{Value: name, Type: "work"}}, Manager: "nobody-" + name}},
+				NickName: randomText(r, 2000), Emails: []scimbridge.Email{{Value: name, Type: "work"}}, Manager: "nobody-" + name}}),
 			uuid.NewString(), e.srv.clock())
 		if err != nil {
 			t.Fatal(err)

@@ -63,7 +63,7 @@ func TestAnalyseAfterSingleChanges(t *testing.T) {
 	for i := range store.AnalyseFirst {
 		d := scimbridge.DesiredProfile{Active: true}
 		d.UserName = fmt.Sprintf("user%d@example.com", i)
-		p, err := reconcile.NewProfile(org.ID, scimbridge.SourceSCIM, d, uuid.NewString(), time.Now())
+		p, err := reconcile.NewProfile(org.ID, scimbridge.SourceSCIM, reconcile.Normalize(d), uuid.NewString(), time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
