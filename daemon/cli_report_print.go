@@ -239,12 +239,18 @@ func reasonsText(reasons map[string]int) string {
 // without their values.
 func (c *cli) printItems(each itemSource, brief bool) error {
 	widths := []int{len("KIND"), len("USERNAME"), len("REASON")}
+	n := 0
 	if err := each(func(it scimbridge.ReportItem) error {
+		n++
 		for i, cell := range itemCells(it)[:3] {
 			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
 		}
 		return nil
 	}); err != nil {
+		return err
+	}
+	if n == 0 {
+		_, err := fmt.Fprintln(c.stdout, "\nNo items.")
 		return err
 	}
 	w := bufio.NewWriter(c.stdout)
