@@ -19,7 +19,7 @@ import (
 
 const (
 	bridgeSetUsage = "bridge google set --org SLUG (--credentials KEY.json --admin-email EMAIL | --oauth-refresh-token-file F) " +
-		"[--customer C] [--domain D ...] [--org-unit P ...] [--exclude U ... | --add-exclude U ... | --remove-exclude U ...] " +
+		"[--customer C] [--domain D ...] [--org-unit P ...] [--exclude U ...] [--add-exclude U ...] [--remove-exclude U ...] " +
 		"[--mode sync|upsert-only|dry-run] " +
 		"[--schedule CRON] [--guard=true] [--hold guarded|all] [--include-guests]"
 )

@@ -3,7 +3,9 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,5 +64,40 @@ func TestPlural(t *testing.T) {
 		if got := plural(n, "problem", "problems"); got != want {
 			t.Errorf("plural(%d) = %q", n, got)
 		}
+	}
+}
+
+// The README's command-line section lists every command with the synopsis
+// 'scimbridge help' prints, and nothing else.
+func TestCLI_READMESynopses(t *testing.T) {
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(raw), "## Command line\n\n```\n")
+	section, _, ok2 := strings.Cut(section, "```")
+	if !ok || !ok2 {
+		t.Fatal("README has no command-line block")
+	}
+	var listed []string
+	for _, line := range strings.Split(section, "\n") {
+		line, _, _ = strings.Cut(line, "  #")
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "scimbridge "):
+			listed = append(listed, line)
+		case len(listed) > 0: // a continuation line
+			listed[len(listed)-1] += " " + line
+		}
+	}
+	var want []string
+	for _, cmd := range commands() {
+		want = append(want, "scimbridge "+cmd.usage())
+	}
+	slices.Sort(listed)
+	slices.Sort(want)
+	if !slices.Equal(listed, want) {
+		t.Errorf("README synopses:\n%s\nwant (scimbridge help):\n%s", strings.Join(listed, "\n"), strings.Join(want, "\n"))
 	}
 }
