@@ -302,6 +302,35 @@ func TestAdmin_Bridge(t *testing.T) {
 				t.Errorf("pinned ids %v survive an exclusion change", b.Settings.ExcludedGoogleID)
 			}
 		})
+		t.Run("AddAndRemoveExcluded", func(t *testing.T) {
+			other := []string{"u38@example.com"}
+			// Adding and removing edit the list, case-insensitively; a
+			// replacement is applied first.
+			b, err := a.SetGoogleBridge(ctx, by, "acme", admin.BridgeChange{AddExcluded: []string{"u37@example.com", "U38@example.com"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(b.Settings.ExcludedUsers, ","); got != "u38@example.com,u37@example.com" {
+				t.Errorf("after adding: %q", got)
+			}
+			ev := wantEvent(t, db, org.ID, "PUT", "/api/admin/v1/orgs/acme/bridge/google", 200)
+			if !strings.Contains(ev.RequestBody, "u37@example.com") {
+				t.Errorf("event body %s", ev.RequestBody)
+			}
+			list := []string{"u1@example.com", "u2@example.com"}
+			b, err = a.SetGoogleBridge(ctx, by, "acme", admin.BridgeChange{ExcludedUsers: &list,
+				AddExcluded: []string{"u3@example.com"}, RemoveExcluded: []string{"U1@EXAMPLE.COM", "nobody@example.com"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(b.Settings.ExcludedUsers, ","); got != "u2@example.com,u3@example.com" {
+				t.Errorf("after replacing, adding and removing: %q", got)
+			}
+			// Back to the exclusion the tests below expect.
+			if _, err := a.SetGoogleBridge(ctx, by, "acme", admin.BridgeChange{ExcludedUsers: &other}); err != nil {
+				t.Fatal(err)
+			}
+		})
 		t.Run("HeldPlans", func(t *testing.T) {
 			// Ten of the 39 synced users leave Google: the guard holds
 			// their deactivation.

@@ -35,15 +35,19 @@ type BridgeChange struct {
 	AdminEmail        string
 	OAuthRefreshToken []byte
 
-	Customer      *string
-	Domains       *[]string
-	OrgUnits      *[]string
-	ExcludedUsers *[]string
-	Mode          *scimbridge.BridgeMode
-	Schedule      *string
-	Guard         *bool
-	Hold          *scimbridge.HoldPolicy
-	IncludeGuests *bool
+	Customer *string
+	Domains  *[]string
+	OrgUnits *[]string
+	// ExcludedUsers replaces the excluded users; AddExcluded and
+	// RemoveExcluded then add and remove users (case-insensitively).
+	ExcludedUsers  *[]string
+	AddExcluded    []string
+	RemoveExcluded []string
+	Mode           *scimbridge.BridgeMode
+	Schedule       *string
+	Guard          *bool
+	Hold           *scimbridge.HoldPolicy
+	IncludeGuests  *bool
 }
 
 // Validate checks the change without the store: every problem is
@@ -92,8 +96,13 @@ func (c BridgeChange) apply(st scimbridge.BridgeSettings) scimbridge.BridgeSetti
 	if c.OrgUnits != nil {
 		st.OrgUnits = *c.OrgUnits
 	}
-	if c.ExcludedUsers != nil && !slices.Equal(st.ExcludedUsers, *c.ExcludedUsers) {
-		st.ExcludedUsers, st.ExcludedGoogleID = *c.ExcludedUsers, nil
+	excluded := st.ExcludedUsers
+	if c.ExcludedUsers != nil {
+		excluded = *c.ExcludedUsers
+	}
+	excluded = editList(excluded, c.AddExcluded, c.RemoveExcluded)
+	if !slices.Equal(st.ExcludedUsers, excluded) {
+		st.ExcludedUsers, st.ExcludedGoogleID = excluded, nil
 	}
 	if c.Mode != nil {
 		st.Mode = *c.Mode
@@ -111,6 +120,25 @@ func (c BridgeChange) apply(st scimbridge.BridgeSettings) scimbridge.BridgeSetti
 		st.IncludeGuests = *c.IncludeGuests
 	}
 	return st
+}
+
+// editList returns list with the entries of add it lacks appended and
+// those of remove dropped, comparing case-insensitively. list itself is
+// not changed.
+func editList(list, add, remove []string) []string {
+	if len(add) == 0 && len(remove) == 0 {
+		return list
+	}
+	out := slices.Clone(list)
+	has := func(l []string, v string) bool {
+		return slices.ContainsFunc(l, func(s string) bool { return strings.EqualFold(s, v) })
+	}
+	for _, v := range add {
+		if !has(out, v) {
+			out = append(out, v)
+		}
+	}
+	return slices.DeleteFunc(out, func(s string) bool { return has(remove, s) })
 }
 
 // SetGoogleBridge creates or changes the organization's Google bridge. New

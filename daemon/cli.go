@@ -56,6 +56,8 @@ type cli struct {
 	stderr io.Writer
 	reload <-chan struct{} // SIGHUP, for serve
 	clock  scimbridge.Clock
+	// isTerminal says whether a stream is a terminal.
+	isTerminal func(io.Writer) bool
 }
 
 // run finds the command named by the leading words of args and runs it.
@@ -65,7 +67,7 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	var pre []string
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		switch a := args[0]; {
-		case a == "-h" || a == "-help" || a == "--help":
+		case isHelpFlag(a):
 			c.help(c.stdout, "")
 			return errHelp
 		case a == "-config" || a == "--config":
@@ -98,19 +100,31 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		}
 	}
 	if best == nil {
-		prefix := args[0]
-		if c.hasGroup(prefix) {
-			c.help(c.stderr, prefix)
-			if len(args) == 1 {
-				return &usageError{msg: fmt.Sprintf("%s: missing subcommand", prefix)}
+		// The longest group the leading words name: "bridge google".
+		for n := len(args); n > 0; n-- {
+			group := strings.Join(args[:n], " ")
+			if !c.hasGroup(group) {
+				continue
 			}
-			return &usageError{msg: fmt.Sprintf("unknown command %q", prefix+" "+args[1])}
+			switch {
+			case len(args) > n && isHelpFlag(args[n]):
+				c.help(c.stdout, group)
+				return errHelp
+			case len(args) == n:
+				c.help(c.stderr, group)
+				return &usageError{msg: fmt.Sprintf("%s: missing subcommand", group)}
+			}
+			c.help(c.stderr, group)
+			return &usageError{msg: fmt.Sprintf("unknown command %q", group+" "+args[n])}
 		}
 		return &usageError{msg: fmt.Sprintf("unknown command %q", args[0])}
 	}
 	rest := args[len(strings.Fields(best.name)):]
 	return best.run(ctx, c, append(pre, rest...))
 }
+
+// isHelpFlag reports whether the argument asks for help.
+func isHelpFlag(a string) bool { return a == "-h" || a == "-help" || a == "--help" }
 
 // hasGroup reports whether some command's name starts with the word.
 func (c *cli) hasGroup(word string) bool {
@@ -149,6 +163,9 @@ func (c *cli) help(w io.Writer, prefix string) {
 	fmt.Fprintln(w, "Every command takes --config FILE (YAML) and reads SCIMBRIDGE_* environment")
 	fmt.Fprintln(w, "variables; --json prints machine-readable output. 'scimbridge help GROUP'")
 	fmt.Fprintln(w, "shows a group's synopses, 'scimbridge COMMAND -h' a command's flags.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Exit status: 0 success; 1 failure; 2 bad command line or configuration;")
+	fmt.Fprintln(w, "3 a bridge run (bridge sync, reports approve) held changes for approval.")
 }
 
 // flags is a command's flag set, with the --config and --json flags every
@@ -203,24 +220,55 @@ func (c *cli) parse(f *flags, args []string, names ...string) ([]string, error) 
 	return pos, nil
 }
 
-// flagHelp writes a command's synopsis and flags.
+// flagHelp writes a command's synopsis and flags, spelled with two dashes
+// as the synopses spell them.
 func (c *cli) flagHelp(w io.Writer, f *flags) {
 	fmt.Fprintf(w, "usage: scimbridge %s\n\nFlags:\n", f.cmd)
-	f.SetOutput(w)
-	f.PrintDefaults()
-	f.SetOutput(io.Discard)
+	f.VisitAll(func(fl *flag.Flag) {
+		name, usage := flag.UnquoteUsage(fl)
+		line := "  --" + fl.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintf(w, "%s\n    \t%s", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+		switch fl.DefValue {
+		case "", "0", "false":
+		default:
+			fmt.Fprintf(w, " (default %s)", fl.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
 }
 
 // config loads and validates the configuration named by the --config flag
 // and the environment.
 func (c *cli) config(f *flags) (configs.Config, error) {
 	cfg, err := configs.Load(f.config, c.getenv)
-	if err != nil {
+	var ve *configs.ValidationError
+	if err != nil && !errors.As(err, &ve) {
+		// A configuration file that is missing or unreadable is a
+		// configuration problem like an invalid key: exit 2.
+		return cfg, &configError{err: err}
+	} else if err != nil {
 		return cfg, err
 	}
 	// Commands find the PostgreSQL password where serve does (systemd
 	// credentials), so `systemd-run -p LoadCredential=...` works for them.
 	return withDatabasePassword(cfg, c.getenv)
+}
+
+// configError is a configuration that cannot be read: exit code 2.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+
+// plural is "1 problem" or "2 problems".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // requireOrg checks the --org flag was given and is a valid slug.

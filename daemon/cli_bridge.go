@@ -19,7 +19,8 @@ import (
 
 const (
 	bridgeSetUsage = "bridge google set --org SLUG (--credentials KEY.json --admin-email EMAIL | --oauth-refresh-token-file F) " +
-		"[--customer C] [--domain D ...] [--org-unit P ...] [--exclude U ...] [--mode sync|upsert-only|dry-run] " +
+		"[--customer C] [--domain D ...] [--org-unit P ...] [--exclude U ...] [--add-exclude U ...] [--remove-exclude U ...] " +
+		"[--mode sync|upsert-only|dry-run] " +
 		"[--schedule CRON] [--guard=true] [--hold guarded|all] [--include-guests]"
 )
 
@@ -27,11 +28,11 @@ func bridgeCommands() []command {
 	return []command{
 		{name: "bridge google set", args: strings.TrimPrefix(bridgeSetUsage, "bridge google set "),
 			summary: "configure the Google Workspace bridge; checks the credentials first", run: runBridgeSet},
-		{name: "bridge sync", args: "--org SLUG [--dry-run]", summary: "run the bridge once now and print its report", run: runBridgeSync},
+		{name: "bridge sync", args: "--org SLUG [--dry-run] [--items]", summary: "run the bridge once now and print its report", run: runBridgeSync},
 		{name: "bridge status", args: "--org SLUG", summary: "show the bridge's last and next sync, errors and held plan", run: runBridgeStatus},
 		{name: "reports list", args: "--org SLUG [--limit N]", summary: "list the bridge's reconcile reports, newest first", run: runReportsList},
-		{name: "reports show", args: "--org SLUG ID", summary: "show a reconcile report with its items", run: runReportsShow},
-		{name: "reports approve", args: "--org SLUG ID", summary: "approve a held plan: re-list Google and apply what is still planned", run: runReportsApprove},
+		{name: "reports show", args: strings.TrimPrefix(reportsShowUsage, "reports show "), summary: "show a reconcile report: a summary, or its items", run: runReportsShow},
+		{name: "reports approve", args: "--org SLUG ID [--items]", summary: "approve a held plan: re-list Google and apply what is still planned", run: runReportsApprove},
 		{name: "reports discard", args: "--org SLUG ID", summary: "discard a held plan", run: runReportsDiscard},
 		{name: "keys rotate", summary: "re-seal every bridge's credentials under the current encryption key", run: runKeysRotate},
 	}
@@ -101,10 +102,12 @@ func runBridgeSet(ctx context.Context, c *cli, args []string) error {
 	adminEmail := f.String("admin-email", "", "admin `EMAIL` the service account impersonates")
 	oauthFile := f.String("oauth-refresh-token-file", "", "OAuth refresh-token `FILE` (JSON client_id, client_secret, refresh_token)")
 	customer := f.String("customer", "", "Google `CUSTOMER` id (default my_customer)")
-	var domains, orgUnits, excluded stringList
-	f.Var(&domains, "domain", "sync only users of `DOMAIN` (repeatable)")
-	f.Var(&orgUnits, "org-unit", "sync only users in org unit `PATH` or below (repeatable)")
-	f.Var(&excluded, "exclude", "never sync `USER` (primary email or alias; repeatable)")
+	var domains, orgUnits, excluded, addExcluded, removeExcluded stringList
+	f.Var(&domains, "domain", "sync only users of `DOMAIN` (repeatable; replaces the list)")
+	f.Var(&orgUnits, "org-unit", "sync only users in org unit `PATH` or below (repeatable; replaces the list)")
+	f.Var(&excluded, "exclude", "never sync `USER` (primary email or alias; repeatable; replaces the list)")
+	f.Var(&addExcluded, "add-exclude", "add `USER` to the excluded users (repeatable)")
+	f.Var(&removeExcluded, "remove-exclude", "remove `USER` from the excluded users (repeatable)")
 	mode := f.String("mode", string(scimbridge.ModeSync), "`MODE`: sync, upsert-only or dry-run")
 	schedule := f.String("schedule", "", "`CRON` schedule, UTC unless prefixed CRON_TZ= (default every 15 minutes)")
 	guard := f.Bool("guard", true, "hold mass deactivations and reactivations for approval")
@@ -135,6 +138,10 @@ func runBridgeSet(ctx context.Context, c *cli, args []string) error {
 			ch.OrgUnits = (*[]string)(&orgUnits)
 		case "exclude":
 			ch.ExcludedUsers = (*[]string)(&excluded)
+		case "add-exclude":
+			ch.AddExcluded = addExcluded
+		case "remove-exclude":
+			ch.RemoveExcluded = removeExcluded
 		case "mode":
 			ch.Mode = (*scimbridge.BridgeMode)(mode)
 		case "schedule":
@@ -179,6 +186,7 @@ func runBridgeSet(ctx context.Context, c *cli, args []string) error {
 		return writeJSON(c.stdout, map[string]any{"org": *slug, "settings": st, "schedule": effectiveSchedule(b), "checked": true})
 	}
 	fmt.Fprintf(c.stdout, "Google bridge set for %s: the credentials work (%s).\n", *slug, credentialText(st))
+	fmt.Fprintf(c.stdout, "Excluded users: %s.\n", excludedText(st))
 	fmt.Fprintf(c.stdout, "'scimbridge serve' runs it on schedule %q; 'scimbridge bridge sync --org %s' runs it now.\n",
 		effectiveSchedule(b), *slug)
 	return nil
@@ -199,9 +207,10 @@ func effectiveSchedule(b scimbridge.Bridge) string {
 }
 
 func runBridgeSync(ctx context.Context, c *cli, args []string) error {
-	f := c.newFlags("bridge sync --org SLUG [--dry-run]", true)
+	f := c.newFlags("bridge sync --org SLUG [--dry-run] [--items]", true)
 	slug := f.String("org", "", "organization `SLUG`")
 	dryRun := f.Bool("dry-run", false, "plan and report without applying anything")
+	items := f.Bool("items", false, "list every item of the report instead of a summary")
 	s, org, _, err := c.orgSession(ctx, f, slug, args)
 	if err != nil {
 		return err
@@ -211,8 +220,11 @@ func runBridgeSync(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		s.logger.Warn("no encryption key", "error", err) // the run reports "cannot decrypt credentials"
 	}
-	rep, runErr := c.newRunner(s, keyring).RunOnce(ctx, org.ID, scimbridge.TriggerManual, *dryRun)
-	return c.printRun(ctx, s, f, rep, runErr)
+	runner := c.newRunner(s, keyring)
+	stop := c.showProgress(s, runner)
+	rep, runErr := runner.RunOnce(ctx, org.ID, scimbridge.TriggerManual, *dryRun)
+	stop()
+	return c.printRun(ctx, s, reportView{slug: org.Slug, json: f.json, items: *items}, rep, runErr)
 }
 
 func runBridgeStatus(ctx context.Context, c *cli, args []string) error {
@@ -247,27 +259,20 @@ func runBridgeStatus(ctx context.Context, c *cli, args []string) error {
 	if reps, err := s.db.Reports(ctx, org.ID, 1); err == nil && len(reps) > 0 {
 		st.LastReport = &reps[0]
 	}
+	st.Status = st.state()
 	if f.json {
 		return writeJSON(c.stdout, st)
 	}
-	state := "ok"
-	switch {
-	case st.Credentials != "ok":
-		state = bridge.CannotDecrypt
-	case b.NeedsAttention:
-		state = "needs attention"
-	case b.ConsecutiveFailures > 0:
-		state = fmt.Sprintf("failing (%d in a row)", b.ConsecutiveFailures)
-	}
-	kv := []string{"organization", org.Slug, "status", state, "credentials", credentialText(b.Settings),
-		"mode", string(b.Settings.Mode), "schedule", st.Schedule,
+	kv := []string{"organization", org.Slug, "status", st.Status, "credentials", credentialText(b.Settings),
+		"mode", string(b.Settings.Mode), "scope", scopeText(b.Settings), "excluded users", excludedText(b.Settings),
+		"guard", guardText(b.Settings), "schedule", st.Schedule,
 		"last sync", fmtTimePtr(b.LastSyncAt), "last success", fmtTimePtr(b.LastSuccessAt),
 		"next sync", fmtTimePtr(b.NextSyncAt), "last error", b.LastError}
 	if st.Running != nil {
 		kv = append(kv, "running", "run "+st.Running.RunID+" on "+st.Running.Holder)
 	}
 	if hp := st.HeldPlan; hp != nil {
-		note := fmt.Sprintf("report %s: %d changes, expires %s", hp.ReportID, hp.Changes, fmtTime(hp.Expires))
+		note := fmt.Sprintf("report %s: %s, expires %s", hp.ReportID, plural(hp.Changes, "change", "changes"), fmtTime(hp.Expires))
 		if hp.Expired {
 			note = fmt.Sprintf("report %s: expired %s", hp.ReportID, fmtTime(hp.Expires))
 		}
@@ -301,13 +306,14 @@ func runKeysRotate(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(c.stdout, "Current key %s: %d bridges re-sealed, %d already current.\n", out.KeyID, len(out.Resealed), len(out.Current))
+		fmt.Fprintf(c.stdout, "Current key %s: %s re-sealed, %d already current.\n", out.KeyID,
+			plural(len(out.Resealed), "bridge", "bridges"), len(out.Current))
 		for slug, why := range out.Failed {
 			fmt.Fprintf(c.stdout, "  failed: %s: %s\n", slug, why)
 		}
 	}
 	if len(out.Failed) > 0 {
-		return fmt.Errorf("%d bridges could not be re-sealed: load the key they were sealed with in encryption_previous_keys", len(out.Failed))
+		return fmt.Errorf("%s could not be re-sealed: load the key they were sealed with in encryption_previous_keys", plural(len(out.Failed), "bridge", "bridges"))
 	}
 	return nil
 }

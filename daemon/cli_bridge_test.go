@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -124,32 +126,108 @@ func TestCLI_Bridge(t *testing.T) {
 				})
 				e.mustRun("bridge", "google", "set", "--org", "acme", "--mode", "sync")
 			})
+			t.Run("Excludes", func(t *testing.T) {
+				excluded := func() []string {
+					var got []string
+					e.withStore(func(db *store.DB) {
+						b, err := db.Bridge(context.Background(), org.ID)
+						if err != nil {
+							t.Fatal(err)
+						}
+						got = b.Settings.ExcludedUsers
+					})
+					return got
+				}
+				puts := func() int {
+					n := 0
+					for _, ev := range e.events(org) {
+						if ev.Source == scimbridge.EventAdmin && ev.Method == "PUT" && strings.HasSuffix(ev.Path, "/bridge/google") {
+							n++
+						}
+					}
+					return n
+				}
+				before := puts()
+				out := e.mustRun("bridge", "google", "set", "--org", "acme", "--add-exclude", "user38@example.com", "--add-exclude", "USER39@example.com")
+				if got := excluded(); strings.Join(got, ",") != "user39@example.com,user38@example.com" {
+					t.Errorf("after --add-exclude: %q", got)
+				}
+				if !strings.Contains(out, "Excluded users: user39@example.com, user38@example.com.") {
+					t.Errorf("set prints\n%s", out)
+				}
+				e.mustRun("bridge", "google", "set", "--org", "acme", "--remove-exclude", "User38@Example.com")
+				if got := excluded(); strings.Join(got, ",") != "user39@example.com" {
+					t.Errorf("after --remove-exclude: %q", got)
+				}
+				if n := puts() - before; n != 2 {
+					t.Errorf("%d admin events for two changes of the excluded users", n)
+				}
+				st := e.mustRun("bridge", "status", "--org", "acme")
+				for _, want := range []string{"excluded users: user39@example.com", "scope:", "domains example.com",
+					"guard:", "on: a guarded run holds its guarded changes", "mode:", "sync"} {
+					if !strings.Contains(st, want) {
+						t.Errorf("status lacks %q:\n%s", want, st)
+					}
+				}
+			})
 			t.Run("SyncAndReports", func(t *testing.T) {
-				var rep scimbridge.Report
-				e.mustJSON(&rep, "bridge", "sync", "--org", "acme", "--dry-run", "--json")
-				if rep.Status != scimbridge.ReportDryRun || rep.Counts.Created != 39 {
-					t.Fatalf("dry run = %s %+v", rep.Status, rep.Counts)
+				// By default a report is a summary: counts by kind and
+				// reason, and the first items of each kind.
+				out := e.mustRun("bridge", "sync", "--org", "acme", "--dry-run")
+				for _, want := range []string{"status:", "dry-run", "guard:", "passed: nothing held", "ITEMS", "39", "create",
+					"First items of each kind", "--items", "userName, name.familyName"} {
+					if !strings.Contains(out, want) {
+						t.Errorf("dry-run summary lacks %q:\n%s", want, out)
+					}
 				}
-				e.mustJSON(&rep, "bridge", "sync", "--org", "acme", "--json")
-				if rep.Status != scimbridge.ReportApplied || rep.Trigger != scimbridge.TriggerManual || rep.Counts.Created != 39 {
-					t.Fatalf("sync = %s %s %+v", rep.Status, rep.Trigger, rep.Counts)
+				if n := len(regexp.MustCompile(`(?m)^create +user`).FindAllString(out, -1)); n != 3 {
+					t.Errorf("the summary shows %d creates, want the first 3:\n%s", n, out)
+
 				}
-				out := e.mustRun("bridge", "sync", "--org", "acme")
-				if !strings.Contains(out, "applied") || !strings.Contains(out, "unchanged 39") {
-					t.Errorf("human report:\n%s", out)
+				out = e.mustRun("bridge", "sync", "--org", "acme", "--dry-run", "--items")
+				for i := range 39 {
+					if u := fmt.Sprintf("user%02d@example.com", i); !strings.Contains(out, u) {
+						t.Fatalf("--items lacks %s:\n%s", u, out)
+					}
+				}
+				// On a terminal, the run shows its progress, then erases it.
+				e.terminal = true
+				out = e.mustRun("bridge", "sync", "--org", "acme")
+				e.terminal = false
+				if !strings.HasPrefix(out, "\r\x1b[Klisted 1 page of Google users, applied 0 changes") ||
+					!strings.Contains(out, "\r\x1b[Klisted 1 page of Google users, applied 39 changes\r\x1b[Kreport:") {
+					t.Errorf("progress on a terminal:\n%q", out)
 				}
 				var list []scimbridge.Report
 				e.mustJSON(&list, "reports", "list", "--org", "acme", "--json")
-				if len(list) != 3 {
-					t.Fatalf("%d reports, want 3", len(list))
+				if len(list) != 3 || list[0].Status != scimbridge.ReportApplied || list[0].Trigger != scimbridge.TriggerManual || list[0].Counts.Created != 39 {
+					t.Fatalf("reports = %+v", list)
+				}
+				rep := list[0]
+				out = e.mustRun("bridge", "sync", "--org", "acme")
+				if strings.Contains(out, "\r") || !strings.Contains(out, "applied") || !strings.Contains(out, "unchanged 39") {
+					t.Errorf("human report (not a terminal):\n%q", out)
+				}
+				e.mustJSON(&list, "reports", "list", "--org", "acme", "--limit", "2", "--json")
+				if len(list) != 2 {
+					t.Fatalf("reports list --limit 2: %d reports", len(list))
 				}
 				var shown scimbridge.Report
 				e.mustJSON(&shown, "reports", "show", "--org", "acme", rep.ID, "--json")
 				if shown.ID != rep.ID || len(shown.Items) < 39 {
 					t.Errorf("report show: %s with %d items", shown.ID, len(shown.Items))
 				}
-				if out := e.mustRun("reports", "show", "--org", "acme", rep.ID); !strings.Contains(out, "user00@example.com") {
-					t.Errorf("human report show:\n%s", out)
+				e.mustJSON(&shown, "reports", "show", "--org", "acme", rep.ID, "--kind", "create", "--limit", "5", "--json")
+				if len(shown.Items) != 5 || shown.Items[4].Kind != scimbridge.ChangeCreate {
+					t.Errorf("report show --kind create --limit 5: %+v", shown.Items)
+				}
+				out = e.mustRun("reports", "show", "--org", "acme", rep.ID, "--kind", "create", "--limit", "5")
+				if n := len(regexp.MustCompile(`(?m)^create +user`).FindAllString(out, -1)); n != 5 {
+					t.Errorf("report show --kind create --limit 5 shows %d users:\n%s", n, out)
+				}
+				if out := e.mustRun("reports", "show", "--org", "acme", rep.ID); !strings.Contains(out, "user00@example.com") ||
+					strings.Contains(out, "user20@example.com") {
+					t.Errorf("human report show (a summary):\n%s", out)
 				}
 				if r := e.run("reports", "show", "--org", "acme", uuid.NewString()); r.code != 1 {
 					t.Errorf("unknown report: exit %d", r.code)
@@ -160,27 +238,56 @@ func TestCLI_Bridge(t *testing.T) {
 					Credentials string            `json:"credentials"`
 					Bridge      scimbridge.Bridge `json:"bridge"`
 					Schedule    string            `json:"schedule"`
+					Status      string            `json:"status"`
 				}
 				e.mustJSON(&st, "bridge", "status", "--org", "acme", "--json")
 				if st.Credentials != "ok" || st.Bridge.LastSuccessAt == nil || st.Bridge.NextSyncAt == nil || st.Schedule != "*/30 * * * *" {
 					t.Errorf("status = %+v", st)
 				}
-				if out := e.mustRun("bridge", "status", "--org", "acme"); !strings.Contains(out, "next sync") {
+				if st.Status != "ok" {
+					t.Errorf("status --json: %q, want ok", st.Status)
+				}
+				if out := e.mustRun("bridge", "status", "--org", "acme"); !strings.Contains(out, "next sync") || !regexp.MustCompile(`\nstatus: +ok\n`).MatchString(out) {
 					t.Errorf("human status:\n%s", out)
 				}
 			})
 			t.Run("HeldApproveDiscard", func(t *testing.T) {
 				g.SetUsers(googleUsers(40)[10:])
 				var rep scimbridge.Report
-				e.mustJSON(&rep, "bridge", "sync", "--org", "acme", "--json")
-				if rep.Status != scimbridge.ReportHeld || rep.Counts.Held != 10 {
-					t.Fatalf("guarded sync = %s %+v", rep.Status, rep.Counts)
+				heldSync := func() {
+					t.Helper()
+					r := e.run("bridge", "sync", "--org", "acme", "--json")
+					if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+						t.Fatalf("sync --json: %v\n%s", err, r.stdout)
+					}
+					if r.code != 3 || rep.Status != scimbridge.ReportHeld || rep.Counts.Held != 10 {
+						t.Fatalf("guarded sync: exit %d, %s %+v", r.code, rep.Status, rep.Counts)
+					}
+				}
+				heldSync()
+				// A held run has its own exit status and status text, naming
+				// the organization.
+				wantHeld := "held: 10 changes wait for approval (scimbridge reports show --org acme " + rep.ID + ")"
+				r := e.run("bridge", "sync", "--org", "acme")
+				if r.code != 3 || !strings.Contains(r.stderr, "held: 10 changes wait for approval (scimbridge reports show --org acme ") || strings.Contains(r.stdout, "ORG") ||
+					!strings.Contains(r.stdout, "reports approve --org acme ") || !strings.Contains(r.stdout, "guarded: 10 changes held") {
+					t.Errorf("held sync: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+				}
+				if out := e.mustRun("bridge", "status", "--org", "acme"); !regexp.MustCompile(`\nstatus: +` + regexp.QuoteMeta(wantHeld) + "\n").MatchString(out) {
+					t.Errorf("status while a plan waits:\n%s", out)
+				}
+				var st struct {
+					Status string `json:"status"`
+				}
+				e.mustJSON(&st, "bridge", "status", "--org", "acme", "--json")
+				if st.Status != wantHeld {
+					t.Errorf("status --json: %q, want %q", st.Status, wantHeld)
 				}
 				e.mustRun("reports", "discard", "--org", "acme", rep.ID)
 				if out := e.mustRun("bridge", "status", "--org", "acme"); strings.Contains(out, "held plan") {
 					t.Errorf("status after discard still shows the held plan:\n%s", out)
 				}
-				e.mustJSON(&rep, "bridge", "sync", "--org", "acme", "--json")
+				heldSync()
 				var approved scimbridge.Report
 				e.mustJSON(&approved, "reports", "approve", "--org", "acme", rep.ID, "--json")
 				if approved.Trigger != scimbridge.TriggerApproval || approved.Counts.Deactivated != 10 {

@@ -186,7 +186,8 @@ func TestCLI_Events(t *testing.T) {
 			org := e.org("acme")
 			base := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
 			events := []scimbridge.Event{
-				{Method: "POST", Path: "/api/connect/v1/Users", Status: 201, TargetUserName: "alice@acme.test", Source: scimbridge.EventIdP},
+				{Method: "POST", Path: "/api/connect/v1/Users", Status: 201, TargetUserName: "alice@acme.test", Source: scimbridge.EventIdP,
+					Duration: 1500 * time.Microsecond, RequestBody: `{"userName":"alice@acme.test","password":"[redacted]"}`, ResponseBody: `{"id":"1"}`},
 				{Method: "GET", Path: "/api/connect/v1/Users?filter=x", Status: 400, Source: scimbridge.EventIdP, Error: "invalid filter"},
 				{Method: "PATCH", Path: "/api/connect/v1/Users/1", Status: 200, TargetUserName: "Bob@acme.test", Source: scimbridge.EventIdP},
 				{Method: "PATCH", Path: "/api/connect/v1/Users/2", Status: 500, TargetUserName: "bob@acme.test", Source: scimbridge.EventIdP},
@@ -267,6 +268,40 @@ func TestCLI_Events(t *testing.T) {
 				if len(rows) != 3 || rows[0][0] != "id" || rows[1][3] != "GET" || rows[1][5] != "401" ||
 					rows[1][6] != "12" || rows[2][4] != events[1].Path || rows[2][15] != "invalid filter" {
 					t.Fatalf("csv rows = %q", rows)
+				}
+			})
+			t.Run("ShowAndDurations", func(t *testing.T) {
+				var page struct {
+					Events []map[string]any `json:"events"`
+				}
+				e.mustJSON(&page, "events", "list", "--org", "acme", "--json")
+				first := page.Events[len(page.Events)-1]
+				if _, ok := first["duration"]; ok || first["duration_ms"] != 1.5 {
+					t.Errorf("events list --json: duration %v, duration_ms %v; want only duration_ms 1.5", first["duration"], first["duration_ms"])
+				}
+				id := jsonNumber(int64(first["id"].(float64)))
+				out := e.mustRun("events", "show", "--org", "acme", id)
+				for _, want := range []string{"method:", "POST", "duration:", "1.500 ms", "alice@acme.test",
+					"request body:\n{\"userName\":\"alice@acme.test\",\"password\":\"[redacted]\"}\n", "response body:\n{\"id\":\"1\"}\n"} {
+					if !strings.Contains(out, want) {
+						t.Errorf("events show lacks %q:\n%s", want, out)
+					}
+				}
+				var ev map[string]any
+				e.mustJSON(&ev, "events", "show", "--org", "acme", id, "--json")
+				if _, ok := ev["duration"]; ok || ev["duration_ms"] != 1.5 || ev["request_body"] != `{"userName":"alice@acme.test","password":"[redacted]"}` ||
+					ev["response_body"] != `{"id":"1"}` || ev["method"] != "POST" {
+					t.Errorf("events show --json = %v", ev)
+				}
+				csvOut := e.mustRun("events", "list", "--org", "acme", "--csv", "--method", "POST")
+				if rows, _ := csv.NewReader(strings.NewReader(csvOut)).ReadAll(); len(rows) != 2 || rows[0][11] != "duration_ms" || rows[1][11] != "1.500" {
+					t.Errorf("csv = %q", rows)
+				}
+				if r := e.run("events", "show", "--org", "acme", "999999"); r.code != 1 || !strings.Contains(r.stderr, "no event 999999") {
+					t.Errorf("unknown event: exit %d, stderr %q", r.code, r.stderr)
+				}
+				if r := e.run("events", "show", "--org", "acme", "first"); r.code != 2 {
+					t.Errorf("invalid id: exit %d, stderr %q", r.code, r.stderr)
 				}
 			})
 			t.Run("Table", func(t *testing.T) {

@@ -17,7 +17,78 @@ func eventCommands() []command {
 	return []command{
 		{name: "events list", args: "--org SLUG [--status 2xx|4xx|5xx] [--method M] [--username U] [--source idp|google|admin] [--since T] [--until T] [--cursor N] [--limit N] [--csv]",
 			summary: "list the events log, newest first, or export it as CSV", run: runEventsList},
+		{name: "events show", args: "--org SLUG ID", summary: "show one event with its (redacted) request and response bodies", run: runEventsShow},
 	}
+}
+
+// eventJSON is an event as the commands print it in JSON: its duration in
+// milliseconds, as in the CSV export, instead of nanoseconds.
+type eventJSON struct {
+	scimbridge.Event
+	// Duration hides the embedded event's duration in nanoseconds.
+	Duration   *struct{} `json:"duration,omitempty"`
+	DurationMS float64   `json:"duration_ms"`
+}
+
+func toEventJSON(e scimbridge.Event) eventJSON {
+	return eventJSON{Event: e, DurationMS: durationMS(e.Duration)}
+}
+
+// durationMS is d in milliseconds, to the microsecond.
+func durationMS(d time.Duration) float64 {
+	return float64(d.Round(time.Microsecond)) / float64(time.Millisecond)
+}
+
+func runEventsShow(ctx context.Context, c *cli, args []string) error {
+	f := c.newFlags("events show --org SLUG ID", true)
+	slug := f.String("org", "", "organization `SLUG`")
+	s, org, pos, err := c.orgSession(ctx, f, slug, args, "ID")
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id < 1 {
+		return usagef(f.cmd, "invalid event id %q: use the ID column of 'scimbridge events list'", pos[0])
+	}
+	// Events are listed newest first, before the cursor: the first one
+	// before id+1 is the event, if the organization has it.
+	page, err := s.db.ListEvents(ctx, scimbridge.EventQuery{OrgID: org.ID, Cursor: id + 1, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("read event: %w", err)
+	}
+	if len(page.Events) == 0 || page.Events[0].ID != id {
+		return scimbridge.Errorf(scimbridge.ENOTFOUND, "no event %d in organization %q", id, org.Slug)
+	}
+	e := page.Events[0]
+	if f.json {
+		return writeJSON(c.stdout, toEventJSON(e))
+	}
+	status := strconv.Itoa(e.Status)
+	if e.Count > 1 {
+		status += fmt.Sprintf(" (x%d)", e.Count)
+	}
+	if err := keyValues(c.stdout, "event", strconv.FormatInt(e.ID, 10), "time", fmtTime(e.Time), "source", string(e.Source),
+		"actor", e.Actor, "method", e.Method, "path", e.Path, "status", status, "username", e.TargetUserName,
+		"client ip", e.ClientIP, "user agent", e.UserAgent, "request id", e.RequestID,
+		"duration", fmt.Sprintf("%.3f ms", durationMS(e.Duration)), "run", e.RunID, "kind", string(e.Kind),
+		"profile", e.ProfileID, "error", e.Error); err != nil {
+		return err
+	}
+	body := func(name, b string, truncated bool) {
+		fmt.Fprintf(c.stdout, "\n%s", name)
+		if truncated {
+			fmt.Fprint(c.stdout, " (truncated)")
+		}
+		if b == "" {
+			fmt.Fprintln(c.stdout, ": none")
+			return
+		}
+		fmt.Fprintf(c.stdout, ":\n%s\n", strings.TrimRight(b, "\n"))
+	}
+	body("request body", e.RequestBody, e.RequestTruncated)
+	body("response body", e.ResponseBody, e.ResponseTruncated)
+	return nil
 }
 
 const eventsUsage = "events list --org SLUG [--status 2xx|4xx|5xx] [--method M] [--username U] [--source idp|google|admin] [--since T] [--until T] [--cursor N] [--limit N] [--csv]"
@@ -88,10 +159,14 @@ func runEventsList(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("list events: %w", err)
 	}
 	if f.json {
-		if page.Events == nil {
-			page.Events = []scimbridge.Event{}
+		out := struct {
+			Events     []eventJSON `json:"events"`
+			NextCursor int64       `json:"next_cursor,omitempty"`
+		}{Events: make([]eventJSON, len(page.Events)), NextCursor: page.NextCursor}
+		for i, e := range page.Events {
+			out.Events[i] = toEventJSON(e)
 		}
-		return writeJSON(c.stdout, page)
+		return writeJSON(c.stdout, out)
 	}
 	t := newTable(c.stdout, "ID", "TIME", "SOURCE", "METHOD", "PATH", "STATUS", "USERNAME", "CLIENT IP", "ERROR")
 	for _, e := range page.Events {
@@ -136,7 +211,7 @@ func writeEventsCSV(ctx context.Context, w io.Writer, db scimbridge.EventStore, 
 		for _, e := range page.Events {
 			err := cw.Write([]string{strconv.FormatInt(e.ID, 10), e.Time.UTC().Format(time.RFC3339Nano),
 				string(e.Source), e.Method, e.Path, strconv.Itoa(e.Status), strconv.Itoa(e.Count), e.TargetUserName,
-				e.ClientIP, e.UserAgent, e.RequestID, strconv.FormatFloat(float64(e.Duration)/float64(time.Millisecond), 'f', 3, 64),
+				e.ClientIP, e.UserAgent, e.RequestID, strconv.FormatFloat(durationMS(e.Duration), 'f', 3, 64),
 				e.RunID, string(e.Kind), e.ProfileID, e.Error,
 				e.RequestBody, strconv.FormatBool(e.RequestTruncated), e.ResponseBody, strconv.FormatBool(e.ResponseTruncated), e.Actor})
 			if err != nil {

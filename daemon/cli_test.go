@@ -375,8 +375,16 @@ func TestCLI_Config(t *testing.T) {
 	})
 	t.Run("MissingFile", func(t *testing.T) {
 		e := newSQLiteEnv(t)
+		// A missing file is a configuration problem like any other.
 		r := e.run("org", "list", "--config", filepath.Join(t.TempDir(), "none.yaml"))
-		if r.code != 1 || !strings.Contains(r.stderr, "none.yaml") {
+		if r.code != 2 || !strings.Contains(r.stderr, "none.yaml") {
+			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+	t.Run("OneProblem", func(t *testing.T) {
+		e := newSQLiteEnv(t)
+		e.vars["SCIMBRIDGE_EVENTS_RETENTION"] = "forever"
+		if r := e.run("org", "list"); r.code != 2 || !strings.Contains(r.stderr, "invalid configuration (1 problem):\n") {
 			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 		}
 	})

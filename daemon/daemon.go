@@ -24,6 +24,7 @@ const (
 	ExitOK      = 0
 	ExitFailure = 1 // the command ran and failed
 	ExitUsage   = 2 // bad command line or configuration; nothing was done
+	ExitHeld    = 3 // a bridge run held changes that wait for approval
 )
 
 // Process is what the process hands a command: its arguments (without
@@ -40,6 +41,9 @@ type Process struct {
 	// Reload receives once per SIGHUP (HandleSignals): serve then reloads
 	// its configuration. Nil for none.
 	Reload <-chan struct{}
+	// IsTerminal says whether a stream is a terminal (progress is shown
+	// only there); nil checks the stream's file descriptor.
+	IsTerminal func(io.Writer) bool
 }
 
 // Run executes the command line of p and returns the process exit code.
@@ -49,13 +53,17 @@ func Run(ctx context.Context, p Process) int {
 		getenv = func(string) string { return "" }
 	}
 	offset := testDuration(getenv, envTestClockOffset)
+	if p.IsTerminal == nil {
+		p.IsTerminal = isTerminal
+	}
 	c := &cli{
-		getenv: getenv,
-		stdin:  p.Stdin,
-		stdout: p.Stdout,
-		stderr: p.Stderr,
-		reload: p.Reload,
-		clock:  func() time.Time { return time.Now().UTC().Add(offset) },
+		getenv:     getenv,
+		stdin:      p.Stdin,
+		stdout:     p.Stdout,
+		stderr:     p.Stderr,
+		reload:     p.Reload,
+		isTerminal: p.IsTerminal,
+		clock:      func() time.Time { return time.Now().UTC().Add(offset) },
 	}
 	err := c.run(ctx, versionFlag(p.Args))
 	return c.exit(err)
@@ -65,6 +73,8 @@ func Run(ctx context.Context, p Process) int {
 func (c *cli) exit(err error) int {
 	var ue *usageError
 	var ve *configs.ValidationError
+	var ce *configError
+	var he *heldError
 	switch {
 	case err == nil:
 		return ExitOK
@@ -78,11 +88,17 @@ func (c *cli) exit(err error) int {
 		fmt.Fprintln(c.stderr, "Run 'scimbridge help' for the list of commands.")
 		return ExitUsage
 	case errors.As(err, &ve):
-		fmt.Fprintf(c.stderr, "scimbridge: invalid configuration (%d problems):\n", len(ve.Problems))
+		fmt.Fprintf(c.stderr, "scimbridge: invalid configuration (%s):\n", plural(len(ve.Problems), "problem", "problems"))
 		for _, p := range ve.Problems {
 			fmt.Fprintf(c.stderr, "  %s\n", p)
 		}
 		return ExitUsage
+	case errors.As(err, &ce):
+		fmt.Fprintf(c.stderr, "scimbridge: %s\n", errorText(ce.err))
+		return ExitUsage
+	case errors.As(err, &he):
+		fmt.Fprintf(c.stderr, "scimbridge: %s\n", he.Error())
+		return ExitHeld
 	default:
 		fmt.Fprintf(c.stderr, "scimbridge: %s\n", errorText(err))
 		return ExitFailure

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,8 @@ type testEnv struct {
 	t       *testing.T
 	vars    map[string]string
 	dataDir string
+	// terminal makes the CLI take its stdout for a terminal.
+	terminal bool
 }
 
 // backend names a database the CLI tests run against.
@@ -82,7 +85,8 @@ func (e *testEnv) run(args ...string) result {
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	code := daemon.Run(ctx, daemon.Process{Args: args, Getenv: e.getenv, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr})
+	code := daemon.Run(ctx, daemon.Process{Args: args, Getenv: e.getenv, Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr,
+		IsTerminal: func(w io.Writer) bool { return e.terminal && w == &stdout }})
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
 }
 

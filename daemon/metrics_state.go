@@ -220,9 +220,9 @@ func (st clusterState) lastRun(now time.Time) string {
 // statusText is serve's systemd status line.
 func (st clusterState) statusText(now time.Time) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "serving %d organizations", st.organizations)
+	fmt.Fprintf(&b, "serving %s", plural(st.organizations, "organization", "organizations"))
 	if n := len(st.bridges); n > 0 {
-		fmt.Fprintf(&b, ", %d Google bridges", n)
+		fmt.Fprintf(&b, ", %s", plural(n, "Google bridge", "Google bridges"))
 		if last := st.lastRun(now); last != "" {
 			fmt.Fprintf(&b, "; last reconcile: %s", last)
 		} else {

@@ -203,6 +203,10 @@ func TestClusterState_StatusText(t *testing.T) {
 	if got := st.statusText(now); got != want {
 		t.Errorf("status = %q\nwant     %q", got, want)
 	}
+	one := clusterState{organizations: 1, bridges: st.bridges[2:]}
+	if got := one.statusText(now); got != "serving 1 organization, 1 Google bridge; no reconcile yet" {
+		t.Errorf("status = %q", got)
+	}
 }
 
 func TestMetrics_InstrumentSCIM(t *testing.T) {
