@@ -20,6 +20,15 @@ type Organization struct {
 	AdoptExisting bool `json:"adopt_existing"`
 }
 
+// CheckSlug returns nil for a valid organization slug (ValidSlug), else
+// EINVALID saying what a slug may hold: the one message every caller shows.
+func CheckSlug(s string) error {
+	if !ValidSlug(s) {
+		return Errorf(EINVALID, "invalid organization slug %q: use lower-case letters, digits and hyphens (at most 63)", s)
+	}
+	return nil
+}
+
 // ValidSlug reports whether s is a valid organization slug: lower-case
 // letters, digits and hyphens, starting with a letter or digit, at most 63
 // characters.

@@ -90,9 +90,8 @@ func (a *Admin) record(ctx context.Context, ev scimbridge.Event) error {
 // Org returns the organization with the slug; ENOTFOUND naming it when
 // there is none.
 func (a *Admin) Org(ctx context.Context, slug string) (scimbridge.Organization, error) {
-	if !scimbridge.ValidSlug(slug) {
-		return scimbridge.Organization{}, scimbridge.Errorf(scimbridge.EINVALID,
-			"invalid organization slug %q: use lower-case letters, digits and hyphens (at most 63)", slug)
+	if err := scimbridge.CheckSlug(slug); err != nil {
+		return scimbridge.Organization{}, err
 	}
 	org, err := a.Store.OrganizationBySlug(ctx, slug)
 	if scimbridge.ErrorCode(err) == scimbridge.ENOTFOUND {

@@ -12,9 +12,8 @@ import (
 // CreateOrg creates an organization; name defaults to the slug. A new
 // organization adopts existing profiles (adopt_existing on).
 func (a *Admin) CreateOrg(ctx context.Context, by Caller, slug, name string) (scimbridge.Organization, error) {
-	if !scimbridge.ValidSlug(slug) {
-		return scimbridge.Organization{}, scimbridge.Errorf(scimbridge.EINVALID,
-			"invalid organization slug %q: use lower-case letters, digits and hyphens (at most 63)", slug)
+	if err := scimbridge.CheckSlug(slug); err != nil {
+		return scimbridge.Organization{}, err
 	}
 	if name == "" {
 		name = slug

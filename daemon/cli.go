@@ -273,11 +273,11 @@ func plural(n int, one, many string) string {
 
 // requireOrg checks the --org flag was given and is a valid slug.
 func requireOrg(f *flags, slug string) error {
-	switch {
-	case slug == "":
+	if slug == "" {
 		return usagef(f.cmd, "--org SLUG is required")
-	case !scimbridge.ValidSlug(slug):
-		return usagef(f.cmd, "invalid organization slug %q: use lower-case letters, digits and hyphens", slug)
+	}
+	if err := scimbridge.CheckSlug(slug); err != nil {
+		return usagef(f.cmd, "%s", scimbridge.ErrorMessage(err))
 	}
 	return nil
 }

@@ -25,8 +25,8 @@ func runOrgCreate(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	slug := pos[0]
-	if !scimbridge.ValidSlug(slug) {
-		return usagef(f.cmd, "invalid organization slug %q: use lower-case letters, digits and hyphens (at most 63)", slug)
+	if err := scimbridge.CheckSlug(slug); err != nil {
+		return usagef(f.cmd, "%s", scimbridge.ErrorMessage(err))
 	}
 	s, err := c.open(ctx, f)
 	if err != nil {
@@ -79,8 +79,8 @@ func runOrgSet(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	slug := pos[0]
-	if !scimbridge.ValidSlug(slug) {
-		return usagef(f.cmd, "invalid organization slug %q: use lower-case letters, digits and hyphens (at most 63)", slug)
+	if err := scimbridge.CheckSlug(slug); err != nil {
+		return usagef(f.cmd, "%s", scimbridge.ErrorMessage(err))
 	}
 	var change admin.OrgChange
 	f.Visit(func(fl *flag.Flag) {
