@@ -228,7 +228,7 @@ func runReportsApprove(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer s.close()
-	keyring, err := loadKeyring(s.cfg, c.getenv, false)
+	keyring, err := openKeyring(ctx, s.cfg, c.getenv, s.db, keysNeeded)
 	if err != nil {
 		return err
 	}

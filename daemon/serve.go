@@ -191,9 +191,13 @@ func (s *Server) Open(ctx context.Context) error {
 		return fmt.Errorf("migrate database: %w", err)
 	}
 
+	keyring, err := openKeyring(ctx, cfg, s.opts.Getenv, s.db, keysServe)
+	if err != nil {
+		return err
+	}
 	s.scim = newSCIMService(cfg, s.publicURL, s.db, s.logger, s.opts.Clock)
 	m := newMetrics(&metricsSources{store: s.db, clock: s.opts.Clock, logger: s.logger, pools: s.db.Stats, scim: s.scim.Stats})
-	s.scheduler = newBridgeScheduler(cfg, s.publicURL, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m)
+	s.scheduler = newBridgeScheduler(keyring, cfg, s.publicURL, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m)
 
 	mainMux := http.NewServeMux()
 	mainMux.Handle(scim.BasePath+"/", m.instrumentSCIM(s.scim.Handler(), s.scim.Route))
