@@ -1,6 +1,12 @@
 package store
 
-import "github.com/scimbridge/scimbridge"
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/scimbridge/scimbridge"
+)
 
 // ListStatements exposes the statements ListProfiles runs, for the
 // query-plan test: page (args, limit, offset), pageCount (args twice,
@@ -19,4 +25,23 @@ func (db *DB) LookupStatement(orgID string, l scimbridge.ProfileLookup) (string,
 // ProfileStatement is Profile's statement, rebound.
 func (db *DB) ProfileStatement() string {
 	return db.rebind(profileByID)
+}
+
+// Backfill0004 forgets the recorded sealing keys and runs again what
+// migration 0004 does for bridges sealed before it: its statements after
+// the CREATE TABLE.
+func (db *DB) Backfill0004(ctx context.Context) error {
+	src, err := migrationFiles.ReadFile("migrations/" + db.dialect + "/0004_sealing_keys.sql")
+	if err != nil {
+		return err
+	}
+	_, backfill, ok := strings.Cut(string(src), ";\n")
+	if !ok {
+		return fmt.Errorf("0004 has no CREATE TABLE")
+	}
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM sealing_keys`); err != nil {
+		return err
+	}
+	_, err = db.write.ExecContext(ctx, backfill)
+	return err
 }
