@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/scimbridge/scimbridge"
@@ -54,10 +55,20 @@ func openKeyring(ctx context.Context, cfg configs.Config, getenv func(string) st
 	}
 	generate := use == keysSeal || use == keysServe && len(recorded) == 0
 	k, err := loadKeyring(cfg, getenv, generate)
-	if err != nil {
+	needed := use == keysServe || use == keysNeeded
+	switch {
+	case err != nil && needed && len(recorded) > 0:
+		// Say which key is wanted as well as why none was loaded.
+		ve := &configs.ValidationError{}
+		if !errors.As(err, &ve) {
+			ve = &configs.ValidationError{Problems: []configs.Problem{{Key: keyFileProblem, Message: err.Error()}}}
+		}
+		var missing *configs.ValidationError
+		errors.As(checkSealingKeys(nil, recorded), &missing)
+		return nil, &configs.ValidationError{Problems: append(slices.Clone(ve.Problems), missing.Problems...)}
+	case err != nil:
 		return nil, err
-	}
-	if use == keysServe || use == keysNeeded {
+	case needed:
 		if err := checkSealingKeys(k, recorded); err != nil {
 			return nil, err
 		}
@@ -108,9 +119,13 @@ func checkSealingKeys(k *seal.Keyring, recorded []string) error {
 	if len(missing) > 1 {
 		noun = "keys " + strings.Join(missing, ", ") + ", which are"
 	}
+	loaded := "none"
+	if k != nil {
+		loaded = strings.Join(k.KeyIDs(), ", ")
+	}
 	return keyProblem("the database has secrets sealed with %s not loaded (keys loaded: %s): "+
 		"configure it here or in encryption_previous_keys; every replica needs the same keys",
-		noun, strings.Join(k.KeyIDs(), ", "))
+		noun, loaded)
 }
 
 func keyProblem(format string, args ...any) error {

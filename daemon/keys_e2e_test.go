@@ -106,6 +106,26 @@ func TestServe_RefusesWithoutRecordedKey(t *testing.T) {
 				}
 			})
 
+			if be == "SQLite" {
+				// The data directory's key lost: serve names the key it
+				// needs and does not generate another.
+				saved := keyA + ".saved"
+				if err := os.Rename(keyA, saved); err != nil {
+					t.Fatal(err)
+				}
+				p := runDaemon(t, "serve without its key", bin, env)
+				if code := p.exitCode(30 * time.Second); code != 2 || !strings.Contains(p.log(),
+					"sealed with key "+idA+", which is not loaded (keys loaded: none)") {
+					t.Errorf("serve without its key: exit %d", code)
+				}
+				if _, err := os.Stat(keyA); err == nil {
+					t.Errorf("serve generated a key over a database that records another")
+				}
+				if err := os.Rename(saved, keyA); err != nil {
+					t.Fatal(err)
+				}
+			}
+
 			keyB := writeKey(t)
 			idB := keyID(t, keyB)
 			onlyB := with("SCIMBRIDGE_ENCRYPTION_KEY_FILE=" + keyB)
