@@ -8,7 +8,7 @@ type EventSource string
 const (
 	EventIdP    EventSource = "idp"    // a SCIM request from an identity provider
 	EventGoogle EventSource = "google" // a change the Google bridge applied
-	EventAdmin  EventSource = "admin"  // an admin action (CLI, admin API, console)
+	EventAdmin  EventSource = "admin"  // an admin action (the command line)
 )
 
 // AdminPathPrefix is where the admin API's organizations live. An admin

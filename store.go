@@ -145,6 +145,9 @@ type CredentialStore interface {
 // BridgeStore keeps Google bridges, reports and held plans.
 type BridgeStore interface {
 	PutBridge(ctx context.Context, b Bridge, ev Event) error
+	// SealingKeyIDs returns the ids of the encryption keys that sealed the
+	// stored secrets (PutBridge records them), sorted.
+	SealingKeyIDs(ctx context.Context) ([]string, error)
 	Bridge(ctx context.Context, orgID string) (Bridge, error)
 	Bridges(ctx context.Context) ([]Bridge, error)
 	// UpdateBridgeState writes the run-state fields of b (not settings or

@@ -367,18 +367,26 @@ func TestAdmin_Bridge(t *testing.T) {
 		})
 		t.Run("RotateKeys", func(t *testing.T) {
 			next := rawKey()
+			if ids, err := db.SealingKeyIDs(ctx); err != nil || len(ids) != 1 || ids[0] != mustKeyring(t, firstKey).KeyID() {
+				t.Fatalf("recorded key ids before rotation = %v, %v", ids, err)
+			}
 			a.Keyring = mustKeyring(t, next, firstKey)
 			out, err := a.RotateKeys(ctx, by)
 			if err != nil || len(out.Resealed) != 1 || out.Resealed[0] != "acme" {
 				t.Fatalf("rotate = %+v, %v", out, err)
 			}
+			// The record follows: the old key may now be dropped.
+			if ids, err := db.SealingKeyIDs(ctx); err != nil || len(ids) != 1 || ids[0] != a.Keyring.KeyID() {
+				t.Errorf("recorded key ids after rotation = %v, %v; want [%s]", ids, err, a.Keyring.KeyID())
+			}
 			ev := wantEvent(t, db, org.ID, "POST", "/api/admin/v1/orgs/acme/keys/rotate", 200)
 			if !strings.Contains(ev.RequestBody, a.Keyring.KeyID()) {
 				t.Errorf("request body %q", ev.RequestBody)
 			}
+			sealedWith := a.Keyring.KeyID()
 			a.Keyring = mustKeyring(t, rawKey())
 			out, err = a.RotateKeys(ctx, by)
-			if err != nil || out.Failed["acme"] != bridge.CannotDecrypt {
+			if err != nil || out.Failed["acme"] != bridge.CannotDecrypt+": needs key "+sealedWith+"; keys loaded: "+a.Keyring.KeyID() {
 				t.Fatalf("rotate without the key = %+v, %v", out, err)
 			}
 		})

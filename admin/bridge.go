@@ -12,6 +12,7 @@ import (
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/internal/seal"
 )
 
 // credentialCheckTimeout bounds the check of new credentials against
@@ -267,7 +268,8 @@ type KeyRotation struct {
 }
 
 // RotateKeys seals every bridge's credentials again under the keyring's
-// current key, one event per organization re-sealed. Bridges whose
+// current key, one event per organization re-sealed; the store's record of
+// the keys in use follows (PutBridge), so the old key may then be dropped. Bridges whose
 // credentials no loaded key opens are listed in Failed; the others are
 // re-sealed all the same.
 func (a *Admin) RotateKeys(ctx context.Context, by Caller) (KeyRotation, error) {
@@ -291,7 +293,7 @@ func (a *Admin) RotateKeys(ctx context.Context, by Caller) (KeyRotation, error) 
 		}
 		sealed, err := k.Reseal(org.ID, b.SealedCredentials)
 		if err != nil {
-			out.Failed[org.Slug] = bridge.CannotDecrypt
+			out.Failed[org.Slug] = bridge.CannotDecrypt + ": " + seal.Explain(k, b.SealedCredentials)
 			continue
 		}
 		b.SealedCredentials, b.UpdatedAt = sealed, a.Clock()

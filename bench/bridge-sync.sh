@@ -104,6 +104,9 @@ for backend in "${BACKENDS[@]}"; do
 	*) echo "unknown backend $backend (sqlite or postgres)" >&2; exit 2 ;;
 	esac
 	export SCIMBRIDGE_DATA_DIR="$data" SCIMBRIDGE_DATABASE_URL="$url"
+	# PostgreSQL needs a configured encryption key (none is generated).
+	(umask 077 && head -c 32 /dev/urandom >"$data/encryption-key")
+	export SCIMBRIDGE_ENCRYPTION_KEY_FILE="$data/encryption-key"
 	export SCIMBRIDGE_GOOGLE_API_ENDPOINT="$api" SCIMBRIDGE_GOOGLE_TOKEN_URL="$token_url"
 	export SCIMBRIDGE_PUBLIC_URL="http://127.0.0.1:8080" SCIMBRIDGE_LOG_LEVEL=info
 	sb="$work/scimbridge"

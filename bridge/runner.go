@@ -33,8 +33,9 @@ const (
 	finishTimeout = 30 * time.Second
 )
 
-// CannotDecrypt is the bridge status shown when the stored credentials
-// cannot be opened with the loaded keys.
+// CannotDecrypt begins the bridge status shown when the stored credentials
+// cannot be opened with the loaded keys; the rest names the key needed and
+// those loaded (seal.Explain).
 const CannotDecrypt = "cannot decrypt credentials"
 
 // HolderLost is the error of a run that lost its organization's lease.
@@ -322,7 +323,7 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 	creds, err := OpenCredentials(r.Keyring, st.bridge.OrgID, st.bridge.SealedCredentials)
 	if err != nil {
 		st.logger.Error("cannot decrypt credentials", "error", err)
-		return &runFailure{msg: CannotDecrypt, attention: true, err: err}
+		return &runFailure{msg: CannotDecrypt + ": " + seal.Explain(r.Keyring, st.bridge.SealedCredentials), attention: true, err: err}
 	}
 	dir, err := NewDirectory(ctx, creds, r.Endpoints, r.HTTPClient, r.logger().With("org_id", st.bridge.OrgID),
 		r.Clock, r.DirectoryOptions...)

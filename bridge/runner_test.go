@@ -386,12 +386,14 @@ func TestRunner_ListingFailures(t *testing.T) {
 		eachBackend(t, func(t *testing.T, db *store.DB) {
 			e := newSyncEnv(t, db)
 			e.setUsers(gUser("1001", "ann@example.com"))
+			sealedWith := e.runner.Keyring.KeyID()
 			e.runner.Keyring = newKeyring(t)
+			want := bridge.CannotDecrypt + ": needs key " + sealedWith + "; keys loaded: " + e.runner.Keyring.KeyID()
 			rep, err := e.syncErr()
-			if err == nil || rep.Status != scimbridge.ReportFailed || rep.Error != bridge.CannotDecrypt {
-				t.Fatalf("run = %s %q, %v; want failed %q", rep.Status, rep.Error, err, bridge.CannotDecrypt)
+			if err == nil || rep.Status != scimbridge.ReportFailed || rep.Error != want {
+				t.Fatalf("run = %s %q, %v; want failed %q", rep.Status, rep.Error, err, want)
 			}
-			if b := e.bridge(); b.LastError != bridge.CannotDecrypt || !b.NeedsAttention {
+			if b := e.bridge(); b.LastError != want || !b.NeedsAttention {
 				t.Errorf("bridge last error %q, attention %v", b.LastError, b.NeedsAttention)
 			}
 			if n := e.google.Requests(); n != 0 {

@@ -39,8 +39,7 @@ const (
 // Config is the whole scimbridge configuration. The yaml tags are the key
 // names; nested structs are key paths (Database.URL is database.url).
 type Config struct {
-	// Listen is the host:port of the main listener: SCIM API, admin API and
-	// console.
+	// Listen is the host:port of the main listener: the SCIM API.
 	Listen string `yaml:"listen"`
 	// OpsListen is the host:port serving /healthz, /readyz and /metrics.
 	OpsListen string `yaml:"ops_listen"`
@@ -62,8 +61,8 @@ type Config struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 
 	// EncryptionKeyFile holds the key that seals stored credentials. Unset,
-	// the daemon uses $CREDENTIALS_DIRECTORY/encryption-key or a key it
-	// generates in DataDir.
+	// the daemon uses $CREDENTIALS_DIRECTORY/encryption-key, else with
+	// SQLite a key it generates in DataDir; PostgreSQL requires a key.
 	EncryptionKeyFile string `yaml:"encryption_key_file"`
 	// EncryptionPreviousKeys are files of retired keys, kept to decrypt
 	// secrets written before a rotation.

@@ -67,6 +67,16 @@ func load(path string, getenv func(string) string, envNames []string) (Config, e
 	return c, nil
 }
 
+// Keys returns the path of every key of Config ("database.url"), in
+// declaration order.
+func Keys() []string {
+	var out []string
+	for _, l := range leaves() {
+		out = append(out, l.key)
+	}
+	return out
+}
+
 // leaf is one settable key of Config.
 type leaf struct {
 	key   string // "database.url"

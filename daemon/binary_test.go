@@ -153,7 +153,7 @@ func TestBinary_EndToEnd(t *testing.T) {
 				"PATH=" + os.Getenv("PATH"),
 				"HOME=" + home,
 				"SCIMBRIDGE_DATA_DIR=" + dataDir,
-				"SCIMBRIDGE_DATABASE_URL=" + b.dbURL(t, home),
+				"SCIMBRIDGE_DATABASE_URL=" + b.dbURL(t, home), keyVar(t),
 				"SCIMBRIDGE_BOOTSTRAP=true",
 				"SCIMBRIDGE_PUBLIC_URL=https://scim.example.test",
 				"SCIMBRIDGE_LISTEN=127.0.0.1:0",

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/scimbridge/scimbridge"
@@ -47,40 +45,6 @@ func (l *stringList) Set(v string) error {
 		*l = append(*l, v)
 	}
 	return nil
-}
-
-// loadKeyring loads the key that seals bridge credentials: the configured
-// encryption_key_file, else $CREDENTIALS_DIRECTORY/encryption-key, else the
-// key in the data directory, generated there when create is set.
-func loadKeyring(cfg configs.Config, getenv func(string) string, create bool) (*seal.Keyring, error) {
-	path := cfg.EncryptionKeyFile
-	if path == "" {
-		if dir := getenv("CREDENTIALS_DIRECTORY"); dir != "" {
-			if p := filepath.Join(dir, seal.KeyFileName); fileExists(p) {
-				path = p
-			}
-		}
-	}
-	if path == "" {
-		p := filepath.Join(cfg.DataDir, seal.KeyFileName)
-		switch {
-		case fileExists(p):
-			path = p
-		case create:
-			var err error
-			if path, err = seal.EnsureKeyFile(cfg.DataDir); err != nil {
-				return nil, fmt.Errorf("create encryption key: %w", err)
-			}
-		default:
-			return nil, fmt.Errorf("no encryption key: set encryption_key_file or create %s", p)
-		}
-	}
-	return seal.LoadKeyring(path, cfg.EncryptionPreviousKeys)
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return !errors.Is(err, fs.ErrNotExist)
 }
 
 func endpoints(cfg configs.Config) bridge.Endpoints {
@@ -162,7 +126,7 @@ func runBridgeSet(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer s.close()
-	if s.admin.Keyring, err = loadKeyring(s.cfg, c.getenv, true); err != nil {
+	if s.admin.Keyring, err = openKeyring(ctx, s.cfg, c.getenv, s.db, keysSeal); err != nil {
 		return err
 	}
 	switch {
@@ -216,9 +180,9 @@ func runBridgeSync(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer s.close()
-	keyring, err := loadKeyring(s.cfg, c.getenv, false)
+	keyring, err := openKeyring(ctx, s.cfg, c.getenv, s.db, keysNeeded)
 	if err != nil {
-		s.logger.Warn("no encryption key", "error", err) // the run reports "cannot decrypt credentials"
+		return err
 	}
 	runner := c.newRunner(s, keyring)
 	stop := c.showProgress(s, runner)
@@ -243,10 +207,9 @@ func runBridgeStatus(ctx context.Context, c *cli, args []string) error {
 	}
 	now := c.clock()
 	st := bridgeStatus{Org: org.Slug, Bridge: b, Schedule: effectiveSchedule(b), Credentials: "ok"}
-	if k, err := loadKeyring(s.cfg, c.getenv, false); err != nil {
-		st.Credentials = bridge.CannotDecrypt
-	} else if _, err := bridge.OpenCredentials(k, org.ID, b.SealedCredentials); err != nil {
-		st.Credentials = bridge.CannotDecrypt
+	k, _ := openKeyring(ctx, s.cfg, c.getenv, s.db, keysInspect)
+	if _, err := bridge.OpenCredentials(k, org.ID, b.SealedCredentials); err != nil {
+		st.Credentials = bridge.CannotDecrypt + ": " + seal.Explain(k, b.SealedCredentials)
 	}
 	if hp, ok, err := bridge.PendingHeldPlan(ctx, s.db, org.ID, now); err != nil {
 		return err
@@ -294,7 +257,7 @@ func runKeysRotate(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer s.close()
-	if s.admin.Keyring, err = loadKeyring(s.cfg, c.getenv, false); err != nil {
+	if s.admin.Keyring, err = openKeyring(ctx, s.cfg, c.getenv, s.db, keysNeeded); err != nil {
 		return err
 	}
 	out, err := s.admin.RotateKeys(ctx, s.by)

@@ -328,12 +328,16 @@ func TestCLI_Bridge(t *testing.T) {
 				var st struct {
 					Credentials string `json:"credentials"`
 				}
+				oldID, newID := keyID(t, oldKey), keyID(t, e.vars["SCIMBRIDGE_ENCRYPTION_KEY_FILE"])
 				e.mustJSON(&st, "bridge", "status", "--org", "acme", "--json")
-				if st.Credentials != bridge.CannotDecrypt {
-					t.Fatalf("credentials under a wrong key: %q", st.Credentials)
+				if want := bridge.CannotDecrypt + ": needs key " + oldID + "; keys loaded: " + newID; st.Credentials != want {
+					t.Fatalf("credentials under a wrong key: %q, want %q", st.Credentials, want)
+				}
+				if out := e.mustRun("bridge", "status", "--org", "acme"); !strings.Contains(out, "needs key "+oldID) {
+					t.Errorf("status under a wrong key does not name the key needed:\n%s", out)
 				}
 				r := e.run("bridge", "sync", "--org", "acme")
-				if r.code != 1 || !strings.Contains(r.stdout+r.stderr, bridge.CannotDecrypt) {
+				if r.code != 2 || !strings.Contains(r.stderr, "sealed with key "+oldID+", which is not loaded") {
 					t.Errorf("sync under a wrong key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 				}
 				e.vars["SCIMBRIDGE_ENCRYPTION_PREVIOUS_KEYS"] = oldKey

@@ -90,7 +90,7 @@ func runReportsApprove(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer s.close()
-	keyring, err := loadKeyring(s.cfg, c.getenv, false)
+	keyring, err := openKeyring(ctx, s.cfg, c.getenv, s.db, keysNeeded)
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (st bridgeStatus) state() string {
 	b := st.Bridge
 	switch {
 	case st.Credentials != "ok":
-		return bridge.CannotDecrypt
+		return st.Credentials // "cannot decrypt credentials: needs key X; keys loaded: Y"
 	case b.NeedsAttention:
 		return "needs attention"
 	case b.ConsecutiveFailures > 0:

@@ -290,3 +290,14 @@ func needBinary(t testing.TB) {
 	}
 	t.Skip("builds and runs the binary (skipped by -short)")
 }
+
+// keyVar configures a fresh encryption key, which serve needs with
+// PostgreSQL.
+func keyVar(tb testing.TB) string {
+	tb.Helper()
+	p := filepath.Join(tb.TempDir(), "encryption-key")
+	if err := os.WriteFile(p, bytes.Repeat([]byte{'k'}, 32), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return "SCIMBRIDGE_ENCRYPTION_KEY_FILE=" + p
+}

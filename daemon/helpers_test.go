@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,16 +59,22 @@ func newSQLiteEnv(t *testing.T) *testEnv {
 }
 
 // newPostgresEnv returns an environment with a fresh, migrated PostgreSQL
-// database.
+// database and its encryption key (PostgreSQL needs one configured),
+// kept where SQLite generates its own.
 func newPostgresEnv(t *testing.T) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
+	key := filepath.Join(dir, "encryption-key")
+	if err := os.Rename(writeKey(t), key); err != nil {
+		t.Fatal(err)
+	}
 	return &testEnv{t: t, dataDir: dir, vars: map[string]string{
-		"SCIMBRIDGE_DATA_DIR":     dir,
-		"SCIMBRIDGE_DATABASE_URL": storetest.PostgresURL(t),
-		"SCIMBRIDGE_PUBLIC_URL":   "https://scim.example.test",
-		"SCIMBRIDGE_LISTEN":       "127.0.0.1:0",
-		"SCIMBRIDGE_OPS_LISTEN":   "127.0.0.1:0",
+		"SCIMBRIDGE_ENCRYPTION_KEY_FILE": key,
+		"SCIMBRIDGE_DATA_DIR":            dir,
+		"SCIMBRIDGE_DATABASE_URL":        storetest.PostgresURL(t),
+		"SCIMBRIDGE_PUBLIC_URL":          "https://scim.example.test",
+		"SCIMBRIDGE_LISTEN":              "127.0.0.1:0",
+		"SCIMBRIDGE_OPS_LISTEN":          "127.0.0.1:0",
 	}}
 }
 

@@ -113,7 +113,7 @@ func TestServe_SystemdNotify(t *testing.T) {
 	home := t.TempDir()
 	p := runDaemon(t, "serve", bin, daemonEnv(home,
 		"SCIMBRIDGE_DATA_DIR="+filepath.Join(home, "data"),
-		"SCIMBRIDGE_DATABASE_URL="+dbURL,
+		"SCIMBRIDGE_DATABASE_URL="+dbURL, keyVar(t),
 		"NOTIFY_SOCKET="+sock.path,
 		"WATCHDOG_USEC=1000000", // pings every 500 ms
 	))

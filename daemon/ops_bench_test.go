@@ -94,9 +94,10 @@ func BenchmarkServe_StartupToReady(b *testing.B) {
 					return "sqlite://" + filepath.Join(b.TempDir(), "scimbridge.db")
 				}
 				dbURL := newURL()
+				key := keyVar(b)
 				env := func(url string) []string {
 					return daemonEnv(home, "SCIMBRIDGE_DATA_DIR="+filepath.Join(home, "data"), "SCIMBRIDGE_DATABASE_URL="+url,
-						"SCIMBRIDGE_BOOTSTRAP=false")
+						"SCIMBRIDGE_BOOTSTRAP=false", key)
 				}
 				if !size.fresh {
 					runCLI(b, bin, env(dbURL), "migrate")
@@ -141,7 +142,7 @@ func BenchmarkReplicas_SCIMThroughput(b *testing.B) {
 				home := b.TempDir()
 				dbURL := storetest.PostgresURL(b)
 				env := daemonEnv(home, "SCIMBRIDGE_DATA_DIR="+filepath.Join(home, "data"), "SCIMBRIDGE_DATABASE_URL="+dbURL,
-					"SCIMBRIDGE_SCIM_RATE_LIMIT=0")
+					"SCIMBRIDGE_SCIM_RATE_LIMIT=0", keyVar(b))
 				runCLI(b, bin, env, "migrate")
 				runCLI(b, bin, env, "org", "create", "bench")
 				var tok struct{ Token string }

@@ -43,7 +43,7 @@ func TestServe_DatabaseOutageKeepsEveryEvent(t *testing.T) {
 	home := t.TempDir()
 	dataDir := filepath.Join(home, "data")
 	p := runDaemon(t, "serve", bin, daemonEnv(home, "SCIMBRIDGE_DATA_DIR="+dataDir,
-		"SCIMBRIDGE_DATABASE_URL="+proxied.String(), "SCIMBRIDGE_BOOTSTRAP=true",
+		"SCIMBRIDGE_DATABASE_URL="+proxied.String(), "SCIMBRIDGE_BOOTSTRAP=true", keyVar(t),
 		"SCIMBRIDGE_SCIM_RATE_LIMIT=0", "SCIMBRIDGE_SCIM_AUTH_FAILURE_LIMIT=0"))
 	mainURL, _ := p.ready()
 	token := readCredentials(t, filepath.Join(dataDir, "bootstrap-credentials"))["scim_token"]
@@ -227,7 +227,7 @@ func TestServe_SIGTERMDuringOutageLosesQueueAndExits(t *testing.T) {
 	home := t.TempDir()
 	dataDir := filepath.Join(home, "data")
 	p := runDaemon(t, "serve", bin, daemonEnv(home, "SCIMBRIDGE_DATA_DIR="+dataDir,
-		"SCIMBRIDGE_DATABASE_URL="+u.String(), "SCIMBRIDGE_BOOTSTRAP=true",
+		"SCIMBRIDGE_DATABASE_URL="+u.String(), "SCIMBRIDGE_BOOTSTRAP=true", keyVar(t),
 		"SCIMBRIDGE_SCIM_RATE_LIMIT=0", "SCIMBRIDGE_SHUTDOWN_TIMEOUT=2s"))
 	mainURL, _ := p.ready()
 	token := readCredentials(t, filepath.Join(dataDir, "bootstrap-credentials"))["scim_token"]

@@ -447,31 +447,3 @@ func TestServe_SIGTERMInterruptsReconcile(t *testing.T) {
 		t.Errorf("the run did not finish its report before exit")
 	}
 }
-
-func TestServe_UnreadableKeyKeepsServing(t *testing.T) {
-	t.Parallel() // a child process: runs beside the other end-to-end tests
-	c := newCluster(t)
-	c.fake.SetUsers(fakegoogle.GenerateUsers(10, 3))
-	org := c.addBridge("acme", "")
-	env := append(append([]string(nil), c.env...), "SCIMBRIDGE_ENCRYPTION_KEY_FILE="+filepath.Join(t.TempDir(), "missing"))
-	p := runDaemon(t, "serve", c.bin, env)
-	_, ops := p.ready()
-	p.waitFor(regexp.MustCompile(`msg="no encryption key: Google bridges cannot decrypt their credentials`), 10*time.Second)
-	p.waitFor(regexp.MustCompile(`msg="bridge run finished".* status=failed error="cannot decrypt credentials"`), 30*time.Second)
-	if code, body := get(t, ops+"/readyz"); code != 200 {
-		t.Errorf("/readyz = %d %q: serve must stay up without a key", code, body)
-	}
-	c.withStore(func(db *store.DB) {
-		b, err := db.Bridge(context.Background(), org.ID)
-		if err != nil || !b.NeedsAttention || b.LastError != "cannot decrypt credentials" {
-			t.Errorf("bridge state: %+v %v", b, err)
-		}
-	})
-	if v, ok := scrape(t, ops).value("scimbridge_bridge_needs_attention", map[string]string{"organization": "acme"}); !ok || v != 1 {
-		t.Errorf("needs attention metric = %v (present %v)", v, ok)
-	}
-	p.signal(syscall.SIGTERM)
-	if code := p.exitCode(40 * time.Second); code != 0 {
-		t.Errorf("exit code %d", code)
-	}
-}

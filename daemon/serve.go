@@ -104,6 +104,7 @@ type Server struct {
 
 	scim      *scimserver.Server
 	scheduler *bridge.Scheduler
+	purger    purger
 	mainSrv   *http.Server
 	opsSrv    *http.Server
 	// stopping makes /readyz answer 503 while Run shuts down.
@@ -191,9 +192,14 @@ func (s *Server) Open(ctx context.Context) error {
 		return fmt.Errorf("migrate database: %w", err)
 	}
 
+	keyring, err := openKeyring(ctx, cfg, s.opts.Getenv, s.db, keysServe)
+	if err != nil {
+		return err
+	}
 	s.scim = newSCIMService(cfg, s.publicURL, s.db, s.logger, s.opts.Clock)
 	m := newMetrics(&metricsSources{store: s.db, clock: s.opts.Clock, logger: s.logger, pools: s.db.Stats, scim: s.scim.Stats})
-	s.scheduler = newBridgeScheduler(cfg, s.publicURL, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m)
+	s.purger = purger{db: s.db, clock: s.opts.Clock, logger: s.logger, events: cfg.Events.Retention.Duration()}
+	s.scheduler = newBridgeScheduler(keyring, cfg, s.publicURL, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m)
 
 	mainMux := http.NewServeMux()
 	scimHandler := m.instrumentSCIM(s.scim.Handler(), s.scim.Route)
@@ -242,8 +248,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error {
-		p := purger{db: s.db, clock: s.opts.Clock, logger: s.logger, events: s.cfg.Events.Retention.Duration()}
-		return p.run(gctx, purgeFirstDelay, purgeInterval)
+		return s.purger.run(gctx, purgeFirstDelay, purgeInterval)
 	})
 	g.Go(func() error {
 		if err := s.scheduler.Run(gctx); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/configs"
+	"github.com/scimbridge/scimbridge/internal/seal"
 )
 
 // googleTimeout bounds one HTTP request to Google.
@@ -30,16 +31,12 @@ const (
 )
 
 // newBridgeScheduler returns the scheduler running every organization's
-// Google bridge in serve. A key that cannot be loaded does not stop serve:
-// the runs then fail with "cannot decrypt credentials", which bridge
-// status shows.
-func newBridgeScheduler(cfg configs.Config, publicURL string, getenv func(string) string, db scimbridge.Store,
+// Google bridge in serve, with the keys that open their credentials
+// (openKeyring: serve refuses to start without a key the database
+// records). A stored value none of them opens fails its runs with "cannot
+// decrypt credentials", which bridge status shows.
+func newBridgeScheduler(keyring *seal.Keyring, cfg configs.Config, publicURL string, getenv func(string) string, db scimbridge.Store,
 	logger *slog.Logger, clock scimbridge.Clock, m *metrics) *bridge.Scheduler {
-	keyring, err := loadKeyring(cfg, getenv, true)
-	if err != nil {
-		logger.Error("no encryption key: Google bridges cannot decrypt their credentials until one is configured", "err", err)
-		keyring = nil
-	}
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	tokenURL, _ := url.Parse(cfg.Google.TokenURL)
 	runner := &bridge.Runner{

@@ -32,7 +32,7 @@ func TestServe_SIGTERMDuringSCIMWrites(t *testing.T) {
 			dataDir := filepath.Join(home, "data")
 			dbURL := b.dbURL(t, dataDir)
 			p := runDaemon(t, "serve", bin, daemonEnv(home, "SCIMBRIDGE_DATA_DIR="+dataDir,
-				"SCIMBRIDGE_DATABASE_URL="+dbURL, "SCIMBRIDGE_BOOTSTRAP=true", "SCIMBRIDGE_SCIM_RATE_LIMIT=0"))
+				"SCIMBRIDGE_DATABASE_URL="+dbURL, "SCIMBRIDGE_BOOTSTRAP=true", "SCIMBRIDGE_SCIM_RATE_LIMIT=0", keyVar(t)))
 			mainURL, _ := p.ready()
 			token := readCredentials(t, filepath.Join(dataDir, "bootstrap-credentials"))["scim_token"]
 			api := mainURL + "/api/connect/v1/Users"

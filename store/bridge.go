@@ -30,7 +30,8 @@ func scanBridge(s interface{ Scan(...any) error }) (scimbridge.Bridge, error) {
 }
 
 // PutBridge creates or replaces the organization's bridge with its admin
-// event.
+// event, and records the ids of the keys that seal the stored credentials
+// (SealingKeyIDs).
 func (db *DB) PutBridge(ctx context.Context, b scimbridge.Bridge, ev scimbridge.Event) error {
 	settings, err := json.Marshal(b.Settings)
 	if err != nil {
@@ -49,6 +50,9 @@ func (db *DB) PutBridge(ctx context.Context, b scimbridge.Bridge, ev scimbridge.
 			db.ntm(b.NextSyncAt), b.ConsecutiveFailures, ns(b.LastError), b.NeedsAttention,
 			db.tm(b.CreatedAt), db.tm(b.UpdatedAt))
 		if err != nil {
+			return err
+		}
+		if err := db.recordSealingKeys(ctx, tx); err != nil {
 			return err
 		}
 		return db.insertEvents(ctx, tx, []scimbridge.Event{orgEvent(ev, b.OrgID)})

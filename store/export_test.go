@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/scimbridge/scimbridge"
 )
@@ -38,3 +40,22 @@ func (db *DB) CountChanges(ctx context.Context, n int) (runs, rows int64) {
 
 // AnalyseFirst is how many changes pass before the first ANALYZE.
 const AnalyseFirst = analyseFirst
+
+// Backfill0004 forgets the recorded sealing keys and runs again what
+// migration 0004 does for bridges sealed before it: its statements after
+// the CREATE TABLE.
+func (db *DB) Backfill0004(ctx context.Context) error {
+	src, err := migrationFiles.ReadFile("migrations/" + db.dialect + "/0004_sealing_keys.sql")
+	if err != nil {
+		return err
+	}
+	_, backfill, ok := strings.Cut(string(src), ";\n")
+	if !ok {
+		return fmt.Errorf("0004 has no CREATE TABLE")
+	}
+	if _, err := db.write.ExecContext(ctx, `DELETE FROM sealing_keys`); err != nil {
+		return err
+	}
+	_, err = db.write.ExecContext(ctx, backfill)
+	return err
+}

@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 // KeySize is the size of an encryption key in bytes.
@@ -300,4 +302,35 @@ func decodeKey(data []byte) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("want exactly %d raw bytes or %d characters of base64, got %d bytes",
 		KeySize, base64.StdEncoding.EncodedLen(KeySize), len(data))
+}
+
+// Explain says which key a value needs and which are loaded, for the
+// "cannot decrypt credentials" status: "needs key 1a2b3c4d; keys loaded:
+// 5e6f7a8b". k may be nil (no key loaded).
+func Explain(k *Keyring, sealed []byte) string {
+	need := "a key it cannot name (the value is not sealed)"
+	if id, err := SealedKeyID(sealed); err == nil {
+		need = "key " + id
+	}
+	loaded := "none"
+	if k != nil {
+		loaded = strings.Join(k.KeyIDs(), ", ")
+	}
+	return "needs " + need + "; keys loaded: " + loaded
+}
+
+// MissingKeyIDs returns the ids among want that k does not hold (all of
+// them when k is nil).
+func MissingKeyIDs(k *Keyring, want []string) []string {
+	var have []string
+	if k != nil {
+		have = k.KeyIDs()
+	}
+	var missing []string
+	for _, id := range want {
+		if !slices.Contains(have, id) {
+			missing = append(missing, id)
+		}
+	}
+	return missing
 }

@@ -260,3 +260,39 @@ func TestEnsureKeyFile(t *testing.T) {
 		}
 	})
 }
+
+func TestExplainAndMissingKeyIDs(t *testing.T) {
+	a, b := randomKey(t), randomKey(t)
+	ringA, err := seal.NewKeyring(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ringB, err := seal.NewKeyring(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := ringA.Seal("org-1", []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := seal.Explain(ringB, sealed), "needs key "+ringA.KeyID()+"; keys loaded: "+ringB.KeyID(); got != want {
+		t.Errorf("Explain = %q, want %q", got, want)
+	}
+	if got, want := seal.Explain(nil, sealed), "needs key "+ringA.KeyID()+"; keys loaded: none"; got != want {
+		t.Errorf("Explain(nil) = %q, want %q", got, want)
+	}
+	both, err := seal.NewKeyring(b, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := []string{ringA.KeyID(), ringB.KeyID()}
+	if got := seal.MissingKeyIDs(both, recorded); len(got) != 0 {
+		t.Errorf("missing with both keys = %v, want none", got)
+	}
+	if got := seal.MissingKeyIDs(ringB, recorded); len(got) != 1 || got[0] != ringA.KeyID() {
+		t.Errorf("missing with B = %v, want [%s]", got, ringA.KeyID())
+	}
+	if got := seal.MissingKeyIDs(nil, recorded); len(got) != 2 {
+		t.Errorf("missing with no keyring = %v, want both", got)
+	}
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"SCIMConfig", testSCIMConfig},
 		{"AdminTokens", testAdminTokens},
 		{"Bridges", testBridges},
+		{"SealingKeys", testSealingKeys},
 		{"Reports", testReports},
 		{"HeldPlans", testHeldPlans},
 		{"Leases", testLeases},
