@@ -4,11 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
 // enableSCIM creates an organization with SCIM on and returns its token.
@@ -110,4 +114,49 @@ func checkGauge(t *testing.T, fams metricFamilies, name string, labels map[strin
 	if got, ok := fams.value(name, labels); !ok || got != want {
 		t.Errorf("%s%v = %v (present %v), want %v", name, labels, got, ok, want)
 	}
+}
+
+// When the database stops answering (a hung network: no reply, no error),
+// SIGTERM still ends serve: the event flush and the database's close are
+// abandoned at the shutdown timeout rather than awaited. The statement
+// timeout is set far beyond the test so that only the shutdown bound can
+// end it.
+func TestServe_ShutdownWithHungPostgres(t *testing.T) {
+	const shutdown = 3 * time.Second
+	c := newCluster(t)
+	acme := c.enableSCIM("acme")
+	u, err := url.Parse(c.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := storetest.NewFreezeProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	p := runDaemon(t, "serve", c.bin, append(slices.Clone(c.env),
+		"SCIMBRIDGE_DATABASE_URL="+u.String(),
+		"SCIMBRIDGE_DATABASE_STATEMENT_TIMEOUT=1h",
+		fmt.Sprintf("SCIMBRIDGE_SHUTDOWN_TIMEOUT=%s", shutdown)))
+	mainURL, _ := p.ready()
+	api := mainURL + "/api/connect/v1"
+	// Fill the pool with connections and prepared statements.
+	for range 4 {
+		if code, body, err := httpDo(http.DefaultClient, "GET", api+"/Users", acme, ""); err != nil || code != http.StatusOK {
+			t.Fatalf("GET /Users: %d %s %v", code, body, err)
+		}
+	}
+
+	proxy.Freeze()
+	// A request that will wait on the database (already, or once the
+	// signal is handled; refused if the listener closed first).
+	hung := make(chan struct{})
+	go func() {
+		defer close(hung)
+		httpDo(http.DefaultClient, "GET", api+"/Users", acme, "")
+	}()
+	p.signal(syscall.SIGTERM)
+	// Within the shutdown timeout plus the 5 s a stopping reconcile may
+	// take: the event writer alone would wait on the database for longer.
+	if code := p.exitCode(shutdown + 5*time.Second); code != 0 {
+		t.Fatalf("serve exited %d after SIGTERM\n%s", code, p.log())
+	}
+	<-hung
 }

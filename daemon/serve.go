@@ -147,7 +147,10 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	// Set once stopping: the flush of the events and the database's close
+	// must end by then even when the database hangs.
+	var stopBy time.Time
+	defer func() { closeDatabase(db, stopBy, cfg.ShutdownTimeout.Duration(), logger) }()
 	if err := checkSchema(ctx, db, false); err != nil {
 		return err
 	}
@@ -280,10 +283,11 @@ func Serve(ctx context.Context, cfg configs.Config, opts Options) error {
 	stopPings := notify.keepAlive()
 	defer stopPings()
 	logger.Info("stopping", "timeout", timeout)
+	stopBy = time.Now().Add(timeout)
 	stop()
 	waitGroup(&g, timeout+5*time.Second, logger)
 	stopSCIM()
-	<-scimDone
+	waitBefore(scimDone, stopBy, "writing the buffered events", logger)
 	stopOps()
 	<-opsDone
 	if err := g.err(); err != nil {

@@ -2,11 +2,8 @@ package store_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -114,109 +111,20 @@ func TestPostgres_HungNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := newFreezeProxy(t, u.Host)
-	u.Host = p.addr()
+	p := storetest.NewFreezeProxy(t, u.Host)
+	u.Host = p.Addr()
 	db := openPostgresWith(t, u.String(), store.Options{MaxOpenConns: 2, StatementTimeout: 300 * time.Millisecond})
 	ctx := context.Background()
 	var n int
 	if err := db.SQLX().GetContext(ctx, &n, "SELECT 1"); err != nil {
 		t.Fatalf("query through the proxy: %v", err)
 	}
-	p.freeze()
+	p.Freeze()
 	if err := db.SQLX().GetContext(ctx, &n, "SELECT 1"); err == nil {
 		t.Fatal("query over a frozen network succeeded")
 	}
-	p.thaw()
+	p.Thaw()
 	if err := db.SQLX().GetContext(ctx, &n, "SELECT 1"); err != nil {
 		t.Fatalf("query after the network came back: %v", err)
-	}
-}
-
-// freezeProxy relays TCP to a target; frozen, it accepts connections and
-// bytes but forwards nothing.
-type freezeProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	frozen bool
-	thawed chan struct{}
-}
-
-func newFreezeProxy(t *testing.T, target string) *freezeProxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &freezeProxy{ln: ln, target: target, thawed: make(chan struct{})}
-	close(p.thawed)
-	t.Cleanup(func() { ln.Close(); p.thaw() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go p.serve(c)
-		}
-	}()
-	return p
-}
-
-func (p *freezeProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *freezeProxy) freeze() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.frozen {
-		p.frozen = true
-		p.thawed = make(chan struct{})
-	}
-}
-
-func (p *freezeProxy) thaw() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.frozen {
-		p.frozen = false
-		close(p.thawed)
-	}
-}
-
-// gate blocks while the proxy is frozen.
-func (p *freezeProxy) gate() {
-	p.mu.Lock()
-	ch := p.thawed
-	p.mu.Unlock()
-	<-ch
-}
-
-func (p *freezeProxy) serve(c net.Conn) {
-	defer c.Close()
-	p.gate()
-	up, err := net.Dial("tcp", p.target)
-	if err != nil {
-		return
-	}
-	defer up.Close()
-	done := make(chan struct{}, 2)
-	go func() { p.copy(up, c); done <- struct{}{} }()
-	go func() { p.copy(c, up); done <- struct{}{} }()
-	<-done
-}
-
-// copy relays src to dst, holding each chunk while frozen.
-func (p *freezeProxy) copy(dst io.Writer, src io.Reader) {
-	buf := make([]byte, 32*1024)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			p.gate()
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
 	}
 }
