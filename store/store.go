@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -147,6 +148,9 @@ func openSQLite(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
 	name := "file:" + (&url.URL{Path: path}).EscapedPath()
 	// analysis_limit keeps PRAGMA optimize's ANALYZE to a sample.
 	write, err := sqlx.Open("sqlite", name+"?"+sqliteParams+"&_pragma=analysis_limit(1000)&_txlock=immediate")
@@ -189,6 +193,27 @@ func openSQLite(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// createPrivate creates the database file 0600 whatever the umask, when it
+// does not exist yet. SQLite gives its -wal and -shm files the mode of the
+// database file, so they are private too.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", path, err)
+	}
+	err = f.Chmod(0o600)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", path, err)
+	}
+	return nil
+}
+
 // ClaimServe marks this process as the one serving the database. On SQLite
 // it takes an exclusive lock on "<file>.lock", so a second serve on the same
 // file exits with a clear error while CLI commands keep working beside it;
@@ -213,6 +238,7 @@ func lockSQLite(path string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
+
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
