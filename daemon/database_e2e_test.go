@@ -160,3 +160,34 @@ func TestServe_ShutdownWithHungPostgres(t *testing.T) {
 	}
 	<-hung
 }
+
+// database.statement_timeout bounds a request waiting on a database that
+// stopped answering: it gets an error instead of waiting for ever, and the
+// pool serves again once the network is back.
+func TestServe_StatementTimeoutEndsHungRequests(t *testing.T) {
+	c := newCluster(t)
+	acme := c.enableSCIM("acme")
+	u, err := url.Parse(c.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := storetest.NewFreezeProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	p := runDaemon(t, "serve", c.bin, append(slices.Clone(c.env),
+		"SCIMBRIDGE_DATABASE_URL="+u.String(), "SCIMBRIDGE_DATABASE_STATEMENT_TIMEOUT=1s"))
+	mainURL, _ := p.ready()
+	api := mainURL + "/api/connect/v1"
+	// Generous for a 1 s timeout (plus 2 s for the cancel request), short
+	// of the 30 s default.
+	client := &http.Client{Timeout: 15 * time.Second}
+
+	proxy.Freeze()
+	code, body, err := httpDo(client, "GET", api+"/Users", acme, "")
+	if err != nil || code < 500 {
+		t.Fatalf("GET /Users with the database frozen: %d %s %v", code, body, err)
+	}
+	proxy.Thaw()
+	if code, body, err := httpDo(client, "GET", api+"/Users", acme, ""); err != nil || code != http.StatusOK {
+		t.Fatalf("GET /Users once the database answers again: %d %s %v", code, body, err)
+	}
+}
