@@ -341,7 +341,17 @@ func (s *pgStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (dri
 	}
 	ctx, end := s.c.guard(ctx)
 	defer end()
-	res, err := s.stmt.(driver.StmtExecContext).ExecContext(ctx, args)
+	var (
+		res driver.Result
+		err error
+	)
+	if e, ok := s.stmt.(driver.StmtExecContext); ok {
+		res, err = e.ExecContext(ctx, args)
+	} else {
+		// lib/pq's COPY FROM STDIN statement has only Exec; the guard
+		// still bounds it.
+		res, err = s.stmt.Exec(values(args))
+	}
 	return res, s.c.check(err)
 }
 
@@ -350,12 +360,29 @@ func (s *pgStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (dr
 		return nil, driver.ErrBadConn
 	}
 	ctx, end := s.c.guard(ctx)
-	rows, err := s.stmt.(driver.StmtQueryContext).QueryContext(ctx, args)
+	var (
+		rows driver.Rows
+		err  error
+	)
+	if q, ok := s.stmt.(driver.StmtQueryContext); ok {
+		rows, err = q.QueryContext(ctx, args)
+	} else {
+		// As in ExecContext.
+		rows, err = s.stmt.Query(values(args))
+	}
 	if err != nil {
 		end()
 		return nil, s.c.check(err)
 	}
 	return &pgRows{c: s.c, rows: rows, end: end}, nil
+}
+
+func values(args []driver.NamedValue) []driver.Value {
+	v := make([]driver.Value, len(args))
+	for i, a := range args {
+		v[i] = a.Value
+	}
+	return v
 }
 
 func namedValues(args []driver.Value) []driver.NamedValue {
