@@ -21,6 +21,7 @@ const (
 	defaultListen           = "127.0.0.1:8080"
 	defaultOpsListen        = "127.0.0.1:9090"
 	defaultMaxOpenConns     = 20
+	defaultStatementTimeout = Duration(30 * time.Second)
 	defaultLogLevel         = "info"
 	defaultLogFormat        = "text"
 	defaultGoogleAPI        = "https://admin.googleapis.com/"
@@ -88,6 +89,9 @@ type Database struct {
 	URL string `yaml:"url"`
 	// MaxOpenConns caps open connections (for SQLite, the read pool).
 	MaxOpenConns int `yaml:"max_open_conns"`
+	// StatementTimeout bounds every PostgreSQL statement, commit and
+	// rollback.
+	StatementTimeout Duration `yaml:"statement_timeout"`
 }
 
 // Log configures the process logger.
@@ -149,7 +153,7 @@ func defaults(getenv func(string) string) Config {
 		Listen:    defaultListen,
 		OpsListen: defaultOpsListen,
 		DataDir:   defaultDataDir(getenv),
-		Database:  Database{MaxOpenConns: defaultMaxOpenConns},
+		Database:  Database{MaxOpenConns: defaultMaxOpenConns, StatementTimeout: defaultStatementTimeout},
 		Log:       Log{Level: defaultLogLevel, Format: defaultLogFormat},
 		Google:    Google{APIEndpoint: defaultGoogleAPI, TokenURL: defaultGoogleTokenURL},
 		Events: Events{Retention: defaultEventsRetention, Buffer: defaultEventsBuffer,

@@ -82,7 +82,7 @@ func TestDefault(t *testing.T) {
 			Listen:    "127.0.0.1:8080",
 			OpsListen: "127.0.0.1:9090",
 			PublicURL: "http://127.0.0.1:8080",
-			Database:  Database{MaxOpenConns: 20},
+			Database:  Database{MaxOpenConns: 20, StatementTimeout: Duration(30 * time.Second)},
 			Log:       Log{Level: "info", Format: "text"},
 			Google: Google{
 				APIEndpoint: "https://admin.googleapis.com/",

@@ -72,6 +72,7 @@ func (c Config) Validate() error {
 	if c.Database.MaxOpenConns < 1 {
 		v.add("database.max_open_conns", "must be at least 1, got %d", c.Database.MaxOpenConns)
 	}
+	v.positive("database.statement_timeout", c.Database.StatementTimeout)
 	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
 	v.oneOf("log.format", c.Log.Format, "text", "json")
 	if c.TLSCertFile != "" && c.TLSKeyFile == "" {

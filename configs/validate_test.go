@@ -40,6 +40,7 @@ func TestConfig_Validate(t *testing.T) {
 		{"DatabaseScheme", func(c *Config) { c.Database.URL = "mysql://u:secret@db/scim" }, "database.url", `"mysql"`},
 		{"DatabaseKeyValue", func(c *Config) { c.Database.URL = "host=db password=secret" }, "database.url", "postgres://"},
 		{"MaxOpenConns", func(c *Config) { c.Database.MaxOpenConns = 0 }, "database.max_open_conns", "at least 1"},
+		{"StatementTimeout", func(c *Config) { c.Database.StatementTimeout = 0 }, "database.statement_timeout", "positive"},
 		{"LogLevel", func(c *Config) { c.Log.Level = "INFO" }, "log.level", "debug, info"},
 		{"LogFormat", func(c *Config) { c.Log.Format = "logfmt" }, "log.format", "text, json"},
 		{"TLSBoth", func(c *Config) { c.TLSCertFile, c.TLSKeyFile = "/c", "/k" }, "", ""},

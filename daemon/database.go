@@ -63,7 +63,11 @@ func openDatabase(ctx context.Context, cfg configs.Config, logger *slog.Logger, 
 			}
 		}
 	}
-	db, err := store.Open(ctx, cfg.Database.URL, logger)
+	db, err := store.OpenWith(ctx, cfg.Database.URL, store.Options{
+		Logger:           logger,
+		MaxOpenConns:     cfg.Database.MaxOpenConns,
+		StatementTimeout: cfg.Database.StatementTimeout.Duration(),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

@@ -109,6 +109,9 @@ type Server struct {
 	opsSrv    *http.Server
 	// stopping makes /readyz answer 503 while Run shuts down.
 	stopping atomic.Bool
+	// stopBy is when shutdown must be over, set once Run starts stopping
+	// (zero before): Close abandons a database close still waiting then.
+	stopBy time.Time
 }
 
 // NewServer returns a server for the configuration; opts' unset fields
@@ -231,7 +234,9 @@ func (s *Server) Run(ctx context.Context) error {
 	last.Go(func() error {
 		return failWith(fail, serveHTTP("ops", s.opsSrv, s.opsLn, false))
 	})
+	writerDone := make(chan struct{})
 	last.Go(func() error {
+		defer close(writerDone)
 		if err := s.scim.Run(writerCtx); err != nil {
 			return failWith(fail, fmt.Errorf("run SCIM server: %w", err))
 		}
@@ -270,11 +275,17 @@ func (s *Server) Run(ctx context.Context) error {
 	stopPings := s.notify.keepAlive()
 	defer stopPings()
 	s.logger.Info("stopping", "timeout", timeout)
+	// The buffered events and the database's close must end by stopBy
+	// even when the database hangs.
+	s.stopBy = time.Now().Add(timeout)
 	err := waitGroup(g, timeout+5*time.Second, s.logger)
 	stopWriter()
+	written := waitBefore(writerDone, s.stopBy, "writing the buffered events", s.logger)
 	shutdownHTTP("ops", s.opsSrv, timeout, s.logger)
-	if lastErr := last.Wait(); err == nil {
-		err = lastErr
+	if written {
+		if lastErr := last.Wait(); err == nil {
+			err = lastErr
+		}
 	}
 	if err != nil {
 		return err
@@ -305,19 +316,18 @@ func (s *Server) ready(status string) {
 // Close closes the listeners and the database. It is safe after a failed
 // Open and after Run.
 func (s *Server) Close() error {
-	var errs []error
 	for _, ln := range []net.Listener{s.mainLn, s.opsLn} {
 		if ln != nil {
 			ln.Close() // already closed after Run
 		}
 	}
 	if s.db != nil {
-		if err := s.db.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close database: %w", err))
-		}
+		// sql.DB.Close can wait on a connection a hung database no longer
+		// answers: it is abandoned at the shutdown deadline.
+		closeDatabase(s.db, s.stopBy, s.cfg.ShutdownTimeout.Duration(), s.logger)
 		s.db = nil
 	}
-	return errors.Join(errs...)
+	return nil
 }
 
 // failWith stops the server (fail) when err is not nil, and returns err.

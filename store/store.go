@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -20,7 +21,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq"  // registers "postgres"
 	_ "modernc.org/sqlite" // registers "sqlite"
 
 	"github.com/scimbridge/scimbridge"
@@ -63,37 +63,66 @@ var _ scimbridge.Store = (*DB)(nil)
 const sqliteParams = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)" +
 	"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 
+// Options are the pool settings of Open.
+type Options struct {
+	// Logger receives the store's warnings; nil discards them.
+	Logger *slog.Logger
+	// MaxOpenConns caps the open connections: the PostgreSQL pool, or
+	// SQLite's read pool (SQLite writes through one connection). Zero
+	// means 16 on PostgreSQL and 4 on SQLite.
+	MaxOpenConns int
+	// StatementTimeout bounds every PostgreSQL statement, commit and
+	// rollback (the caller's context may end it sooner). Zero means
+	// DefaultStatementTimeout.
+	StatementTimeout time.Duration
+}
+
+// DefaultStatementTimeout is the statement timeout of Open.
+const DefaultStatementTimeout = 30 * time.Second
+
 // Open connects to dsn ("sqlite:///abs/path.db", "postgres://..." or
-// "postgresql://...") without migrating. A SQLite file already opened by
-// another scimbridge process is refused.
+// "postgresql://...") with the default Options, without migrating. A SQLite
+// file already opened by another scimbridge process is refused.
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+	return OpenWith(ctx, dsn, Options{Logger: logger})
+}
+
+// OpenWith is Open with explicit pool settings.
+func OpenWith(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.StatementTimeout <= 0 {
+		opts.StatementTimeout = DefaultStatementTimeout
 	}
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
-		return openSQLite(ctx, dsn, logger)
+		return openSQLite(ctx, dsn, opts)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return openPostgres(ctx, dsn, logger)
+		return openPostgres(ctx, dsn, opts)
 	default:
 		return nil, scimbridge.Errorf(scimbridge.EINVALID,
 			"database url must start with sqlite:// or postgres://")
 	}
 }
 
-func openPostgres(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
-	pool, err := sqlx.Open("postgres", dsn)
+func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if opts.MaxOpenConns <= 0 {
+		opts.MaxOpenConns = 16
+	}
+	connector, err := newPGConnector(dsn, opts.StatementTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	pool.SetMaxOpenConns(16)
-	pool.SetMaxIdleConns(16)
+	pool := sqlx.NewDb(sql.OpenDB(connector), "postgres")
+	pool.SetMaxOpenConns(opts.MaxOpenConns)
+	pool.SetMaxIdleConns(opts.MaxOpenConns)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	if err := pool.PingContext(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
-	db := &DB{dialect: DialectPostgres, read: pool, write: pool, logger: logger, now: time.Now}
+	db := &DB{dialect: DialectPostgres, read: pool, write: pool, logger: opts.Logger, now: time.Now}
 	db.readStmts = newStmtCache(pool, db.rebind)
 	db.writeStmts = db.readStmts
 	return db, nil
@@ -112,9 +141,16 @@ func sqlitePath(dsn string) (string, error) {
 	return p, nil
 }
 
-func openSQLite(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
+func openSQLite(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	logger := opts.Logger
+	if opts.MaxOpenConns <= 0 {
+		opts.MaxOpenConns = 4
+	}
 	path, err := sqlitePath(dsn)
 	if err != nil {
+		return nil, err
+	}
+	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
 	name := "file:" + (&url.URL{Path: path}).EscapedPath()
@@ -139,8 +175,8 @@ func openSQLite(ctx context.Context, dsn string, logger *slog.Logger) (*DB, erro
 		write.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	read.SetMaxOpenConns(4)
-	read.SetMaxIdleConns(4)
+	read.SetMaxOpenConns(opts.MaxOpenConns)
+	read.SetMaxIdleConns(opts.MaxOpenConns)
 	read.SetConnMaxLifetime(0)
 	read.SetConnMaxIdleTime(0)
 	if err := read.PingContext(ctx); err != nil {
@@ -157,6 +193,27 @@ func openSQLite(ctx context.Context, dsn string, logger *slog.Logger) (*DB, erro
 		logger.Warn("sqlite optimize failed", "err", err)
 	}
 	return db, nil
+}
+
+// createPrivate creates the database file 0600 whatever the umask, when it
+// does not exist yet. SQLite gives its -wal and -shm files the mode of the
+// database file, so they are private too.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", path, err)
+	}
+	err = f.Chmod(0o600)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("create database %s: %w", path, err)
+	}
+	return nil
 }
 
 // ClaimServe marks this process as the one serving the database. On SQLite
@@ -183,6 +240,7 @@ func lockSQLite(path string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
+
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
