@@ -279,8 +279,11 @@ func (s *Server) Run(ctx context.Context) error {
 	// even when the database hangs.
 	s.stopBy = time.Now().Add(timeout)
 	err := waitGroup(g, timeout+5*time.Second, s.logger)
+	// The event writer bounds its own drain by the shutdown timeout and
+	// logs what it could not write; this wait only abandons a writer stuck
+	// past that.
 	stopWriter()
-	written := waitBefore(writerDone, s.stopBy, "writing the buffered events", s.logger)
+	written := waitBefore(writerDone, time.Now().Add(timeout+closeFloor), "writing the buffered events", s.logger)
 	shutdownHTTP("ops", s.opsSrv, timeout, s.logger)
 	if written {
 		if lastErr := last.Wait(); err == nil {
