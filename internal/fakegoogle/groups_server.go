@@ -217,15 +217,28 @@ func (s *Server) groupIndexOf(key string) (int, bool) {
 }
 
 // renderItem marshals one group or member under the list's fields mask.
+// A masked member skips the JSON round trip: it is the hot path of a
+// members listing.
 func renderItem(v any, m mask, list string) ([]byte, error) {
+	var sub mask
+	if m != nil {
+		sub = m[list]
+	}
+	if mem, ok := v.(*admin.Member); ok && sub != nil {
+		all := map[string]string{"kind": mem.Kind, "etag": mem.Etag, "id": mem.Id, "email": mem.Email,
+			"role": mem.Role, "type": mem.Type, "status": mem.Status, "delivery_settings": mem.DeliverySettings}
+		out := make(map[string]string, len(sub))
+		for k := range sub {
+			if all[k] != "" {
+				out[k] = all[k]
+			}
+		}
+		return json.Marshal(out)
+	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s item: %w", list, err)
 	}
-	if m == nil {
-		return b, nil
-	}
-	sub := m[list]
 	if sub == nil {
 		return b, nil
 	}
