@@ -55,6 +55,12 @@ type Directory struct {
 	clock  scimbridge.Clock
 	retry  RetryPolicy
 	stats  counters
+	// limiter keeps calls within the quota; nil: no limit.
+	limiter *QueryLimiter
+	// groups is set by WithGroups; groupSvc then lists groups with a token
+	// of the group scope alone.
+	groups   bool
+	groupSvc *admin.Service
 }
 
 // Option changes a Directory.
@@ -87,10 +93,34 @@ func NewDirectory(ctx context.Context, creds Credentials, ep Endpoints, httpClie
 	if clock == nil {
 		clock = time.Now
 	}
-	// Token fetches outlive this call: keep ctx's values, not its deadline.
-	ts, err := tokenSource(context.WithoutCancel(ctx), creds, ep.TokenURL, httpClient)
+	d := &Directory{
+		logger: logger.With("component", "google", "credential_kind", creds.Kind),
+		clock:  clock,
+		retry:  DefaultRetryPolicy(),
+	}
+	d.limiter = NewQueryLimiter(DefaultQueriesPerMinute, clock, nil)
+	for _, o := range opts {
+		o(d)
+	}
+	svc, err := newService(ctx, creds, ep, httpClient, DirectoryScope)
 	if err != nil {
 		return nil, fmt.Errorf("new google directory: %w", err)
+	}
+	d.svc = svc
+	if d.groups {
+		if d.groupSvc, err = newService(ctx, creds, ep, httpClient, GroupScope); err != nil {
+			return nil, fmt.Errorf("new google directory: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// newService returns an API client whose tokens carry scope alone.
+func newService(ctx context.Context, creds Credentials, ep Endpoints, httpClient *http.Client, scope string) (*admin.Service, error) {
+	// Token fetches outlive this call: keep ctx's values, not its deadline.
+	ts, err := tokenSource(context.WithoutCancel(ctx), creds, ep.TokenURL, httpClient, scope)
+	if err != nil {
+		return nil, err
 	}
 	base := httpClient.Transport
 	if base == nil {
@@ -108,20 +138,7 @@ func NewDirectory(ctx context.Context, creds Credentials, ep Endpoints, httpClie
 	if !strings.HasSuffix(endpoint, "/") {
 		endpoint += "/"
 	}
-	svc, err := admin.NewService(ctx, option.WithHTTPClient(api), option.WithEndpoint(endpoint))
-	if err != nil {
-		return nil, fmt.Errorf("new google directory: %w", err)
-	}
-	d := &Directory{
-		svc:    svc,
-		logger: logger.With("component", "google", "credential_kind", creds.Kind),
-		clock:  clock,
-		retry:  DefaultRetryPolicy(),
-	}
-	for _, o := range opts {
-		o(d)
-	}
-	return d, nil
+	return admin.NewService(ctx, option.WithHTTPClient(api), option.WithEndpoint(endpoint))
 }
 
 func checkURL(s string) error {

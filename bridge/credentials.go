@@ -23,8 +23,12 @@ const (
 	KindOAuth          = "oauth"
 )
 
-// DirectoryScope is the only scope the bridge asks for.
+// DirectoryScope is the scope the bridge asks for to list users.
 const DirectoryScope = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+
+// GroupScope is the scope the bridge asks for to list groups and members,
+// only when groups are enabled (WithGroups), and in a token of its own.
+const GroupScope = "https://www.googleapis.com/auth/admin.directory.group.readonly"
 
 // Google's endpoints, the defaults of the daemon's google.api_endpoint and
 // google.token_url settings.
@@ -195,10 +199,14 @@ func parseRSAKey(pemBytes []byte) (*rsa.PrivateKey, error) {
 	return nil, errors.New("private_key is not a PEM RSA private key")
 }
 
-// tokenSource returns the OAuth token source for creds, fetching tokens from
-// tokenURL only, over base. ctx is kept for every later token fetch, so it
-// must outlive the Directory: callers pass a context without cancellation.
-func tokenSource(ctx context.Context, creds Credentials, tokenURL string, base *http.Client) (oauth2.TokenSource, error) {
+// tokenSource returns the OAuth token source for creds asking for scopes,
+// fetching tokens from tokenURL only, over base. ctx is kept for every later
+// token fetch, so it must outlive the Directory: callers pass a context
+// without cancellation.
+func tokenSource(ctx context.Context, creds Credentials, tokenURL string, base *http.Client, scopes ...string) (oauth2.TokenSource, error) {
+	if len(scopes) == 0 {
+		return nil, errors.New("google credentials: no scope to ask for")
+	}
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, base)
 	switch creds.Kind {
 	case KindServiceAccount:
@@ -214,7 +222,7 @@ func tokenSource(ctx context.Context, creds Credentials, tokenURL string, base *
 			PrivateKey:   []byte(k.PrivateKey),
 			PrivateKeyID: k.PrivateKeyID,
 			Subject:      creds.AdminEmail,
-			Scopes:       []string{DirectoryScope},
+			Scopes:       scopes,
 			TokenURL:     tokenURL,
 		}
 		return cfg.TokenSource(ctx), nil
@@ -227,7 +235,7 @@ func tokenSource(ctx context.Context, creds Credentials, tokenURL string, base *
 			ClientID:     f.ClientID,
 			ClientSecret: f.ClientSecret,
 			Endpoint:     oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: oauth2.AuthStyleInParams},
-			Scopes:       []string{DirectoryScope},
+			Scopes:       scopes,
 		}
 		return cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: f.RefreshToken}), nil
 	default:

@@ -71,10 +71,11 @@ func (e *fakeEnv) slept() []time.Duration {
 	return append([]time.Duration(nil), e.sleeps...)
 }
 
-func (e *fakeEnv) directory(tb testing.TB, creds bridge.Credentials) *bridge.Directory {
+func (e *fakeEnv) directory(tb testing.TB, creds bridge.Credentials, opts ...bridge.Option) *bridge.Directory {
 	tb.Helper()
+	opts = append([]bridge.Option{bridge.WithRetryPolicy(e.retryPolicy())}, opts...)
 	d, err := bridge.NewDirectory(context.Background(), creds, e.ep, &http.Client{Timeout: 30 * time.Second},
-		slog.New(slog.DiscardHandler), time.Now, bridge.WithRetryPolicy(e.retryPolicy()))
+		slog.New(slog.DiscardHandler), time.Now, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -284,13 +284,19 @@ func (c *counters) snapshot() Stats {
 	return s
 }
 
-// call runs fn, retrying transient failures under the Directory's policy. It
+// call runs fn, retrying transient failures under the Directory's policy,
+// each attempt within the Directory's query budget. It
 // returns the number of retries and fn's last error, a *PermanentError for a
 // permanent failure.
 func (d *Directory) call(ctx context.Context, what string, fn func(ctx context.Context) error) (int, error) {
 	p := d.retry
 	retries := 0
 	for attempt := 1; ; attempt++ {
+		if d.limiter != nil {
+			if err := d.limiter.Wait(ctx); err != nil {
+				return retries, fmt.Errorf("%s: %w", what, err)
+			}
+		}
 		d.stats.add(func(s *Stats) { s.Requests++ })
 		err := fn(ctx)
 		if err == nil {

@@ -36,6 +36,7 @@ func BenchmarkBridgeSync(b *testing.B) {
 			users := fakegoogle.GenerateUsers(*benchUsers, 1)
 			g, keyring := newGoogle(b), newKeyring(b)
 			g.SetUsers(users)
+			g.SetQuota(0) // back-to-back runs would measure Google's quota
 			newEnv := func() *syncEnv {
 				e := newSyncEnvWith(b, be.open(b), g, keyring, func(s *scimbridge.BridgeSettings) { s.Guard = false })
 				e.users = users

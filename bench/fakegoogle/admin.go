@@ -32,7 +32,9 @@ type directory struct {
 //	                               directory again for the last fields mask
 //	                               listed, so the next listing is not slowed
 //	GET  /_admin/stats             users.list requests, successful pages and
-//	                               showDeleted pages since the last reset
+//	                               showDeleted pages, groups.list and
+//	                               members.list requests and requests refused
+//	                               by the quota, since the last reset
 //	POST /_admin/reset             set those counters to zero
 func (d *directory) handler() http.Handler {
 	mux := http.NewServeMux()
@@ -72,6 +74,9 @@ func (d *directory) handleStats(w http.ResponseWriter, r *http.Request) {
 		"pages":              d.srv.Pages(),
 		"show_deleted_pages": d.srv.ShowDeletedPages(),
 		"token_requests":     d.srv.TokenRequests(),
+		"group_requests":     d.srv.GroupRequests(),
+		"member_requests":    d.srv.MemberRequests(),
+		"rate_limited":       d.srv.RateLimited(),
 	})
 }
 

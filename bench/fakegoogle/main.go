@@ -1,7 +1,8 @@
-// Command fakegoogle serves a generated N-user Google directory on a loopback
-// address, for benchmarks and manual runs of the bridge. It writes a
-// service-account key and an OAuth refresh-token file the fake accepts, and
-// prints the endpoints to configure (google.api_endpoint, google.token_url).
+// Command fakegoogle serves a generated N-user Google directory (and, with
+// -groups, generated groups and members) on a loopback address, for
+// benchmarks and manual runs of the bridge. Google's query quota is off
+// unless -quota is given. It writes a service-account key and an OAuth
+// refresh-token file the fake accepts, and prints the endpoints to configure (google.api_endpoint, google.token_url).
 // Under /_admin/ a benchmark changes a share of the users and reads the
 // request counters (see directory.handler).
 package main
@@ -33,12 +34,29 @@ func main() {
 	}
 }
 
+// newDirectory generates users, and groups of about members members each
+// drawn from them, and serves them admitting quota API requests a minute
+// (0: any number).
+func newDirectory(users int, seed int64, groups, members, quota int) *directory {
+	srv := fakegoogle.NewServer()
+	d := &directory{srv: srv, users: fakegoogle.GenerateUsers(users, seed)}
+	srv.SetUsers(d.users)
+	if groups > 0 {
+		srv.SetGroups(fakegoogle.GenerateGroups(d.users, groups, members, seed))
+	}
+	srv.SetQuota(quota)
+	return d
+}
+
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("fakegoogle", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:0", "loopback address to listen on")
 	users := fs.Int("users", 1000, "number of generated users")
 	seed := fs.Int64("seed", 1, "seed of the generated directory")
 	dir := fs.String("dir", ".", "directory to write service-account-key.json and refresh-token.json into")
+	groups := fs.Int("groups", 0, "number of generated groups (members drawn from the users)")
+	members := fs.Int("members", 50, "about how many direct members each generated group has")
+	quota := fs.Int("quota", 0, "API requests a minute the fake admits (Google's default is 2400); 0: no limit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,9 +74,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	tokenURL := base + fakegoogle.TokenPath
 
-	srv := fakegoogle.NewServer()
-	d := &directory{srv: srv, users: fakegoogle.GenerateUsers(*users, *seed)}
-	srv.SetUsers(d.users)
+	d := newDirectory(*users, *seed, *groups, *members, *quota)
+	srv := d.srv
 	keyFile := filepath.Join(*dir, "service-account-key.json")
 	if err := os.WriteFile(keyFile, srv.ServiceAccountKey(tokenURL), 0o600); err != nil {
 		ln.Close()
@@ -77,6 +94,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		"service_account":    keyFile,
 		"refresh_token_file": refreshFile,
 		"users":              *users,
+		"groups":             *groups,
+		"quota_per_minute":   *quota,
 	})
 
 	hs := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}

@@ -2,7 +2,9 @@
 // endpoint for tests and benchmarks. It speaks the real wire format: pages
 // are the library's own admin.Users and admin.User structs marshalled to JSON,
 // with nextPageToken paging, maxResults, customer, showDeleted and fields
-// masks; errors are Google's error JSON with reasons and Retry-After; the
+// masks; groups.list and members.list page at 200 over a GroupSet that can be
+// generated on the fly; scopes are checked per token; Google's default quota
+// of 2,400 queries a minute is enforced; errors are Google's error JSON with reasons and Retry-After; the
 // token endpoint serves the service-account JWT-bearer grant (verifying the
 // RS256 signature) and the refresh_token grant, and the API accepts only the
 // bearer tokens it issued. It does not depend on package testing.
@@ -18,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	admin "google.golang.org/api/admin/directory/v1"
 )
@@ -61,6 +64,16 @@ type Server struct {
 	tokenRequests int
 	lastQuery     url.Values
 
+	groups         GroupSet
+	groupIndex     map[string]int // group id, email and aliases (lower case) -> position
+	groupRequests  int
+	memberRequests int
+	lastGroupQuery url.Values
+
+	quota       quota
+	now         func() time.Time
+	rateLimited int
+
 	auth authState
 }
 
@@ -75,16 +88,21 @@ func NewServer() *Server {
 		customerID:   DefaultCustomerID,
 		cache:        map[cacheKey][][]byte{},
 		pageFailures: map[int]*Failure{},
+		quota:        quota{limit: DefaultQuota},
+		now:          time.Now,
 	}
 	s.auth.init()
 	return s
 }
 
-// Handler serves the token endpoint at TokenPath and users.list at UsersPath.
+// Handler serves the token endpoint at TokenPath, users.list at UsersPath,
+// groups.list at GroupsPath and members.list under it.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+TokenPath, s.handleToken)
 	mux.HandleFunc("GET "+UsersPath, s.handleUsers)
+	mux.HandleFunc("GET "+GroupsPath, s.handleGroups)
+	mux.HandleFunc("GET "+GroupsPath+"/{groupKey}/members", s.handleMembers)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeGoogleError(w, Failure{Status: http.StatusNotFound, Reason: "notFound", Message: "Not Found"})
 	})
@@ -138,6 +156,7 @@ func (s *Server) SetCustomerID(id string) {
 }
 
 // FailPage makes the n-th page (1-based: offset/maxResults+1) of any listing
+// (users, groups or members)
 // fail times times (negative: always) with status and reason.
 func (s *Server) FailPage(n, status int, reason string, times int) {
 	s.FailPageWith(n, Failure{Status: status, Reason: reason, Times: times})
@@ -191,6 +210,7 @@ func (s *Server) ResetCounters() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests, s.pages, s.deletedPages, s.tokenRequests = 0, 0, 0, 0
+	s.groupRequests, s.memberRequests, s.rateLimited = 0, 0, 0
 }
 
 // LastQuery returns the query of the last users.list request.
@@ -217,8 +237,7 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 	s.lastQuery = q
 	s.mu.Unlock()
 
-	if !s.auth.validAccessToken(r.Header.Get("Authorization")) {
-		writeGoogleError(w, Failure{Status: http.StatusUnauthorized, Reason: "authError"})
+	if !s.authorize(w, r, DirectoryReadonlyScope, "https://www.googleapis.com/auth/admin.directory.user") {
 		return
 	}
 	customer := q.Get("customer")

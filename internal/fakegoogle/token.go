@@ -17,8 +17,16 @@ import (
 	"time"
 )
 
-// DirectoryReadonlyScope is the one scope the fake grants.
-const DirectoryReadonlyScope = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+// Scopes the fake knows. By default both read-only scopes are granted: to
+// the service account's domain-wide delegation and to the refresh token.
+const (
+	DirectoryReadonlyScope = "https://www.googleapis.com/auth/admin.directory.user.readonly"
+	GroupReadonlyScope     = "https://www.googleapis.com/auth/admin.directory.group.readonly"
+)
+
+// insufficientScope is Google's answer to a call whose token lacks its scope.
+var insufficientScope = Failure{Status: http.StatusForbidden, Reason: "insufficientPermissions",
+	Message: "Request had insufficient authentication scopes."}
 
 const (
 	jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -37,15 +45,52 @@ type authState struct {
 	clientID     string
 	clientSecret string
 	refreshToken string
-	issued       map[string]string // access token -> subject or client id
+	issued       map[string]tokenInfo // by access token
 	lastSubject  string
+	// delegated are the scopes domain-wide delegation grants the service
+	// account; refreshScopes those the refresh token was consented for.
+	delegated     map[string]bool
+	refreshScopes map[string]bool
+}
+
+// tokenInfo is what an issued access token stands for.
+type tokenInfo struct {
+	subject string // impersonated admin or OAuth client id
+	scopes  map[string]bool
 }
 
 func (a *authState) init() {
 	a.clientID = randomHex(8) + ".apps.googleusercontent.com"
 	a.clientSecret = "GOCSPX-" + randomHex(12)
 	a.refreshToken = "1//" + randomHex(24)
-	a.issued = map[string]string{}
+	a.issued = map[string]tokenInfo{}
+	a.delegated = scopeSet(DirectoryReadonlyScope, GroupReadonlyScope)
+	a.refreshScopes = scopeSet(DirectoryReadonlyScope, GroupReadonlyScope)
+}
+
+func scopeSet(scopes ...string) map[string]bool {
+	m := make(map[string]bool, len(scopes))
+	for _, s := range scopes {
+		m[s] = true
+	}
+	return m
+}
+
+// SetDelegatedScopes sets the scopes the admin authorized for the service
+// account's domain-wide delegation. A JWT assertion asking for any other
+// scope gets unauthorized_client, as Google answers.
+func (s *Server) SetDelegatedScopes(scopes ...string) {
+	s.auth.mu.Lock()
+	defer s.auth.mu.Unlock()
+	s.auth.delegated = scopeSet(scopes...)
+}
+
+// SetRefreshTokenScopes sets the scopes the refresh token was consented
+// for; its access tokens carry exactly these, whatever the client asks.
+func (s *Server) SetRefreshTokenScopes(scopes ...string) {
+	s.auth.mu.Lock()
+	defer s.auth.mu.Unlock()
+	s.auth.refreshScopes = scopeSet(scopes...)
 }
 
 // ServiceAccountKey returns a service-account key file (JSON) whose
@@ -119,18 +164,29 @@ func (s *Server) LastSubject() string {
 func (s *Server) RevokeTokens() {
 	s.auth.mu.Lock()
 	defer s.auth.mu.Unlock()
-	s.auth.issued = map[string]string{}
+	s.auth.issued = map[string]tokenInfo{}
 }
 
-func (a *authState) validAccessToken(header string) bool {
+// accessToken returns what the bearer token in header was issued for.
+func (a *authState) accessToken(header string) (tokenInfo, bool) {
 	tok, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok || tok == "" {
-		return false
+		return tokenInfo{}, false
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, ok = a.issued[tok]
-	return ok
+	info, ok := a.issued[tok]
+	return info, ok
+}
+
+// anyScope reports whether the token carries one of scopes.
+func (t tokenInfo) anyScope(scopes ...string) bool {
+	for _, s := range scopes {
+		if t.scopes[s] {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -157,15 +213,15 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := &s.auth
-	var subject string
+	var info tokenInfo
 	switch r.PostForm.Get("grant_type") {
 	case jwtBearerGrant:
-		sub, status, code, desc := a.checkAssertion(r.PostForm.Get("assertion"))
+		sub, scopes, status, code, desc := a.checkAssertion(r.PostForm.Get("assertion"))
 		if code != "" {
 			writeTokenError(w, status, code, desc)
 			return
 		}
-		subject = sub
+		info = tokenInfo{subject: sub, scopes: scopes}
 	case "refresh_token":
 		id, secret, ok := r.BasicAuth()
 		if !ok {
@@ -174,6 +230,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		goodClient := id == a.clientID && secret == a.clientSecret
 		goodToken := r.PostForm.Get("refresh_token") == a.refreshToken
+		scopes := a.refreshScopes
 		a.mu.Unlock()
 		if !goodClient {
 			writeTokenError(w, http.StatusUnauthorized, "invalid_client", "The OAuth client was not found.")
@@ -183,14 +240,22 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			writeTokenError(w, http.StatusBadRequest, "invalid_grant", "Token has been expired or revoked.")
 			return
 		}
-		subject = id
+		if asked := r.PostForm.Get("scope"); asked != "" {
+			for _, sc := range strings.Fields(asked) {
+				if !scopes[sc] {
+					writeTokenError(w, http.StatusBadRequest, "invalid_scope", "Some requested scopes were invalid.")
+					return
+				}
+			}
+		}
+		info = tokenInfo{subject: id, scopes: scopes}
 	default:
 		writeTokenError(w, http.StatusBadRequest, "unsupported_grant_type", "Invalid grant_type: "+r.PostForm.Get("grant_type"))
 		return
 	}
 	tok := "ya29.fake-" + randomHex(24)
 	a.mu.Lock()
-	a.issued[tok] = subject
+	a.issued[tok] = info
 	a.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -200,13 +265,13 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // checkAssertion verifies a JWT-bearer assertion: RS256 signed by the fake's
-// key, issued by its service account, addressed to its token URL, asking for
-// the read-only directory scope on behalf of a subject, not expired.
-func (a *authState) checkAssertion(assertion string) (sub string, status int, code, desc string) {
+// key, issued by its service account, addressed to its token URL, asking only
+// for delegated scopes on behalf of a subject, not expired.
+func (a *authState) checkAssertion(assertion string) (sub string, scopes map[string]bool, status int, code, desc string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	bad := func(d string) (string, int, string, string) {
-		return "", http.StatusBadRequest, "invalid_grant", d
+	bad := func(d string) (string, map[string]bool, int, string, string) {
+		return "", nil, http.StatusBadRequest, "invalid_grant", d
 	}
 	if a.key == nil {
 		return bad("Invalid JWT Signature.")
@@ -254,17 +319,19 @@ func (a *authState) checkAssertion(assertion string) (sub string, status int, co
 	case a.admin != "" && !strings.EqualFold(claims.Sub, a.admin):
 		return bad("Invalid email or User ID")
 	}
+	scopes = map[string]bool{}
 	for _, sc := range strings.Fields(claims.Scope) {
-		if sc != DirectoryReadonlyScope {
-			return "", http.StatusUnauthorized, "unauthorized_client",
+		if !a.delegated[sc] {
+			return "", nil, http.StatusUnauthorized, "unauthorized_client",
 				"Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested."
 		}
+		scopes[sc] = true
 	}
 	if claims.Scope == "" {
-		return "", http.StatusBadRequest, "invalid_scope", "Empty or missing scope not allowed."
+		return "", nil, http.StatusBadRequest, "invalid_scope", "Empty or missing scope not allowed."
 	}
 	a.lastSubject = claims.Sub
-	return claims.Sub, 0, "", ""
+	return claims.Sub, scopes, 0, "", ""
 }
 
 func decodeSegment(seg string, v any) error {
