@@ -44,6 +44,20 @@ func TestCheckLimits(t *testing.T) {
 		{"EmailDisplayOver", func(d *scimbridge.DesiredProfile) { d.Emails[0].Display = strings.Repeat("t", 4097) }, "emails[0].display"},
 		{"TwentyEmails", func(d *scimbridge.DesiredProfile) { d.Emails = emails(20) }, ""},
 		{"TwentyOneEmails", func(d *scimbridge.DesiredProfile) { d.Emails = emails(21) }, "emails has 21 entries; the limit is 20"},
+		{"TwentyPhoneNumbers", func(d *scimbridge.DesiredProfile) { d.PhoneNumbers = make([]scimbridge.PhoneNumber, 20) }, ""},
+		{"TwentyOnePhoneNumbers", func(d *scimbridge.DesiredProfile) { d.PhoneNumbers = make([]scimbridge.PhoneNumber, 21) },
+			"phoneNumbers has 21 entries; the limit is 20"},
+		{"TwentyOneAddresses", func(d *scimbridge.DesiredProfile) { d.Addresses = make([]scimbridge.Address, 21) },
+			"addresses has 21 entries; the limit is 20"},
+		{"PhoneValueOver", func(d *scimbridge.DesiredProfile) {
+			d.PhoneNumbers = []scimbridge.PhoneNumber{{Value: "1"}, {Value: strings.Repeat("1", 4097)}}
+		}, "phoneNumbers[1].value is 4097 bytes long; the limit is 4096 bytes"},
+		{"AddressLocalityOver", func(d *scimbridge.DesiredProfile) {
+			d.Addresses = []scimbridge.Address{{Locality: strings.Repeat("l", 4097)}}
+		}, "addresses[0].locality"},
+		{"AddressCountryAtLimit", func(d *scimbridge.DesiredProfile) {
+			d.Addresses = []scimbridge.Address{{Country: strings.Repeat("c", 4096)}}
+		}, ""},
 		{"EmptyEmailsNotCounted", func(d *scimbridge.DesiredProfile) { d.Emails = append(emails(20), scimbridge.Email{Type: "x"}) }, ""},
 	}
 	for _, tt := range tests {
