@@ -84,6 +84,13 @@ func (a *applier) applyObject(op opKind, sc scope, v jval, what string, seen see
 			}
 			continue
 		}
+		if a.put && m.val.unassigned() {
+			// In a POST/PUT body null is absent (the attribute is then
+			// unassigned), so it neither clears nor conflicts with another
+			// spelling that carries a value: Entra ID sends unmapped
+			// attributes as top-level nulls.
+			continue
+		}
 		if err := seen.add(t, m.val); err != nil {
 			return err
 		}

@@ -50,6 +50,8 @@ func TestDecodeUser_Lenient(t *testing.T) {
 			D{Attributes: scimbridge.Attributes{UserName: "bob", Department: "Sales", Manager: "m-1", EmployeeNumber: "7"}, Active: true}},
 		{"EntraNulls", `{"userName":"bob","department":null,"manager":null,"title":null,"phoneNumbers":null,"addresses":null}`,
 			D{Attributes: scimbridge.Attributes{UserName: "bob"}, Active: true}},
+		{"NullBesideValue", `{"department":null,"userName":"bob","` + urnEnt + `":{"department":"Sales","manager":{"value":"m"}},"manager":null,"title":"T","TITLE":null}`,
+			D{Attributes: scimbridge.Attributes{UserName: "bob", Department: "Sales", Manager: "m", Title: "T"}, Active: true}},
 		{"ByteOrderMark", "\ufeff" + `{"userName":"bob"}`, D{Attributes: scimbridge.Attributes{UserName: "bob"}, Active: true}},
 		{"ExternalID", `{"userName":"bob","externalId":"E-1"}`,
 			D{Attributes: scimbridge.Attributes{UserName: "bob"}, Active: true, ExternalID: "E-1"}},
