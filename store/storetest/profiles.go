@@ -143,6 +143,7 @@ func testProfileUpdate(t *testing.T, s scimbridge.Store) {
 			if err := tryUpdate(s, scimbridge.ChangeUpdate, q, q.Version); err != nil {
 				t.Fatalf("step %d: %v", i, err)
 			}
+			q.Version++
 			if got := mustGet(t, s, org.ID, q.ID); !reflect.DeepEqual(got.Emails, emails) || got.Version != q.Version {
 				t.Errorf("step %d: emails %+v version %d, want %+v version %d", i, got.Emails, got.Version, emails, q.Version)
 			}
