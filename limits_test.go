@@ -78,3 +78,15 @@ func TestCheckLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestValueBytes_CountsPhonesAndAddresses(t *testing.T) {
+	d := scimbridge.DesiredProfile{Attributes: scimbridge.Attributes{UserName: "u",
+		Emails:       []scimbridge.Email{{Value: "e@x", Type: "work"}},
+		PhoneNumbers: []scimbridge.PhoneNumber{{Value: "12345", Type: "work", Display: "d"}},
+		Addresses:    []scimbridge.Address{{Formatted: "f", StreetAddress: "s", Locality: "l", Region: "r", PostalCode: "p", Country: "c", Type: "home"}},
+	}}
+	// u + e@x work + 12345 work d + f s l r p c home
+	if got, want := scimbridge.ValueBytes(d), 1+3+4+5+4+1+6+4; got != want {
+		t.Errorf("ValueBytes = %d, want %d", got, want)
+	}
+}
