@@ -13,11 +13,15 @@ const (
 	MaxStringBytes = 4096
 	// MaxEmails bounds the emails of one profile.
 	MaxEmails = 20
+	// MaxPhoneNumbers bounds the phoneNumbers of one profile.
+	MaxPhoneNumbers = 20
+	// MaxAddresses bounds the addresses of one profile.
+	MaxAddresses = 20
 )
 
 // CheckLimits reports the first value of d over its limit: a key over
 // MaxKeyBytes, another string over MaxStringBytes, or more than MaxEmails
-// emails. The error is EINVALID with scimType invalidValue and names the
+// emails, MaxPhoneNumbers phone numbers or MaxAddresses addresses. The error is EINVALID with scimType invalidValue and names the
 // attribute and the limit. Every path that writes a profile calls it (the
 // SCIM decoder and PATCH before any SQL runs, reconcile's Validate for the
 // bridge and every change it builds).
@@ -47,6 +51,12 @@ func CheckLimits(d DesiredProfile) error {
 	if n > MaxEmails {
 		return ScimErrorf(EINVALID, "invalidValue", "emails has %d entries; the limit is %d", n, MaxEmails)
 	}
+	if n := len(a.PhoneNumbers); n > MaxPhoneNumbers {
+		return ScimErrorf(EINVALID, "invalidValue", "phoneNumbers has %d entries; the limit is %d", n, MaxPhoneNumbers)
+	}
+	if n := len(a.Addresses); n > MaxAddresses {
+		return ScimErrorf(EINVALID, "invalidValue", "addresses has %d entries; the limit is %d", n, MaxAddresses)
+	}
 	return nil
 }
 
@@ -56,11 +66,13 @@ type limitedString struct {
 	limit       int
 }
 
-// limitedStrings lists d's single-valued string attributes with their
-// limits: the one list CheckLimits and ValueBytes walk.
+// limitedStrings lists d's string attributes but emails with their
+// limits, the sub-attributes of every phone number and address included:
+// the one list CheckLimits and ValueBytes walk.
 func limitedStrings(d *DesiredProfile) []limitedString {
 	a := &d.Attributes
-	return []limitedString{
+	out := make([]limitedString, 0, 23+3*len(a.PhoneNumbers)+7*len(a.Addresses))
+	out = append(out, []limitedString{
 		{"userName", a.UserName, MaxKeyBytes},
 		{"externalId", d.ExternalID, MaxKeyBytes},
 		{"googleId", d.GoogleID, MaxKeyBytes},
@@ -84,11 +96,30 @@ func limitedStrings(d *DesiredProfile) []limitedString {
 		{"organization", a.Organization, MaxStringBytes},
 		{"division", a.Division, MaxStringBytes},
 		{"manager.value", a.Manager, MaxStringBytes},
+	}...)
+	for i, p := range a.PhoneNumbers {
+		entry := "phoneNumbers[" + strconv.Itoa(i) + "]."
+		out = append(out,
+			limitedString{entry + "value", p.Value, MaxStringBytes},
+			limitedString{entry + "type", p.Type, MaxStringBytes},
+			limitedString{entry + "display", p.Display, MaxStringBytes})
 	}
+	for i, ad := range a.Addresses {
+		entry := "addresses[" + strconv.Itoa(i) + "]."
+		out = append(out,
+			limitedString{entry + "formatted", ad.Formatted, MaxStringBytes},
+			limitedString{entry + "streetAddress", ad.StreetAddress, MaxStringBytes},
+			limitedString{entry + "locality", ad.Locality, MaxStringBytes},
+			limitedString{entry + "region", ad.Region, MaxStringBytes},
+			limitedString{entry + "postalCode", ad.PostalCode, MaxStringBytes},
+			limitedString{entry + "country", ad.Country, MaxStringBytes},
+			limitedString{entry + "type", ad.Type, MaxStringBytes})
+	}
+	return out
 }
 
-// ValueBytes is the size of d's attribute values: its strings and every
-// email's. It bounds what a profile costs in memory and on the wire, less
+// ValueBytes is the size of d's attribute values: its strings, every
+// email's, phone number's and address's. It bounds what a profile costs in memory and on the wire, less
 // a per-profile overhead, so a listing can stop at a byte budget.
 func ValueBytes(d DesiredProfile) int {
 	n := 0

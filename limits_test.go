@@ -44,6 +44,20 @@ func TestCheckLimits(t *testing.T) {
 		{"EmailDisplayOver", func(d *scimbridge.DesiredProfile) { d.Emails[0].Display = strings.Repeat("t", 4097) }, "emails[0].display"},
 		{"TwentyEmails", func(d *scimbridge.DesiredProfile) { d.Emails = emails(20) }, ""},
 		{"TwentyOneEmails", func(d *scimbridge.DesiredProfile) { d.Emails = emails(21) }, "emails has 21 entries; the limit is 20"},
+		{"TwentyPhoneNumbers", func(d *scimbridge.DesiredProfile) { d.PhoneNumbers = make([]scimbridge.PhoneNumber, 20) }, ""},
+		{"TwentyOnePhoneNumbers", func(d *scimbridge.DesiredProfile) { d.PhoneNumbers = make([]scimbridge.PhoneNumber, 21) },
+			"phoneNumbers has 21 entries; the limit is 20"},
+		{"TwentyOneAddresses", func(d *scimbridge.DesiredProfile) { d.Addresses = make([]scimbridge.Address, 21) },
+			"addresses has 21 entries; the limit is 20"},
+		{"PhoneValueOver", func(d *scimbridge.DesiredProfile) {
+			d.PhoneNumbers = []scimbridge.PhoneNumber{{Value: "1"}, {Value: strings.Repeat("1", 4097)}}
+		}, "phoneNumbers[1].value is 4097 bytes long; the limit is 4096 bytes"},
+		{"AddressLocalityOver", func(d *scimbridge.DesiredProfile) {
+			d.Addresses = []scimbridge.Address{{Locality: strings.Repeat("l", 4097)}}
+		}, "addresses[0].locality"},
+		{"AddressCountryAtLimit", func(d *scimbridge.DesiredProfile) {
+			d.Addresses = []scimbridge.Address{{Country: strings.Repeat("c", 4096)}}
+		}, ""},
 		{"EmptyEmailsNotCounted", func(d *scimbridge.DesiredProfile) { d.Emails = append(emails(20), scimbridge.Email{Type: "x"}) }, ""},
 	}
 	for _, tt := range tests {
@@ -62,5 +76,17 @@ func TestCheckLimits(t *testing.T) {
 				t.Fatalf("CheckLimits = %v, want EINVALID invalidValue containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestValueBytes_CountsPhonesAndAddresses(t *testing.T) {
+	d := scimbridge.DesiredProfile{Attributes: scimbridge.Attributes{UserName: "u",
+		Emails:       []scimbridge.Email{{Value: "e@x", Type: "work"}},
+		PhoneNumbers: []scimbridge.PhoneNumber{{Value: "12345", Type: "work", Display: "d"}},
+		Addresses:    []scimbridge.Address{{Formatted: "f", StreetAddress: "s", Locality: "l", Region: "r", PostalCode: "p", Country: "c", Type: "home"}},
+	}}
+	// u + e@x work + 12345 work d + f s l r p c home
+	if got, want := scimbridge.ValueBytes(d), 1+3+4+5+4+1+6+4; got != want {
+		t.Errorf("ValueBytes = %d, want %d", got, want)
 	}
 }

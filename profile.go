@@ -43,6 +43,36 @@ type Email struct {
 	Primary *bool  `json:"primary,omitempty"`
 }
 
+// PhoneNumber is one entry of the multi-valued SCIM phoneNumbers attribute,
+// stored as sent. Primary is nil when the client did not send it.
+type PhoneNumber struct {
+	Value   string `json:"value"`
+	Type    string `json:"type,omitempty"`
+	Display string `json:"display,omitempty"`
+	Primary *bool  `json:"primary,omitempty"`
+}
+
+// Address is one entry of the multi-valued SCIM addresses attribute,
+// stored as sent. An address with none of formatted, streetAddress,
+// locality, region, postalCode and country is no address.
+type Address struct {
+	Formatted     string `json:"formatted,omitempty"`
+	StreetAddress string `json:"streetAddress,omitempty"`
+	Locality      string `json:"locality,omitempty"`
+	Region        string `json:"region,omitempty"`
+	PostalCode    string `json:"postalCode,omitempty"`
+	Country       string `json:"country,omitempty"`
+	Type          string `json:"type,omitempty"`
+	Primary       *bool  `json:"primary,omitempty"`
+}
+
+// Empty reports whether a carries no address: only type and primary, or
+// nothing.
+func (a Address) Empty() bool {
+	return a.Formatted == "" && a.StreetAddress == "" && a.Locality == "" &&
+		a.Region == "" && a.PostalCode == "" && a.Country == ""
+}
+
 // Attributes are the SCIM User attributes a profile carries. The empty
 // string means unassigned: null, "" and absent are the same thing.
 type Attributes struct {
@@ -51,6 +81,9 @@ type Attributes struct {
 	Emails      []Email `json:"emails,omitempty"`
 	Title       string  `json:"title,omitempty"`
 	UserType    string  `json:"userType,omitempty"`
+
+	PhoneNumbers []PhoneNumber `json:"phoneNumbers,omitempty"`
+	Addresses    []Address     `json:"addresses,omitempty"`
 
 	GivenName       string `json:"givenName,omitempty"`
 	FamilyName      string `json:"familyName,omitempty"`

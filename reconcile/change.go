@@ -210,6 +210,8 @@ func checkDesired(d scimbridge.DesiredProfile) (string, error) {
 func next(p scimbridge.Profile, now time.Time) scimbridge.Profile {
 	after := p
 	after.Emails = normalizeEmails(p.Emails)
+	after.PhoneNumbers = normalizePhones(p.PhoneNumbers)
+	after.Addresses = normalizeAddresses(p.Addresses)
 	after.DeactivatedAt = copyTime(p.DeactivatedAt)
 	after.DetachedAt = copyTime(p.DetachedAt)
 	after.Version = p.Version + 1

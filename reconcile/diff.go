@@ -58,6 +58,8 @@ func diffDesired(opts DiffOptions, before, after scimbridge.DesiredProfile) []sc
 			After:  renderEmails(after.Emails),
 		})
 	}
+	add("phoneNumbers", renderList(before.PhoneNumbers), renderList(after.PhoneNumbers))
+	add("addresses", renderList(before.Addresses), renderList(after.Addresses))
 	be, ae := extraFields(&before), extraFields(&after)
 	for i := range be {
 		add(be[i].name, be[i].value, ae[i].value)

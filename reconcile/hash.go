@@ -42,6 +42,16 @@ func Hash(nd Desired) string {
 	for _, k := range keys {
 		put(k)
 	}
+	// Only when present, so the hash of a profile without them is what it
+	// was before they were kept: an upgrade does not rewrite every profile.
+	if len(d.PhoneNumbers) > 0 {
+		put("phoneNumbers")
+		put(renderList(d.PhoneNumbers))
+	}
+	if len(d.Addresses) > 0 {
+		put("addresses")
+		put(renderList(d.Addresses))
+	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

@@ -30,13 +30,16 @@ type Desired struct {
 // could tell apart: strings are kept as sent (no trimming, no case folding),
 // Primary stays nil, false or true as sent, and email order is kept. It only
 // canonicalises spellings of "nothing": an email entry without a value is
-// dropped (null, "" and absent are the same) and an empty emails list becomes
-// nil. The result never shares memory with d. It also checks, once, that d
+// dropped (null, "" and absent are the same), as are a phone number without
+// a value and an address without any address part, and an empty list
+// becomes nil. The result never shares memory with d. It also checks, once, that d
 // can be stored (Validate) and derives its profile email (ProfileEmail):
 // see Check.
 func Normalize(d scimbridge.DesiredProfile) Desired {
 	n := Desired{p: d, checked: true}
 	n.p.Emails = normalizeEmails(d.Emails)
+	n.p.PhoneNumbers = normalizePhones(d.PhoneNumbers)
+	n.p.Addresses = normalizeAddresses(d.Addresses)
 	n.email, n.err = checkDesired(n.p)
 	return n
 }
@@ -51,6 +54,8 @@ func NormalizeProfile(p scimbridge.Profile) Desired {
 		GoogleID:   p.GoogleID,
 	}
 	d.Emails = normalizeEmails(d.Emails)
+	d.PhoneNumbers = normalizePhones(d.PhoneNumbers)
+	d.Addresses = normalizeAddresses(d.Addresses)
 	return Desired{p: d}
 }
 
@@ -138,6 +143,9 @@ func Validate(d scimbridge.DesiredProfile) error {
 		if strings.ContainsRune(e.Value, 0) || strings.ContainsRune(e.Type, 0) || strings.ContainsRune(e.Display, 0) {
 			return nulError("emails")
 		}
+	}
+	if name := listNUL(&d); name != "" {
+		return nulError(name)
 	}
 	return scimbridge.CheckLimits(d)
 }

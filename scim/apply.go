@@ -84,6 +84,13 @@ func (a *applier) applyObject(op opKind, sc scope, v jval, what string, seen see
 			}
 			continue
 		}
+		if a.put && m.val.unassigned() {
+			// In a POST/PUT body null is absent (the attribute is then
+			// unassigned), so it neither clears nor conflicts with another
+			// spelling that carries a value: Entra ID sends unmapped
+			// attributes as top-level nulls.
+			continue
+		}
 		if err := seen.add(t, m.val); err != nil {
 			return err
 		}
@@ -105,8 +112,8 @@ func (a *applier) applyTarget(op opKind, t target, v jval, explicit bool) error 
 		}
 		return nil
 	case kUnsupported:
-		// Standard attributes this server does not keep (phoneNumbers,
-		// addresses, ...) and other schemas' extensions are accepted and
+		// Standard attributes this server does not keep (ims, photos,
+		// roles, ...) and other schemas' extensions are accepted and
 		// dropped: Entra ID and Okta send them under their default mappings,
 		// and refusing them would fail every create. /Schemas does not
 		// advertise them, so no client is told they are kept.
@@ -146,6 +153,10 @@ func (a *applier) applyTarget(op opKind, t target, v jval, explicit bool) error 
 		return a.applyManager(v)
 	case kEmails:
 		return a.applyEmails(op, t, v)
+	case kPhones:
+		return phoneList.apply(a, op, t, v)
+	case kAddresses:
+		return addressList.apply(a, op, t, v)
 	}
 	return invalid(a.unknownType(), "attribute %q is unknown", t.path)
 }

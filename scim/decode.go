@@ -26,8 +26,9 @@ type UserRequest struct {
 // "false"), manager as a string, an object or a one-element array, a lone
 // email object where a list belongs, null, "" and absent as the same
 // thing. id, meta, groups and schemas are ignored, as are $ref and
-// displayName of manager. RFC 7643 attributes this server does not keep
-// (phoneNumbers, addresses, roles, ...) and other schemas' extensions are
+// displayName of manager. Unqualified enterprise names ("department",
+// "manager") resolve to the extension. RFC 7643 attributes this server does
+// not keep (ims, photos, roles, ...) and other schemas' extensions are
 // accepted only when empty. An email entry without a value is dropped.
 //
 // Errors are *scimbridge.Error with code EINVALID and scimType

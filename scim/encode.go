@@ -26,8 +26,8 @@ type EncodeOptions struct {
 
 // EncodeUser returns the SCIM User resource of p: active from State,
 // externalId, meta {resourceType, created, lastModified, location,
-// version W/"<version>"}. Unassigned attributes are omitted; emails are
-// exactly as stored (primary only where it was sent); enterprise
+// version W/"<version>"}. Unassigned attributes are omitted; emails,
+// phoneNumbers and addresses are exactly as stored (primary only where it was sent); enterprise
 // attributes sit under the extension URN, which schemas lists only when
 // present. Keys come in a fixed order, so equal profiles give equal bytes.
 // Times are UTC with microsecond precision, as stored.
@@ -77,6 +77,13 @@ func (o *obj) val(key string, v jval) {
 	*o = append(*o, jmember{key: key, val: v})
 }
 
+// primary adds "primary" when it was sent: the server never adds it.
+func (o *obj) primary(b *bool) {
+	if b != nil {
+		*o = append(*o, jmember{key: "primary", val: jval{kind: jBool, b: *b}})
+	}
+}
+
 func (o obj) jval() jval { return jval{kind: jObject, obj: o} }
 
 func formatTime(t time.Time) string {
@@ -122,6 +129,30 @@ func userMembers(p scimbridge.Profile, opts EncodeOptions) []jmember {
 		emails.arr = append(emails.arr, eo.jval())
 	}
 	o.val("emails", emails)
+	phones := jval{kind: jArray}
+	for _, ph := range a.PhoneNumbers {
+		var po obj
+		po.str("value", ph.Value)
+		po.str("display", ph.Display)
+		po.str("type", ph.Type)
+		po.primary(ph.Primary)
+		phones.arr = append(phones.arr, po.jval())
+	}
+	o.val("phoneNumbers", phones)
+	addresses := jval{kind: jArray}
+	for _, ad := range a.Addresses {
+		var ao obj
+		ao.str("formatted", ad.Formatted)
+		ao.str("streetAddress", ad.StreetAddress)
+		ao.str("locality", ad.Locality)
+		ao.str("region", ad.Region)
+		ao.str("postalCode", ad.PostalCode)
+		ao.str("country", ad.Country)
+		ao.str("type", ad.Type)
+		ao.primary(ad.Primary)
+		addresses.arr = append(addresses.arr, ao.jval())
+	}
+	o.val("addresses", addresses)
 
 	var ent obj
 	ent.str("employeeNumber", a.EmployeeNumber)

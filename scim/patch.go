@@ -167,6 +167,8 @@ func decodeOp(v jval) (PatchOp, error) {
 func ApplyPatch(current scimbridge.DesiredProfile, ops []PatchOp) (PatchResult, error) {
 	a := applier{d: current}
 	a.d.Emails = cloneEmails(current.Emails)
+	a.d.PhoneNumbers = cloneList(current.PhoneNumbers, phoneList.primary)
+	a.d.Addresses = cloneList(current.Addresses, addressList.primary)
 	for i, op := range ops {
 		if err := a.applyOp(op); err != nil {
 			return PatchResult{}, prefixError(err, "operation %d: ", i+1)

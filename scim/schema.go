@@ -14,6 +14,8 @@ const (
 	kActive                      // the boolean "active"
 	kName                        // complex "name"
 	kEmails                      // multi-valued complex "emails"
+	kPhones                      // multi-valued complex "phoneNumbers"
+	kAddresses                   // multi-valued complex "addresses"
 	kManager                     // enterprise "manager" (complex, value only)
 	kPassword                    // write-only: accepted, never stored
 	kReadOnly                    // id, meta, schemas, groups: ignored in bodies
@@ -87,8 +89,8 @@ var (
 		other("meta", kReadOnly),
 		other("schemas", kReadOnly),
 		other("groups", kReadOnly),
-		other("phoneNumbers", kUnsupported),
-		other("addresses", kUnsupported),
+		&attrDef{name: "phoneNumbers", kind: kPhones, subs: phoneList.subDefs()},
+		&attrDef{name: "addresses", kind: kAddresses, subs: addressList.subDefs()},
 		other("ims", kUnsupported),
 		other("photos", kUnsupported),
 		other("entitlements", kUnsupported),
@@ -132,7 +134,7 @@ type target struct {
 	scope  scope
 	def    *attrDef
 	sub    *subDef           // the sub-attribute, after a dot or after brackets
-	filter scimbridge.Filter // emails[filter]
+	filter scimbridge.Filter // emails[filter], phoneNumbers[filter], addresses[filter]
 	key    string            // canonical, for duplicate detection
 }
 
@@ -208,10 +210,13 @@ func resolve(path string, ent bool, unknownType string) (target, error) {
 		attrs = entAttrs
 	}
 	def := attrs[lowerASCII(ap.AttributeName)]
+	if def == nil && !ent {
+		// Unqualified enterprise names (department, manager, ...) resolve
+		// to the extension: Entra ID's documented requests use them, and
+		// no core attribute has these names.
+		def = entAttrs[lowerASCII(ap.AttributeName)]
+	}
 	if def == nil {
-		if other := entAttrs[lowerASCII(ap.AttributeName)]; !ent && other != nil {
-			return t, invalid(unknownType, "attribute %q is unknown; %s belongs to %s", path, other.name, SchemaEnterprise)
-		}
 		return t, invalid(unknownType, "attribute %q is unknown", path)
 	}
 	t.def = def
@@ -221,8 +226,8 @@ func resolve(path string, ent bool, unknownType string) (target, error) {
 	}
 	subName := ap.SubAttributeName()
 	if hasFilter {
-		if def.kind != kEmails {
-			return t, invalid(scimInvalidPath, "path %q: only emails takes a value filter", path)
+		if def.kind != kEmails && def.kind != kPhones && def.kind != kAddresses {
+			return t, invalid(scimInvalidPath, "path %q: only emails, phoneNumbers and addresses take a value filter", path)
 		}
 		if subName != "" {
 			return t, invalid(scimInvalidPath, "path %q is malformed", path)

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
@@ -87,6 +88,43 @@ func TestDiscovery(t *testing.T) {
 		ent := get(t, "/Schemas/"+entURN)
 		if ent["id"] != entURN || len(ent["attributes"].([]any)) != 6 {
 			t.Errorf("enterprise schema %v", ent)
+		}
+		for _, name := range []string{"phoneNumbers", "addresses"} {
+			if err := matchValue(map[string]any{"multiValued": true, "type": "complex", "mutability": "readWrite"}, any(attrs[name]), name, nil); err != nil {
+				t.Error(err)
+			}
+		}
+		// caseExact is false exactly for the attributes filters compare
+		// case-insensitively (the store's catalogue says which).
+		advertised := map[string]map[string]any{}
+		var walk func(urn, prefix string, list []any)
+		walk = func(urn, prefix string, list []any) {
+			for _, a := range list {
+				m := a.(map[string]any)
+				name := prefix + m["name"].(string)
+				advertised[urn+":"+name] = m
+				if subs, ok := m["subAttributes"].([]any); ok {
+					walk(urn, name+".", subs)
+				}
+			}
+		}
+		walk(userURN, "", user["attributes"].([]any))
+		walk(entURN, "", ent["attributes"].([]any))
+		folded := 0
+		for _, info := range store.FilterAttributes() {
+			a := advertised[info.Schema+":"+info.Name]
+			if a == nil || info.Type != "string" {
+				continue
+			}
+			if a["caseExact"] != info.CaseExact {
+				t.Errorf("%s: /Schemas says caseExact %v, filters compare with caseExact %v", info.Name, a["caseExact"], info.CaseExact)
+			}
+			if !info.CaseExact {
+				folded++
+			}
+		}
+		if folded != 3 { // userName, displayName, emails.value
+			t.Errorf("%d case-insensitive filter attributes, want 3", folded)
 		}
 		mustStatus(t, e.do(req{method: "GET", path: "/Schemas/urn:nope"}), http.StatusNotFound)
 	})

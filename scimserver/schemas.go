@@ -17,15 +17,32 @@ type schemaAttr struct {
 	SubAttributes   []schemaAttr `json:"subAttributes,omitempty"`
 }
 
-// str is a single-valued, optional, readWrite string attribute.
+// str is a single-valued, optional, readWrite string attribute that
+// compares case-exactly.
 func str(name, description string) schemaAttr {
-	return schemaAttr{Name: name, Type: "string", Description: description,
+	return schemaAttr{Name: name, Type: "string", Description: description, CaseExact: true,
+		Mutability: "readWrite", Returned: "default", Uniqueness: "none"}
+}
+
+// fold is str for an attribute that compares case-insensitively.
+func fold(name, description string) schemaAttr {
+	a := str(name, description)
+	a.CaseExact = false
+	return a
+}
+
+// primaryAttr is the primary flag of a multi-valued attribute.
+func primaryAttr(description string) schemaAttr {
+	return schemaAttr{Name: "primary", Type: "boolean", Description: description,
 		Mutability: "readWrite", Returned: "default", Uniqueness: "none"}
 }
 
 // userAttributes are the core User attributes the server stores and
-// returns (groups, phone numbers, addresses and the like are not
-// supported and not advertised).
+// returns (groups, ims, photos, roles and the like are not supported and
+// not advertised). caseExact is false exactly where comparisons fold case:
+// userName, displayName and emails.value in filters (on key columns), and
+// the sub-attributes of phoneNumbers and addresses, which only PATCH value
+// filters compare. Everything else compares case-exactly.
 var userAttributes = []schemaAttr{
 	{Name: "userName", Type: "string", Required: true, CaseExact: false,
 		Description: "Unique identifier for the User, compared case-insensitively.",
@@ -40,9 +57,9 @@ var userAttributes = []schemaAttr{
 			str("honorificPrefix", "The honorific prefix (Ms.)."),
 			str("honorificSuffix", "The honorific suffix (III)."),
 		}},
-	str("displayName", "The name of the User, suitable for display."),
+	fold("displayName", "The name of the User, suitable for display; compared case-insensitively."),
 	str("nickName", "The casual way to address the user."),
-	{Name: "profileUrl", Type: "reference", ReferenceTypes: []string{"external"},
+	{Name: "profileUrl", Type: "reference", ReferenceTypes: []string{"external"}, CaseExact: true,
 		Description: "A URI of the user's online profile.",
 		Mutability:  "readWrite", Returned: "default", Uniqueness: "none"},
 	str("title", "The user's title (position)."),
@@ -53,21 +70,45 @@ var userAttributes = []schemaAttr{
 	{Name: "active", Type: "boolean",
 		Description: "Whether the user may use the service; false revokes access.",
 		Mutability:  "readWrite", Returned: "default", Uniqueness: "none"},
-	{Name: "password", Type: "string",
+	{Name: "password", Type: "string", CaseExact: true,
 		Description: "Accepted and discarded: never stored, logged or returned.",
 		Mutability:  "writeOnly", Returned: "never", Uniqueness: "none"},
 	{Name: "emails", Type: "complex", MultiValued: true,
 		Description: "Email addresses, stored as sent. The profile email is the primary one, else the first work one, else the first.",
 		Mutability:  "readWrite", Returned: "default", Uniqueness: "none",
 		SubAttributes: []schemaAttr{
-			{Name: "value", Type: "string", Description: "The email address.",
-				Mutability: "readWrite", Returned: "default", Uniqueness: "none"},
+			fold("value", "The email address, compared case-insensitively."),
 			str("display", "A label for the address."),
+			{Name: "type", Type: "string", Description: "The kind of address.", CaseExact: true,
+				CanonicalValues: []string{"work", "home", "other"},
+				Mutability:      "readWrite", Returned: "default", Uniqueness: "none"},
+			primaryAttr("Whether this is the primary address."),
+		}},
+	{Name: "phoneNumbers", Type: "complex", MultiValued: true,
+		Description: "Phone numbers, stored as sent (at most 20).",
+		Mutability:  "readWrite", Returned: "default", Uniqueness: "none",
+		SubAttributes: []schemaAttr{
+			fold("value", "The phone number."),
+			fold("display", "A label for the number."),
+			{Name: "type", Type: "string", Description: "The kind of number.",
+				CanonicalValues: []string{"work", "home", "mobile", "fax", "pager", "other"},
+				Mutability:      "readWrite", Returned: "default", Uniqueness: "none"},
+			primaryAttr("Whether this is the primary number."),
+		}},
+	{Name: "addresses", Type: "complex", MultiValued: true,
+		Description: "Physical mailing addresses, stored as sent (at most 20).",
+		Mutability:  "readWrite", Returned: "default", Uniqueness: "none",
+		SubAttributes: []schemaAttr{
+			fold("formatted", "The full mailing address, formatted for display."),
+			fold("streetAddress", "The street address."),
+			fold("locality", "The city or locality."),
+			fold("region", "The state or region."),
+			fold("postalCode", "The zip or postal code."),
+			fold("country", "The country, as an ISO 3166-1 alpha-2 code."),
 			{Name: "type", Type: "string", Description: "The kind of address.",
 				CanonicalValues: []string{"work", "home", "other"},
 				Mutability:      "readWrite", Returned: "default", Uniqueness: "none"},
-			{Name: "primary", Type: "boolean", Description: "Whether this is the primary address.",
-				Mutability: "readWrite", Returned: "default", Uniqueness: "none"},
+			primaryAttr("Whether this is the primary address."),
 		}},
 }
 
@@ -84,10 +125,10 @@ var enterpriseAttributes = []schemaAttr{
 			{Name: "value", Type: "string", CaseExact: true,
 				Description: "The id (or externalId) of the manager's User.",
 				Mutability:  "readWrite", Returned: "default", Uniqueness: "none"},
-			{Name: "$ref", Type: "reference", ReferenceTypes: []string{"User"},
+			{Name: "$ref", Type: "reference", ReferenceTypes: []string{"User"}, CaseExact: true,
 				Description: "The URI of the manager's User, when it resolves.",
 				Mutability:  "readOnly", Returned: "default", Uniqueness: "none"},
-			{Name: "displayName", Type: "string",
+			{Name: "displayName", Type: "string", CaseExact: true,
 				Description: "The manager's displayName, when it resolves.",
 				Mutability:  "readOnly", Returned: "default", Uniqueness: "none"},
 		}},

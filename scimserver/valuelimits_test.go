@@ -2,6 +2,7 @@ package scimserver
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -54,6 +55,23 @@ func TestValueLimits(t *testing.T) {
 		}
 		return out
 	}
+	// phones and addresses pad the value and the locality to length.
+	phones := func(n, valueLen int) []map[string]any {
+		out := make([]map[string]any, n)
+		for i := range out {
+			v := fmt.Sprintf("+1 555 01%02d", i)
+			out[i] = map[string]any{"value": strings.Repeat("5", max(0, valueLen-len(v))) + v, "type": "work"}
+		}
+		return out
+	}
+	addresses := func(n, localityLen int) []map[string]any {
+		out := make([]map[string]any, n)
+		for i := range out {
+			v := fmt.Sprintf("L%02d", i)
+			out[i] = map[string]any{"locality": strings.Repeat("l", max(0, localityLen-len(v))) + v, "country": "FR", "type": "work"}
+		}
+		return out
+	}
 	details := map[string]map[string]string{} // database -> case -> detail
 	backends(t, func(t *testing.T, db scimbridge.Store) {
 		e := newEnv(t, db)
@@ -74,6 +92,10 @@ func TestValueLimits(t *testing.T) {
 			{"TwentyOneEmails", user("a@example.com", "emails", emails(21, 0)), "emails has 21 entries; the limit is 20"},
 			{"DisplayName4097", user("a@example.com", "displayName", strings.Repeat("d", 4097)), "displayName is 4097 bytes long; the limit is 4096 bytes"},
 			{"Department4097", user("a@example.com", scim.SchemaEnterprise, map[string]any{"department": strings.Repeat("d", 4097)}), "department"},
+			{"TwentyOnePhoneNumbers", user("a@example.com", "phoneNumbers", phones(21, 1)), "phoneNumbers has 21 entries; the limit is 20"},
+			{"TwentyOneAddresses", user("a@example.com", "addresses", addresses(21, 1)), "addresses has 21 entries; the limit is 20"},
+			{"PhoneValue4097", user("a@example.com", "phoneNumbers", phones(1, 4097)), "phoneNumbers[0].value is 4097 bytes long; the limit is 4096 bytes"},
+			{"AddressLocality4097", user("a@example.com", "addresses", addresses(2, 4097)), "addresses[0].locality is 4097 bytes"},
 		}
 		for _, tt := range over {
 			t.Run("POST/"+tt.name, func(t *testing.T) {
@@ -92,7 +114,8 @@ func TestValueLimits(t *testing.T) {
 			"emails", append([]map[string]any{{"value": randomText(r, 1012) + "@example.com", "primary": true,
 				"type": randomText(r, 4096), "display": randomText(r, 4096)}}, emails(19, 1024)...),
 			"name", map[string]any{"givenName": randomText(r, 4096), "familyName": randomText(r, 4096)},
-			scim.SchemaEnterprise, map[string]any{"department": randomText(r, 4096), "manager": randomText(r, 4096)})
+			scim.SchemaEnterprise, map[string]any{"department": randomText(r, 4096), "manager": randomText(r, 4096)},
+			"phoneNumbers", phones(20, 4096), "addresses", addresses(20, 4096))
 		id := e.createUser(at)
 		res := e.do(req{method: "GET", path: "/Users/" + id})
 		mustStatus(t, res, http.StatusOK)
@@ -104,6 +127,11 @@ func TestValueLimits(t *testing.T) {
 		}
 		if es := m["emails"].([]any); len(es) != 20 || es[0].(map[string]any)["value"] != at["emails"].([]map[string]any)[0]["value"] {
 			t.Errorf("emails did not round-trip: %d entries", len(es))
+		}
+		for _, k := range []string{"phoneNumbers", "addresses"} {
+			if err := matchValue(jsonRoundTrip(t, at[k]), m[k], k, nil); err != nil || len(m[k].([]any)) != 20 {
+				t.Errorf("%s did not round-trip: %v", k, err)
+			}
 		}
 		// A filter value longer than any stored key (filters stop at 2 KiB)
 		// runs and matches nothing, by GET and by .search.
@@ -134,6 +162,10 @@ func TestValueLimits(t *testing.T) {
 				"userName is 2700 bytes"},
 			{"PATCH/SecondEmail4000", req{method: "PATCH", body: patchBody(map[string]any{"op": "add", "path": "emails",
 				"value": []map[string]any{{"value": strings.Repeat("x", 3988) + "@example.com"}}})}, "emails[1].value is 4000 bytes"},
+			{"PATCH/TwentyOnePhones", req{method: "PATCH", body: patchBody(map[string]any{"op": "add", "path": "phoneNumbers", "value": phones(21, 2)})},
+				"phoneNumbers has 21 entries"},
+			{"PATCH/WorkLocality4097", req{method: "PATCH", body: patchBody(map[string]any{"op": "add", "path": `addresses[type eq "work"].locality`,
+				"value": strings.Repeat("l", 4097)})}, "addresses[0].locality is 4097 bytes"},
 			{"PATCH/TwentyFirstEmail", req{method: "PATCH", body: patchBody(map[string]any{"op": "add", "path": "emails", "value": emails(20, 0)})},
 				"emails has 21 entries"},
 		}
@@ -272,4 +304,18 @@ func (c *lookupCounter) LookupProfiles(ctx context.Context, orgID string, l scim
 		c.n.Add(1)
 	}
 	return c.Store.LookupProfiles(ctx, orgID, l)
+}
+
+// jsonRoundTrip returns v as encoding/json decodes it back into an any.
+func jsonRoundTrip(t *testing.T, v any) any {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

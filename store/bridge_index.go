@@ -146,7 +146,7 @@ const byIDColumns = `id, org_id, user_name, email, display_name, title, user_typ
 	formatted, middle_name, honorific_prefix, honorific_suffix, nick_name, locale, timezone, preferred_language,
 	profile_url, employee_number, department, cost_center, organization, division, manager, external_id,
 	google_id, state, source, version, role, access_revoked, former_user_name, former_email, desired_hash,
-	created_at, updated_at, deactivated_at, detached_at`
+	created_at, updated_at, deactivated_at, detached_at, phone_numbers, addresses`
 
 func byIDDests(p *scimbridge.Profile, state, source, role *string) []any {
 	a := &p.Attributes
@@ -158,7 +158,8 @@ func byIDDests(p *scimbridge.Profile, state, source, role *string) []any {
 		strDest{&a.Organization}, strDest{&a.Division}, strDest{&a.Manager}, strDest{&p.ExternalID},
 		strDest{&p.GoogleID}, state, source, &p.Version, strDest{role}, &p.AccessRevoked,
 		strDest{&p.FormerUserName}, strDest{&p.FormerEmail}, strDest{&p.DesiredHash},
-		timeDest{&p.CreatedAt}, timeDest{&p.UpdatedAt}, nullTimeDest{&p.DeactivatedAt}, nullTimeDest{&p.DetachedAt}}
+		timeDest{&p.CreatedAt}, timeDest{&p.UpdatedAt}, nullTimeDest{&p.DeactivatedAt}, nullTimeDest{&p.DetachedAt},
+		jsonDest[scimbridge.PhoneNumber]{&a.PhoneNumbers}, jsonDest[scimbridge.Address]{&a.Addresses}}
 }
 
 // profilesIn reads the profiles of args[0] (the organization) whose ids are

@@ -78,7 +78,7 @@ var catalogue = []attr{
 	{schema: coreUserSchema, name: "id", column: "p.id", uuid: true, sort: "p.id"},
 	{schema: coreUserSchema, name: "externalId", column: "p.external_id", sort: "p.external_id", sortNullable: true},
 	{schema: coreUserSchema, name: "userName", column: "p.user_name_key", key: true, sort: "p.user_name_key"},
-	{schema: coreUserSchema, name: "displayName", column: "p.display_name", sort: "p.display_name", sortNullable: true},
+	{schema: coreUserSchema, name: "displayName", column: "p.display_name_key", key: true, sort: "p.display_name_key", sortNullable: true},
 	{schema: coreUserSchema, name: "title", column: "p.title", sort: "p.title", sortNullable: true},
 	{schema: coreUserSchema, name: "userType", column: "p.user_type", sort: "p.user_type", sortNullable: true},
 	{schema: coreUserSchema, name: "name.givenName", column: "p.given_name", sort: "p.given_name", sortNullable: true},

@@ -368,6 +368,7 @@ func TestFilterAttributes(t *testing.T) {
 		"id":             {Schema: coreUserSchema, Name: "id", Type: "string", CaseExact: true, Sortable: true},
 		"userName":       {Schema: coreUserSchema, Name: "userName", Type: "string", CaseExact: false, Sortable: true},
 		"title":          {Schema: coreUserSchema, Name: "title", Type: "string", CaseExact: true, Sortable: true},
+		"displayName":    {Schema: coreUserSchema, Name: "displayName", Type: "string", CaseExact: false, Sortable: true},
 		"active":         {Schema: coreUserSchema, Name: "active", Type: "boolean", Sortable: true},
 		"emails.value":   {Schema: coreUserSchema, Name: "emails.value", Type: "string", CaseExact: false, Sortable: true},
 		"emails.type":    {Schema: coreUserSchema, Name: "emails.type", Type: "string", CaseExact: true},

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/scimbridge/scimbridge/internal/textkey"
 )
 
 //go:embed migrations
@@ -91,6 +93,7 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // SchemaVersion returns the database's schema version (0 when never
@@ -110,6 +113,7 @@ func (db *DB) SchemaVersion(ctx context.Context) (current, latest int, err error
 
 func (db *DB) currentVersion(ctx context.Context, q interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }) (int, error) {
 	var exists bool
 	check := `SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`
@@ -239,6 +243,11 @@ func (db *DB) applyMigrations(ctx context.Context, q querier, ms []migration) (e
 		if _, err := q.ExecContext(ctx, m.sql); err != nil {
 			return false, fmt.Errorf("migrate: apply %s: %w", m.name, err)
 		}
+		if m.version == displayNameKeyVersion {
+			if err := db.backfillDisplayNameKeys(ctx, q); err != nil {
+				return false, fmt.Errorf("migrate: apply %s: %w", m.name, err)
+			}
+		}
 		if _, err := q.ExecContext(ctx, db.rebind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`),
 			m.version, db.now().UnixMicro()); err != nil {
 			return false, fmt.Errorf("migrate: record %s: %w", m.name, err)
@@ -246,4 +255,41 @@ func (db *DB) applyMigrations(ctx context.Context, q querier, ms []migration) (e
 		db.logger.Info("migration applied", "dialect", db.dialect, "version", m.version, "name", m.name)
 	}
 	return empty, nil
+}
+
+// displayNameKeyVersion is the migration that adds profiles.display_name_key.
+const displayNameKeyVersion = 6
+
+// backfillDisplayNameKeys fills display_name_key of existing profiles with
+// textkey.Key(display_name), in the migration's transaction: SQL lower()
+// folds differently on each database (SQLite only ASCII) and does not
+// normalise, so only Go computes the keys new writes store.
+func (db *DB) backfillDisplayNameKeys(ctx context.Context, q querier) error {
+	rows, err := q.QueryContext(ctx, `SELECT id, display_name FROM profiles WHERE display_name IS NOT NULL`)
+	if err != nil {
+		return fmt.Errorf("read display names: %w", err)
+	}
+	type pair struct{ id, key string }
+	var todo []pair
+	for rows.Next() {
+		var id, name string
+		if err := rows.Scan(&id, &name); err != nil {
+			rows.Close()
+			return fmt.Errorf("read display names: %w", err)
+		}
+		todo = append(todo, pair{id, textkey.Key(name)})
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("read display names: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read display names: %w", err)
+	}
+	update := db.rebind(`UPDATE profiles SET display_name_key = ? WHERE id = ?`)
+	for _, p := range todo {
+		if _, err := q.ExecContext(ctx, update, p.key, p.id); err != nil {
+			return fmt.Errorf("write display name key: %w", err)
+		}
+	}
+	return nil
 }

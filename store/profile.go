@@ -24,6 +24,7 @@ var profileColumns = []string{
 	"division", "manager", "external_id", "google_id", "state", "source",
 	"version", "role", "access_revoked", "former_user_name", "former_email",
 	"desired_hash", "created_at", "updated_at", "deactivated_at", "detached_at",
+	"display_name_key", "phone_numbers", "addresses",
 }
 
 var (
@@ -58,6 +59,7 @@ func (db *DB) profileArgs(p *scimbridge.Profile) []any {
 		ns(a.Division), ns(a.Manager), ns(p.ExternalID), ns(p.GoogleID), string(p.State), string(p.Source),
 		p.Version, ns(string(p.Role)), p.AccessRevoked, ns(p.FormerUserName), ns(p.FormerEmail),
 		ns(p.DesiredHash), db.tm(p.CreatedAt), db.tm(p.UpdatedAt), db.ntm(p.DeactivatedAt), db.ntm(p.DetachedAt),
+		ns(textkey.Key(a.DisplayName)), jsonList(a.PhoneNumbers), jsonList(a.Addresses),
 	}
 }
 
@@ -75,6 +77,7 @@ func profileDests(p *scimbridge.Profile, state, source, role *string) []any {
 		&p.Version, strDest{role}, &p.AccessRevoked, strDest{&p.FormerUserName}, strDest{&p.FormerEmail},
 		strDest{&p.DesiredHash}, timeDest{&p.CreatedAt}, timeDest{&p.UpdatedAt},
 		nullTimeDest{&p.DeactivatedAt}, nullTimeDest{&p.DetachedAt},
+		discard{}, jsonDest[scimbridge.PhoneNumber]{&a.PhoneNumbers}, jsonDest[scimbridge.Address]{&a.Addresses},
 	}
 }
 

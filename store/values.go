@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -44,6 +45,44 @@ func ns(s string) any {
 		return nil
 	}
 	return s
+}
+
+// jsonList stores a list (phoneNumbers, addresses) as a JSON array in
+// TEXT; an empty list is NULL.
+func jsonList[T any](list []T) any {
+	if len(list) == 0 {
+		return nil
+	}
+	// The element types hold only strings and *bool: Marshal cannot fail.
+	b, _ := json.Marshal(list)
+	return string(b)
+}
+
+// jsonDest scans a list stored by jsonList; NULL is nil.
+type jsonDest[T any] struct{ p *[]T }
+
+func (d jsonDest[T]) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case nil:
+		*d.p = nil
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("scan list: unexpected %T", src)
+	}
+	var out []T
+	if err := json.Unmarshal(b, &out); err != nil {
+		return fmt.Errorf("scan list: %w", err)
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	*d.p = out
+	return nil
 }
 
 // timeDest scans a stored time (either form) into a UTC time.Time.

@@ -25,6 +25,8 @@ func createGoogleProfiles(t *testing.T, s scimbridge.Store, orgID string, n int)
 		p.Source, p.GoogleID, p.ExternalID = scimbridge.SourceGoogle, fmt.Sprint(1000+i), fmt.Sprint(1000+i)
 		p.DesiredHash = fmt.Sprintf("hash%d", i)
 		p.Emails = append(p.Emails, scimbridge.Email{Value: fmt.Sprintf("alt%d@x.com", i)})
+		p.PhoneNumbers = []scimbridge.PhoneNumber{{Value: fmt.Sprint(5550000 + i), Type: "work"}}
+		p.Addresses = []scimbridge.Address{{Locality: "City", Country: "FR", Type: "work", Primary: yes()}}
 		if i%3 == 0 {
 			p.State, p.AccessRevoked, p.DeactivatedAt = scimbridge.StateInactive, true, &p.CreatedAt
 		}
@@ -81,7 +83,8 @@ func testProfilesByID(t *testing.T, s scimbridge.Store) {
 		t.Fatalf("%d profiles, want 2", len(got))
 	}
 	for i, want := range []scimbridge.Profile{ps[1], ps[4]} {
-		if full := mustGet(t, s, org.ID, want.ID); !reflect.DeepEqual(got[i], full) || len(got[i].Emails) != 2 {
+		if full := mustGet(t, s, org.ID, want.ID); !reflect.DeepEqual(got[i], full) || len(got[i].Emails) != 2 ||
+			len(got[i].PhoneNumbers) != 1 || len(got[i].Addresses) != 1 {
 			t.Errorf("got %+v, want %+v", got[i], full)
 		}
 	}

@@ -202,7 +202,11 @@ func RunFilters(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{name: "TitleNotEqMatchesUnassigned", filter: fltNot(fltEq("title", "Engineer")), want: byName[1:]},
 		{name: "TitleNotCo", filter: fltNot(fltOp("title", scimbridge.OpCo, "ngineer")), want: fltWithout(byName, "alice", "Bob", "carol")},
 		{name: "TitleEqEmptyIsUnassigned", filter: fltEq("title", ""), want: fltWithout(byName, titled...)},
-		{name: "DisplayNameCaseExact", filter: fltEq("displayName", "zoë"), want: nil},
+		// displayName is caseExact false (RFC 7643): compared on its key,
+		// lower-cased and NFC, like userName.
+		{name: "DisplayNameCaseInsensitive", filter: fltEq("displayName", "ZOË"), want: []string{"zoe"}},
+		{name: "DisplayNameDecomposed", filter: fltEq("displayName", "zoe\u0308"), want: []string{"zoe"}},
+		{name: "DisplayNameCo", filter: fltOp("displayName", scimbridge.OpCo, "OË"), want: []string{"zoe"}},
 		{name: "DisplayNameEq", filter: fltEq("displayName", "Zoë"), want: []string{"zoe"}},
 		{name: "ExternalIDCaseExact", filter: fltEq("externalId", "ext-2"), want: nil},
 		{name: "ExternalIDEq", filter: fltEq("externalId", "EXT-2"), want: []string{"Bob"}},

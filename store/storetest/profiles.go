@@ -32,6 +32,16 @@ func testProfileRoundTrip(t *testing.T, s scimbridge.Store) {
 				NickName: "Ada", Locale: "en-GB", Timezone: "Europe/London", PreferredLanguage: "en",
 				ProfileURL: "https://example.com/ada", EmployeeNumber: "1815", Department: "Maths",
 				CostCenter: "CC1", Organization: "Analytical", Division: "Engines", Manager: "babbage",
+				PhoneNumbers: []scimbridge.PhoneNumber{
+					{Value: "+44 20 7946 0000", Type: "work", Display: "Office", Primary: yes()},
+					{Value: "tel:+44-7700-900000", Type: "mobile", Primary: no()},
+					{Value: "555"},
+				},
+				Addresses: []scimbridge.Address{
+					{Formatted: "12 St James's Sq\nLondon", StreetAddress: "12 St James's Square", Locality: "London",
+						Region: "Greater London", PostalCode: "SW1Y 4JH", Country: "GB", Type: "work", Primary: yes()},
+					{Locality: "Zürich", Type: "home"},
+				},
 			},
 			Email: "Ada.Lovelace@Example.com", State: scimbridge.StateInactive, Source: scimbridge.SourceGoogle,
 			ExternalID: "ext-1", GoogleID: "123456789012345678901", Version: 7, Role: scimbridge.RoleAdmin,
@@ -49,6 +59,23 @@ func testProfileRoundTrip(t *testing.T, s scimbridge.Store) {
 		}
 		if got.UpdatedAt.Nanosecond()%1000 != 0 || got.UpdatedAt.Nanosecond() == 0 {
 			t.Errorf("updated_at lost microseconds: %v", got.UpdatedAt)
+		}
+	})
+
+	t.Run("PhonesAndAddressesUpdate", func(t *testing.T) {
+		p := newProfile(org.ID, "phones")
+		p.PhoneNumbers = []scimbridge.PhoneNumber{{Value: "1", Type: "work"}}
+		p.Addresses = []scimbridge.Address{{Locality: "Paris", Type: "work"}}
+		create(t, s, p)
+		q := mustGet(t, s, org.ID, p.ID)
+		q.PhoneNumbers = append(q.PhoneNumbers, scimbridge.PhoneNumber{Value: "2", Type: "mobile", Primary: yes()})
+		q.Addresses = nil
+		if err := tryUpdate(s, scimbridge.ChangeUpdate, q, p.Version); err != nil {
+			t.Fatal(err)
+		}
+		got := mustGet(t, s, org.ID, p.ID)
+		if !reflect.DeepEqual(got.PhoneNumbers, q.PhoneNumbers) || got.Addresses != nil {
+			t.Errorf("after update: phoneNumbers %+v, addresses %+v", got.PhoneNumbers, got.Addresses)
 		}
 	})
 

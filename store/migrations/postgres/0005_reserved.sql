@@ -1,0 +1,3 @@
+-- Placeholder for migration 0005, which another change introduces; drop
+-- this file when that migration is merged.
+SELECT 1;
