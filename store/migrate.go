@@ -258,7 +258,7 @@ func (db *DB) applyMigrations(ctx context.Context, q querier, ms []migration) (e
 }
 
 // displayNameKeyVersion is the migration that adds profiles.display_name_key.
-const displayNameKeyVersion = 6
+const displayNameKeyVersion = 5
 
 // backfillDisplayNameKeys fills display_name_key of existing profiles with
 // textkey.Key(display_name), in the migration's transaction: SQL lower()

@@ -1,3 +1,0 @@
--- Placeholder for migration 0005, which another change introduces; drop
--- this file when that migration is merged.
-SELECT 1;
