@@ -38,3 +38,8 @@ func (db *DB) CountChanges(ctx context.Context, n int) (runs, rows int64) {
 
 // AnalyseFirst is how many changes pass before the first ANALYZE.
 const AnalyseFirst = analyseFirst
+
+// GroupMembersStatement is GroupMembers' page statement, rebound.
+func (db *DB) GroupMembersStatement() string {
+	return db.rebind(groupMembersSelect)
+}

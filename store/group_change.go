@@ -57,6 +57,13 @@ func (db *DB) ApplyGroupChanges(ctx context.Context, batch []scimbridge.GroupCha
 	if err != nil {
 		return fmt.Errorf("apply group changes: %w", err)
 	}
+	// Memberships count as changes for the planner's statistics: without
+	// them PostgreSQL pages a large group by sorting all its members.
+	n := len(batch)
+	for i := range batch {
+		n += len(batch[i].Change.AddMembers) + len(batch[i].Change.RemoveMembers)
+	}
+	db.countChanges(ctx, n)
 	return nil
 }
 
