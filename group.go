@@ -138,3 +138,18 @@ type GroupStore interface {
 	// (ELEASELOST otherwise).
 	ApplyGroupChanges(ctx context.Context, batch []GroupChangeEvent, lease *LeaseCheck) error
 }
+
+// CheckGroupLimits reports the first value of g over its limit: displayName,
+// externalId and googleId are keys of at most MaxKeyBytes. The error is
+// EINVALID with scimType invalidValue naming the attribute and the limit.
+// The store checks it before any SQL runs.
+func CheckGroupLimits(g Group) error {
+	for _, f := range []struct{ name, value string }{
+		{"displayName", g.DisplayName}, {"externalId", g.ExternalID}, {"googleId", g.GoogleID},
+	} {
+		if len(f.value) > MaxKeyBytes {
+			return overLimit(f.name, len(f.value), MaxKeyBytes)
+		}
+	}
+	return nil
+}

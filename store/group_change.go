@@ -68,8 +68,8 @@ func (db *DB) ApplyGroupChanges(ctx context.Context, batch []scimbridge.GroupCha
 }
 
 // checkGroupChange refuses, before any SQL runs, a change the store could
-// not write: an unknown kind, an id that is not a UUID, an empty
-// displayName, too many member ids.
+// not write: an unknown kind, an id that is not a UUID, an empty or
+// over-long displayName (scimbridge.CheckGroupLimits), too many member ids.
 func checkGroupChange(c *scimbridge.GroupChange) error {
 	g := &c.Group
 	switch c.Kind {
@@ -83,8 +83,13 @@ func checkGroupChange(c *scimbridge.GroupChange) error {
 		}
 		return notFound("group")
 	}
-	if c.Kind != scimbridge.ChangeGroupDelete && g.DisplayName == "" {
-		return scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidValue", "a group needs a displayName")
+	if c.Kind != scimbridge.ChangeGroupDelete {
+		if g.DisplayName == "" {
+			return scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidValue", "a group needs a displayName")
+		}
+		if err := scimbridge.CheckGroupLimits(*g); err != nil {
+			return err
+		}
 	}
 	if n := len(c.AddMembers) + len(c.RemoveMembers); n > scimbridge.MaxMemberChanges {
 		return scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidValue",

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -234,6 +235,10 @@ func testGroupUniqueness(t *testing.T, s scimbridge.Store) {
 	}
 	createGroup(t, s, newGroup(org.ID, "engineering", scimbridge.SourceSCIM))
 	wantCode(t, tryCreateGroup(s, newGroup(org.ID, "", scimbridge.SourceSCIM)), scimbridge.EINVALID)
+	// An over-long key is refused before PostgreSQL could answer with an
+	// error larger than lib/pq reads.
+	long := newGroup(org.ID, strings.Repeat("x", 3000), scimbridge.SourceSCIM)
+	wantCode(t, tryCreateGroup(s, long), scimbridge.EINVALID)
 }
 
 // testGroupVersions checks every change, membership ones included, bumps
