@@ -21,9 +21,12 @@ type Group struct {
 	GoogleID string `json:"googleId,omitempty"` // TEXT: Google ids exceed int64
 	// Version increments on every change, membership changes included; it
 	// is the SCIM ETag W/"<version>".
-	Version   int64     `json:"version"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Version int64 `json:"version"`
+	// DesiredHash is the hash of the name and member set the bridge last
+	// applied; an unchanged hash means the group is not written.
+	DesiredHash string    `json:"-"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // Group change kinds; an event of a group change carries one of them.
@@ -46,7 +49,7 @@ const MaxMemberPage = 10000
 // computes the whole resulting group — id, version (ExpectedVersion+1 for
 // an update), timestamps — and the store writes it as given: an insert for
 // ChangeGroupCreate; for ChangeGroupUpdate an update of displayName,
-// externalId, googleId, version and updated time WHERE id = Group.ID AND
+// externalId, source, googleId, desired hash, version and updated time WHERE id = Group.ID AND
 // version = ExpectedVersion; for ChangeGroupDelete a delete at
 // ExpectedVersion. A version miss is EPRECONDITION, a missing group
 // ENOTFOUND.

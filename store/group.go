@@ -14,7 +14,7 @@ import (
 // scanGroup.
 var groupColumns = []string{
 	"id", "org_id", "display_name", "display_name_key", "external_id", "source",
-	"google_id", "version", "created_at", "updated_at",
+	"google_id", "desired_hash", "version", "created_at", "updated_at",
 }
 
 var (
@@ -24,21 +24,21 @@ var (
 	// groupUpdate sets every column but id, org_id and created_at, then
 	// matches org_id, id and the expected version.
 	groupUpdate = `UPDATE groups SET display_name = ?, display_name_key = ?, external_id = ?, source = ?,
-	google_id = ?, version = ?, updated_at = ? WHERE org_id = ? AND id = ? AND version = ?`
+	google_id = ?, desired_hash = ?, version = ?, updated_at = ? WHERE org_id = ? AND id = ? AND version = ?`
 	groupByID = groupSelect + " WHERE g.org_id = ? AND g.id = ?"
 )
 
 // groupArgs returns g's values in groupColumns order.
 func (db *DB) groupArgs(g *scimbridge.Group) []any {
 	return []any{g.ID, g.OrgID, g.DisplayName, textkey.Key(g.DisplayName), ns(g.ExternalID), string(g.Source),
-		ns(g.GoogleID), g.Version, db.tm(g.CreatedAt), db.tm(g.UpdatedAt)}
+		ns(g.GoogleID), ns(g.DesiredHash), g.Version, db.tm(g.CreatedAt), db.tm(g.UpdatedAt)}
 }
 
 func scanGroup(s interface{ Scan(...any) error }) (scimbridge.Group, error) {
 	var g scimbridge.Group
 	var source string
 	err := s.Scan(&g.ID, &g.OrgID, &g.DisplayName, discard{}, strDest{&g.ExternalID}, &source,
-		strDest{&g.GoogleID}, &g.Version, timeDest{&g.CreatedAt}, timeDest{&g.UpdatedAt})
+		strDest{&g.GoogleID}, strDest{&g.DesiredHash}, &g.Version, timeDest{&g.CreatedAt}, timeDest{&g.UpdatedAt})
 	g.Source = scimbridge.Source(source)
 	return g, err
 }

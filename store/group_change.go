@@ -126,7 +126,7 @@ func (db *DB) writeGroupChange(ctx context.Context, tx *sqlx.Tx, c *scimbridge.G
 		}
 	case scimbridge.ChangeGroupUpdate:
 		a := db.groupArgs(g)
-		res, err = tx.ExecContext(ctx, db.rebind(groupUpdate), a[2], a[3], a[4], a[5], a[6], a[7], a[9],
+		res, err = tx.ExecContext(ctx, db.rebind(groupUpdate), a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[10],
 			g.OrgID, g.ID, c.ExpectedVersion)
 	case scimbridge.ChangeGroupDelete:
 		res, err = tx.ExecContext(ctx, db.rebind(`DELETE FROM groups WHERE org_id = ? AND id = ? AND version = ?`),
@@ -269,10 +269,10 @@ func dedupe(ids []string) []string {
 }
 
 // Statements of a detach, which leaves every group: each group's version
-// goes up (its member list changed), then the memberships go, both through
-// the membership index by profile.
+// goes up and its desired hash is dropped (its member set changed), then
+// the memberships go, both through the membership index by profile.
 const (
-	detachGroupsBump = `UPDATE groups SET version = version + 1, updated_at = ?
+	detachGroupsBump = `UPDATE groups SET version = version + 1, updated_at = ?, desired_hash = NULL
 	WHERE id IN (SELECT group_id FROM group_members WHERE profile_id = ?)`
 	detachMembersDelete = `DELETE FROM group_members WHERE profile_id = ?`
 )

@@ -107,7 +107,9 @@ func testGroupRemoval(t *testing.T, s scimbridge.Store) {
 	ada := create(t, s, newProfile(org.ID, "ada@example.com"))
 	bob := create(t, s, newProfile(org.ID, "bob@example.com"))
 	g1 := createGroup(t, s, newGroup(org.ID, "One", scimbridge.SourceSCIM), ada.ID, bob.ID)
-	g2 := createGroup(t, s, newGroup(org.ID, "Two", scimbridge.SourceGoogle), ada.ID)
+	g2 := newGroup(org.ID, "Two", scimbridge.SourceGoogle)
+	g2.DesiredHash = "h2"
+	createGroup(t, s, g2, ada.ID)
 
 	t.Run("DeactivateKeeps", func(t *testing.T) {
 		p := ada
@@ -150,8 +152,8 @@ func testGroupRemoval(t *testing.T, s scimbridge.Store) {
 		}
 		for _, g := range []scimbridge.Group{g1, g2} {
 			got := mustGroup(t, s, org.ID, g.ID)
-			if got.Version != 2 || !got.UpdatedAt.Equal(now) {
-				t.Errorf("group %s after the detach: version %d, updated %v", g.DisplayName, got.Version, got.UpdatedAt)
+			if got.Version != 2 || !got.UpdatedAt.Equal(now) || got.DesiredHash != "" {
+				t.Errorf("group %s after the detach: version %d, updated %v, hash %q", g.DisplayName, got.Version, got.UpdatedAt, got.DesiredHash)
 			}
 		}
 		// A detached profile cannot join a group.

@@ -131,7 +131,7 @@ func testGroupRoundTrip(t *testing.T, s scimbridge.Store) {
 	sg := newGroup(org.ID, "Engineering", scimbridge.SourceSCIM)
 	sg.ExternalID, sg.UpdatedAt = "ext-Eng", at(time.Minute+999*time.Nanosecond)
 	gg := newGroup(org.ID, "Sales", scimbridge.SourceGoogle)
-	gg.GoogleID, gg.Version = "123456789012345678901", 4
+	gg.GoogleID, gg.Version, gg.DesiredHash = "123456789012345678901", 4, "h1"
 	mg := newGroup(org.ID, "Ops", scimbridge.SourceManual)
 	createGroup(t, s, sg, ada.ID)
 	createGroup(t, s, gg)
@@ -252,11 +252,13 @@ func testGroupVersions(t *testing.T, s scimbridge.Store) {
 	steps := []struct{ add, remove []string }{{[]string{ada.ID}, nil}, {nil, []string{ada.ID}}, {nil, nil}}
 	for i, st := range steps {
 		expected := int64(i + 1)
+		g.DisplayName, g.DesiredHash = "Eng"+strings.Repeat("!", i), "h"+strings.Repeat("!", i)
 		if err := s.ApplyGroupChange(ctx, groupUpdate(g, expected, st.add, st.remove)); err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
-		if got := mustGroup(t, s, org.ID, g.ID).Version; got != expected+1 {
-			t.Errorf("step %d: version %d, want %d", i, got, expected+1)
+		got := mustGroup(t, s, org.ID, g.ID)
+		if got.Version != expected+1 || got.DisplayName != g.DisplayName || got.DesiredHash != g.DesiredHash {
+			t.Errorf("step %d: %+v, want version %d", i, got, expected+1)
 		}
 	}
 	wantCode(t, s.ApplyGroupChange(ctx, groupUpdate(g, 1, []string{ada.ID}, nil)), scimbridge.EPRECONDITION)

@@ -5,6 +5,8 @@
 -- the displayName filter whatever the source. Memberships are indexed both
 -- ways: by group (the primary key, which also pages a group's members in
 -- profile id order) and by profile (a user's groups, a detach).
+-- desired_hash is, as for profiles, the hash of what the bridge last
+-- applied (name and member set), so an unchanged group is not written.
 CREATE TABLE groups (
 	id               TEXT COLLATE "C" NOT NULL PRIMARY KEY,
 	org_id           TEXT COLLATE "C" NOT NULL REFERENCES organizations (id),
@@ -13,6 +15,7 @@ CREATE TABLE groups (
 	external_id      TEXT COLLATE "C",
 	source           TEXT COLLATE "C" NOT NULL,
 	google_id        TEXT COLLATE "C",
+	desired_hash     TEXT COLLATE "C",
 	version          BIGINT NOT NULL,
 	created_at       TIMESTAMPTZ NOT NULL,
 	updated_at       TIMESTAMPTZ NOT NULL

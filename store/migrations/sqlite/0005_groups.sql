@@ -5,6 +5,8 @@
 -- the displayName filter whatever the source. Memberships are indexed both
 -- ways: by group (the primary key, which also pages a group's members in
 -- profile id order) and by profile (a user's groups, a detach).
+-- desired_hash is, as for profiles, the hash of what the bridge last
+-- applied (name and member set), so an unchanged group is not written.
 CREATE TABLE groups (
 	id               TEXT    NOT NULL PRIMARY KEY,
 	org_id           TEXT    NOT NULL REFERENCES organizations (id),
@@ -13,6 +15,7 @@ CREATE TABLE groups (
 	external_id      TEXT,
 	source           TEXT    NOT NULL,
 	google_id        TEXT,
+	desired_hash     TEXT,
 	version          INTEGER NOT NULL,
 	created_at       INTEGER NOT NULL,
 	updated_at       INTEGER NOT NULL
