@@ -127,6 +127,10 @@ type GroupStore interface {
 	// ProfileGroups returns the groups a profile is a direct member of, by
 	// id; none for an unknown profile.
 	ProfileGroups(ctx context.Context, orgID, profileID string) ([]Group, error)
+	// ProfilesGroups is ProfileGroups for a page of profiles at once (a
+	// user listing's groups attribute): the groups of each profile id that
+	// has any, by id. Any number of ids may be given.
+	ProfilesGroups(ctx context.Context, orgID string, profileIDs []string) (map[string][]Group, error)
 	// ApplyGroupChange commits one group change, its membership changes
 	// and its event in one transaction. A version miss is EPRECONDITION; a
 	// SCIM group's displayName taken (case-insensitively) by another SCIM

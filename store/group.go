@@ -34,11 +34,17 @@ func (db *DB) groupArgs(g *scimbridge.Group) []any {
 		ns(g.GoogleID), ns(g.DesiredHash), g.Version, db.tm(g.CreatedAt), db.tm(g.UpdatedAt)}
 }
 
+// groupDests are the scan destinations of groupColumns into g; source
+// takes the source column.
+func groupDests(g *scimbridge.Group, source *string) []any {
+	return []any{&g.ID, &g.OrgID, &g.DisplayName, discard{}, strDest{&g.ExternalID}, source,
+		strDest{&g.GoogleID}, strDest{&g.DesiredHash}, &g.Version, timeDest{&g.CreatedAt}, timeDest{&g.UpdatedAt}}
+}
+
 func scanGroup(s interface{ Scan(...any) error }) (scimbridge.Group, error) {
 	var g scimbridge.Group
 	var source string
-	err := s.Scan(&g.ID, &g.OrgID, &g.DisplayName, discard{}, strDest{&g.ExternalID}, &source,
-		strDest{&g.GoogleID}, strDest{&g.DesiredHash}, &g.Version, timeDest{&g.CreatedAt}, timeDest{&g.UpdatedAt})
+	err := s.Scan(groupDests(&g, &source)...)
 	g.Source = scimbridge.Source(source)
 	return g, err
 }
@@ -193,4 +199,45 @@ func (db *DB) ProfileGroups(ctx context.Context, orgID, profileID string) ([]sci
 		return nil, fmt.Errorf("list profile groups: %w", err)
 	}
 	return gs, nil
+}
+
+// ProfilesGroups returns the groups of each of profileIDs that has any,
+// memberChunk at a time through the membership index by profile.
+func (db *DB) ProfilesGroups(ctx context.Context, orgID string, profileIDs []string) (map[string][]scimbridge.Group, error) {
+	out := make(map[string][]scimbridge.Group)
+	ids := dedupe(profileIDs)
+	for start := 0; start < len(ids); start += memberChunk {
+		chunk := ids[start:min(start+memberChunk, len(ids))]
+		args := make([]any, 0, len(chunk)+2)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		args = append(args, orgID, orgID)
+		rows, err := db.read.QueryContext(ctx, db.rebind("SELECT m.profile_id, g."+strings.Join(groupColumns, ", g.")+
+			" FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.profile_id IN ("+placeholders(len(chunk))+
+			") AND m.org_id = ? AND g.org_id = ? ORDER BY m.profile_id, g.id"), args...)
+		if err != nil {
+			return nil, fmt.Errorf("list profiles' groups: %w", err)
+		}
+		if err := scanMemberGroups(rows, out); err != nil {
+			return nil, fmt.Errorf("list profiles' groups: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// scanMemberGroups reads (profile id, group columns) rows into out.
+func scanMemberGroups(rows *sql.Rows, out map[string][]scimbridge.Group) error {
+	defer rows.Close()
+	for rows.Next() {
+		var profileID string
+		var g scimbridge.Group
+		var source string
+		if err := rows.Scan(append([]any{&profileID}, groupDests(&g, &source)...)...); err != nil {
+			return err
+		}
+		g.Source = scimbridge.Source(source)
+		out[profileID] = append(out[profileID], g)
+	}
+	return rows.Err()
 }

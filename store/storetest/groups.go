@@ -178,6 +178,19 @@ func testGroupRoundTrip(t *testing.T, s scimbridge.Store) {
 	if err != nil || len(groups) != 1 || !reflect.DeepEqual(groups[0], storedGroup(sg)) {
 		t.Errorf("ada's groups: %+v, %v", groups, err)
 	}
+	bob := create(t, s, newProfile(org.ID, "bob@example.com"))
+	if err := s.ApplyGroupChange(ctx, groupUpdate(mg, 1, []string{ada.ID, bob.ID}, nil)); err != nil {
+		t.Fatal(err)
+	}
+	mg.Version = 2
+	many, err := s.ProfilesGroups(ctx, org.ID, []string{ada.ID, bob.ID, ada.ID, uuid.NewString()})
+	if err != nil || len(many) != 2 || !sameSet(groupIDs(many[ada.ID]), []string{sg.ID, mg.ID}) ||
+		!reflect.DeepEqual(many[bob.ID], []scimbridge.Group{storedGroup(mg)}) {
+		t.Errorf("profiles' groups: %+v, %v", many, err)
+	}
+	if other, _ := s.ProfilesGroups(ctx, uuid.NewString(), []string{ada.ID}); len(other) != 0 {
+		t.Errorf("another organization sees ada's groups: %+v", other)
+	}
 	evs, err := s.ListEvents(ctx, scimbridge.EventQuery{OrgID: org.ID, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
