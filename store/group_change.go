@@ -43,6 +43,18 @@ func (db *DB) ApplyGroupChanges(ctx context.Context, batch []scimbridge.GroupCha
 				return err
 			}
 		}
+		// Every member to add is checked, and on PostgreSQL locked, before
+		// any group row is written: a concurrent detach then either waits
+		// for this transaction (and removes what it added) or commits
+		// first (and the member is refused), and the two take their locks
+		// in the same order, profile before group.
+		for i := range batch {
+			if c := &batch[i].Change; c.Kind != scimbridge.ChangeGroupDelete {
+				if err := db.checkMembers(ctx, tx, c.Group.OrgID, dedupe(c.AddMembers)); err != nil {
+					return err
+				}
+			}
+		}
 		events := make([]scimbridge.Event, 0, len(batch))
 		for i := range batch {
 			if err := db.writeGroupChange(ctx, tx, &batch[i].Change); err != nil {
@@ -167,14 +179,11 @@ func (db *DB) groupVersionMiss(ctx context.Context, tx *sqlx.Tx, orgID, id strin
 		"group version %d does not match the current version %d", expected, current)
 }
 
-// addMembers inserts the memberships of ids not there yet, after checking
-// every id names a live profile of the group's organization.
+// addMembers inserts the memberships of ids not there yet; checkMembers
+// has checked them.
 func (db *DB) addMembers(ctx context.Context, tx *sqlx.Tx, g *scimbridge.Group, ids []string) error {
 	for start := 0; start < len(ids); start += memberChunk {
 		chunk := ids[start:min(start+memberChunk, len(ids))]
-		if err := db.checkMembers(ctx, tx, g.OrgID, chunk); err != nil {
-			return err
-		}
 		var b strings.Builder
 		b.WriteString("INSERT INTO group_members (org_id, group_id, profile_id) VALUES ")
 		args := make([]any, 0, 3*len(chunk))
@@ -194,12 +203,27 @@ func (db *DB) addMembers(ctx context.Context, tx *sqlx.Tx, g *scimbridge.Group, 
 }
 
 // checkMembers refuses (EINVALID, invalidValue) any id that is not a
-// non-detached profile of the organization.
+// non-detached profile of the organization; on PostgreSQL it also locks
+// the profiles (FOR SHARE) until the transaction ends, so none is detached
+// meanwhile.
 func (db *DB) checkMembers(ctx context.Context, tx *sqlx.Tx, orgID string, ids []string) error {
 	for _, id := range ids {
 		if !validUUID(id) {
 			return notMember(id)
 		}
+	}
+	for start := 0; start < len(ids); start += memberChunk {
+		if err := db.checkMemberChunk(ctx, tx, orgID, ids[start:min(start+memberChunk, len(ids))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (db *DB) checkMemberChunk(ctx context.Context, tx *sqlx.Tx, orgID string, ids []string) error {
+	lock := ""
+	if db.dialect == DialectPostgres {
+		lock = " FOR SHARE"
 	}
 	args := make([]any, 0, len(ids)+1)
 	args = append(args, orgID)
@@ -207,7 +231,7 @@ func (db *DB) checkMembers(ctx context.Context, tx *sqlx.Tx, orgID string, ids [
 		args = append(args, id)
 	}
 	rows, err := tx.QueryContext(ctx, db.rebind(`SELECT id FROM profiles WHERE org_id = ? AND detached_at IS NULL AND id IN (`+
-		placeholders(len(ids))+")"), args...)
+		placeholders(len(ids))+")"+lock), args...)
 	if err != nil {
 		return fmt.Errorf("check members: %w", err)
 	}
