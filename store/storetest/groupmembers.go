@@ -224,7 +224,7 @@ func testGroupTenantIsolation(t *testing.T, s scimbridge.Store) {
 // SeedProfiles inserts n SCIM profiles of the organization, without
 // emails or events, and returns their ids: with one INSERT ... SELECT on
 // the package store's databases, else in batches of ApplyChanges.
-func SeedProfiles(t *testing.T, s scimbridge.Store, orgID string, n int) []string {
+func SeedProfiles(t testing.TB, s scimbridge.Store, orgID string, n int) []string {
 	t.Helper()
 	ctx := context.Background()
 	if db, ok := s.(*store.DB); ok {
