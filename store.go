@@ -99,6 +99,8 @@ type ProfileStore interface {
 	// (or are not UUIDs) are left out. Any number of ids may be given.
 	ProfilesByID(ctx context.Context, orgID string, ids []string) ([]Profile, error)
 	// ApplyChange commits one change and its event in one transaction.
+	// A detach also removes the profile from every group (bumping each
+	// group's version) in that transaction; a deactivation keeps them.
 	// A version miss is EPRECONDITION; a unique violation is ECONFLICT
 	// (scimType uniqueness). The event's ID is assigned by the store.
 	ApplyChange(ctx context.Context, c ChangeEvent) error
@@ -191,6 +193,7 @@ type LeaseStore interface {
 type Store interface {
 	OrganizationStore
 	ProfileStore
+	GroupStore
 	EventStore
 	CredentialStore
 	BridgeStore

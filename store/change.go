@@ -125,6 +125,11 @@ func (w *batchWriter) add(ctx context.Context, c *scimbridge.Change) error {
 	if err := w.flushCreates(ctx); err != nil {
 		return err
 	}
+	if c.Kind == scimbridge.ChangeDetach {
+		if err := w.leaveGroups(ctx, p); err != nil {
+			return err
+		}
+	}
 	if w.db.dialect == DialectSQLite {
 		return w.updateChanged(ctx, c)
 	}

@@ -29,10 +29,12 @@ var eventColumnTypes = []string{
 	"text", "text", "boolean", "boolean", "integer", "text",
 }
 
-// oneStatement reports whether ApplyChanges writes batch as one statement.
+// oneStatement reports whether ApplyChanges writes batch as one statement;
+// a detach, which also leaves the profile's groups, takes the batch path.
 func (db *DB) oneStatement(batch []scimbridge.ChangeEvent, lease *scimbridge.LeaseCheck) bool {
 	return db.dialect == DialectPostgres && lease == nil && len(batch) == 1 &&
-		len(batch[0].Change.Profile.Emails) <= maxOneStatementEmails
+		len(batch[0].Change.Profile.Emails) <= maxOneStatementEmails &&
+		batch[0].Change.Kind != scimbridge.ChangeDetach // leaves its groups too
 }
 
 // applyOne commits one change and its event (when its Time is set) with one

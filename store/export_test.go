@@ -59,3 +59,8 @@ func (db *DB) Backfill0004(ctx context.Context) error {
 	_, err = db.write.ExecContext(ctx, backfill)
 	return err
 }
+
+// GroupMembersStatement is GroupMembers' page statement, rebound.
+func (db *DB) GroupMembersStatement() string {
+	return db.rebind(groupMembersSelect)
+}

@@ -291,11 +291,11 @@ const optimizeEvery = 5000
 
 // Optimize refreshes the query planner's statistics: PRAGMA optimize on
 // SQLite (which re-analyses only tables that changed much), ANALYZE of the
-// profile tables on PostgreSQL (autovacuum does it there too).
+// profile and group tables on PostgreSQL (autovacuum does it there too).
 func (db *DB) Optimize(ctx context.Context) error {
 	query := "PRAGMA optimize"
 	if db.dialect == DialectPostgres {
-		query = "ANALYZE profiles, profile_emails"
+		query = "ANALYZE profiles, profile_emails, groups, group_members"
 	}
 	if _, err := db.write.ExecContext(ctx, query); err != nil {
 		return fmt.Errorf("optimize database: %w", err)

@@ -186,6 +186,8 @@ func uniqueAttribute(where string) string {
 	switch {
 	case strings.Contains(where, "user_name_key"):
 		return "userName"
+	case strings.Contains(where, "display_name_key"):
+		return "displayName"
 	case strings.Contains(where, "email_key"):
 		return "email"
 	case strings.Contains(where, "external_id"):

@@ -48,6 +48,13 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"Leases", testLeases},
 		{"LeaseInBatch", testLeaseInBatch},
 		{"TenantIsolation", testTenantIsolation},
+		{"GroupRoundTrip", testGroupRoundTrip},
+		{"GroupUniqueness", testGroupUniqueness},
+		{"GroupVersions", testGroupVersions},
+		{"GroupMembership", testGroupMembership},
+		{"GroupRemoval", testGroupRemoval},
+		{"GroupTenantIsolation", testGroupTenantIsolation},
+		{"GroupLargeMembership", testGroupLargeMembership},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
