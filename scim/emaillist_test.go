@@ -13,7 +13,7 @@ import (
 // phoneNumbers: what makes an added entry one already there, which
 // sub-attribute a remove by value compares with case, an added entry
 // without a value, where two primaries are refused, and the wording of
-// errors.
+// errors. A sub-attribute given twice is refused the same way for both.
 func TestApplyPatch_EmailRules(t *testing.T) {
 	base := func() D {
 		return D{Attributes: scimbridge.Attributes{UserName: "bjensen",
@@ -57,6 +57,12 @@ func TestApplyPatch_EmailRules(t *testing.T) {
 			nil, scimInvalidValue, "operation 1: at most one email may be primary"},
 		{"replace/two-primary-phones", `{"op":"replace","path":"phoneNumbers","value":[{"value":"1","primary":true},{"value":"2","primary":true}]}`,
 			nil, scimInvalidValue, "at most one entry of phoneNumbers may be primary"},
+		// An email given a sub-attribute twice is refused for that, as an
+		// entry of phoneNumbers is, whatever the second value is.
+		{"add/email-value-twice", `{"op":"add","path":"emails","value":[{"value":"a@example.com","value":5}]}`,
+			nil, scimInvalidValue, "emails.value is given more than once"},
+		{"add/phone-value-twice", `{"op":"add","path":"phoneNumbers","value":[{"value":"1","value":5}]}`,
+			nil, scimInvalidValue, "phoneNumbers.value is given more than once"},
 		// Errors name an email as such.
 		{"vpath/email-no-target", `{"op":"replace","path":"emails[type eq \"other\"]","value":{"value":"o@example.com"}}`,
 			nil, scimNoTarget, `no email matches "emails[type eq \"other\"]"`},
