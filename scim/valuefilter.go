@@ -36,7 +36,8 @@ func (c *complexList[T]) fromFilter(f scimbridge.Filter) (T, bool) {
 }
 
 // eval evaluates a value filter against one entry. Strings compare
-// case-insensitively, as for emails; an unassigned primary is false.
+// case-insensitively (none of these attributes is caseExact); an
+// unassigned primary is false (RFC 7643 §2.4).
 func (c *complexList[T]) eval(f scimbridge.Filter, v *T) (bool, error) {
 	switch f := f.(type) {
 	case scimbridge.AndFilter:
