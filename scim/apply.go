@@ -152,7 +152,7 @@ func (a *applier) applyTarget(op opKind, t target, v jval, explicit bool) error 
 		}
 		return a.applyManager(v)
 	case kEmails:
-		return a.applyEmails(op, t, v)
+		return emailList.apply(a, op, t, v)
 	case kPhones:
 		return phoneList.apply(a, op, t, v)
 	case kAddresses:

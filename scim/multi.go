@@ -1,27 +1,72 @@
 package scim
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/scimbridge/scimbridge"
 )
 
 // complexList describes a multi-valued complex attribute kept as a list of
-// T (phoneNumbers, addresses): its string sub-attributes, its primary flag,
-// and when an entry carries nothing and is dropped. Emails have their own
-// code (emails.go) because the profile email is derived from them.
+// T (emails, phoneNumbers, addresses): its string sub-attributes, its
+// primary flag, when an entry carries nothing and is dropped, and the few
+// rules in which emails differ.
 type complexList[T any] struct {
-	name    string
-	subs    []string // string sub-attributes, canonical spelling
+	name        string
+	noun, nouns string   // one entry and several, in error messages
+	subs        []string // string sub-attributes, canonical spelling
+	// key are the sub-attributes that make an added entry one already
+	// there (compared case-insensitively); nil means all of subs. The
+	// others, when sent, are taken by the entry already there.
+	key []string
+	// exact are the sub-attributes a remove by value compares with case.
+	exact   []string
 	field   func(*T, string) *string
 	primary func(*T) **bool
 	empty   func(T) bool
 	list    func(*scimbridge.DesiredProfile) *[]T
+	// addSkipsEmpty makes an add ignore a sent entry that would be dropped,
+	// primary flag included, instead of adding and then dropping it.
+	addSkipsEmpty bool
+	// primaryAddOnly checks "at most one sent entry is primary" on add
+	// only; the attribute's result is checked once every operation is in
+	// (applier.finish).
+	primaryAddOnly bool
+}
+
+// emailList is "emails". An email without a value is no email: an entry
+// whose value ends up unassigned is dropped. Emails are not caseExact, but
+// a remove by value compares display with case.
+var emailList = &complexList[scimbridge.Email]{
+	name:  "emails",
+	noun:  "email",
+	nouns: "emails",
+	subs:  []string{"value", "type", "display"},
+	key:   []string{"value", "type"},
+	exact: []string{"display"},
+	field: func(e *scimbridge.Email, sub string) *string {
+		switch sub {
+		case "value":
+			return &e.Value
+		case "type":
+			return &e.Type
+		case "display":
+			return &e.Display
+		}
+		return nil
+	},
+	primary:        func(e *scimbridge.Email) **bool { return &e.Primary },
+	empty:          func(e scimbridge.Email) bool { return e.Value == "" },
+	list:           func(d *scimbridge.DesiredProfile) *[]scimbridge.Email { return &d.Emails },
+	addSkipsEmpty:  true,
+	primaryAddOnly: true,
 }
 
 var phoneList = &complexList[scimbridge.PhoneNumber]{
-	name: "phoneNumbers",
-	subs: []string{"value", "type", "display"},
+	name:  "phoneNumbers",
+	noun:  "entry of phoneNumbers",
+	nouns: "entries",
+	subs:  []string{"value", "type", "display"},
 	field: func(p *scimbridge.PhoneNumber, sub string) *string {
 		switch sub {
 		case "value":
@@ -39,8 +84,10 @@ var phoneList = &complexList[scimbridge.PhoneNumber]{
 }
 
 var addressList = &complexList[scimbridge.Address]{
-	name: "addresses",
-	subs: []string{"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type"},
+	name:  "addresses",
+	noun:  "entry of addresses",
+	nouns: "entries",
+	subs:  []string{"formatted", "streetAddress", "locality", "region", "postalCode", "country", "type"},
 	field: func(a *scimbridge.Address, sub string) *string {
 		switch sub {
 		case "formatted":
@@ -139,7 +186,7 @@ func (c *complexList[T]) setSub(p *itemPatch[T], sub string, v jval) error {
 func (c *complexList[T]) parseItem(a *applier, v jval) (itemPatch[T], error) {
 	p := itemPatch[T]{has: map[string]bool{}}
 	if v.kind != jObject {
-		return p, invalid(scimInvalidValue, "an entry of %s must be an object, not %s", c.name, v.typeName())
+		return p, invalid(scimInvalidValue, "an %s must be an object, not %s", c.noun, v.typeName())
 	}
 	for _, m := range v.obj {
 		sub := c.canonical(m.key)
@@ -168,26 +215,18 @@ func (c *complexList[T]) parseList(a *applier, v jval) ([]itemPatch[T], error) {
 		return nil, invalid(scimInvalidValue, "%s must be an array of objects, not %s", c.name, v.typeName())
 	}
 	ps := make([]itemPatch[T], 0, len(elems))
-	primaries := 0
 	for _, ev := range elems {
 		p, err := c.parseItem(a, ev)
 		if err != nil {
 			return nil, err
 		}
-		if c.isPrimary(&p.v) {
-			primaries++
-		}
 		ps = append(ps, p)
-	}
-	if primaries > 1 {
-		return nil, invalid(scimInvalidValue, "at most one entry of %s may be primary", c.name)
 	}
 	return ps, nil
 }
 
 // apply applies op to the attribute, attr.sub, attr[filter] or
-// attr[filter].sub, as applyEmails does for emails: an entry that ends up
-// empty is dropped, and add or replace of attr[filter].sub creates the
+// attr[filter].sub: an entry that ends up empty is dropped, and add or replace of attr[filter].sub creates the
 // entry the filter's equalities describe when none matches (Entra ID
 // patches phoneNumbers[type eq "work"].value and
 // addresses[type eq "work"].locality).
@@ -250,14 +289,14 @@ func (c *complexList[T]) apply(a *applier, op opKind, t target, v jval) error {
 	}
 	if len(matches) == 0 {
 		if t.sub == nil && op == opReplace {
-			return invalid(scimNoTarget, "no entry of %s matches %q", c.name, t.path)
+			return invalid(scimNoTarget, "no %s matches %q", c.noun, t.path)
 		}
 		if t.sub != nil && v.unassigned() {
 			return nil
 		}
 		item, ok := c.fromFilter(t.filter)
 		if !ok {
-			return invalid(scimNoTarget, "no entry of %s matches %q, and its filter does not describe one to create", c.name, t.path)
+			return invalid(scimNoTarget, "no %s matches %q, and its filter does not describe one to create", c.noun, t.path)
 		}
 		*list = append(*list, item)
 		matches = []int{len(*list) - 1}
@@ -267,7 +306,7 @@ func (c *complexList[T]) apply(a *applier, op opKind, t target, v jval) error {
 	}
 	if c.isPrimary(&p.v) && p.has["primary"] {
 		if len(matches) > 1 {
-			return invalid(scimInvalidValue, "%q matches %d entries; only one may be primary", t.path, len(matches))
+			return invalid(scimInvalidValue, "%q matches %d %s; only one may be primary", t.path, len(matches), c.nouns)
 		}
 		c.promote(list, matches[0])
 	}
@@ -280,6 +319,17 @@ func (c *complexList[T]) applyList(a *applier, op opKind, v jval) error {
 	ps, err := c.parseList(a, v)
 	if err != nil {
 		return err
+	}
+	if op == opAdd || !c.primaryAddOnly {
+		primaries := 0
+		for i := range ps {
+			if c.isPrimary(&ps[i].v) {
+				primaries++
+			}
+		}
+		if primaries > 1 {
+			return invalid(scimInvalidValue, "at most one %s may be primary", c.noun)
+		}
 	}
 	switch op {
 	case opRemove:
@@ -301,14 +351,21 @@ func (c *complexList[T]) applyList(a *applier, op opKind, v jval) error {
 		}
 	case opAdd:
 		for _, p := range ps {
+			if c.addSkipsEmpty && c.empty(p.v) {
+				continue
+			}
 			i := c.find(*list, &p.v)
 			if i < 0 {
 				*list = append(*list, p.v)
 				i = len(*list) - 1
-			} else if p.has["primary"] {
+			} else {
 				// Already there: RFC 7644 §3.5.2.1 makes no change to
-				// the value; primary, when sent, is taken.
-				*c.primary(&(*list)[i]) = *c.primary(&p.v)
+				// the value; the other sub-attributes, when sent, are
+				// taken.
+				for _, k := range c.keySubs() {
+					delete(p.has, k)
+				}
+				c.mergeInto(p, &(*list)[i])
 			}
 			if c.isPrimary(&p.v) {
 				c.promote(list, i)
@@ -319,12 +376,19 @@ func (c *complexList[T]) applyList(a *applier, op opKind, v jval) error {
 	return nil
 }
 
-// find returns the entry equal to v on every string sub-attribute
-// (compared case-insensitively), or -1.
+func (c *complexList[T]) keySubs() []string {
+	if c.key != nil {
+		return c.key
+	}
+	return c.subs
+}
+
+// find returns the entry equal to v on every key sub-attribute (compared
+// case-insensitively), or -1.
 func (c *complexList[T]) find(list []T, v *T) int {
 	for i := range list {
 		same := true
-		for _, s := range c.subs {
+		for _, s := range c.keySubs() {
 			if !strings.EqualFold(*c.field(&list[i], s), *c.field(v, s)) {
 				same = false
 				break
@@ -347,9 +411,12 @@ func (c *complexList[T]) matchesAny(ps []itemPatch[T], e *T) bool {
 		}
 		match := true
 		for sub := range p.has {
-			if sub == "primary" {
+			switch {
+			case sub == "primary":
 				match = match && c.isPrimary(&p.v) == c.isPrimary(e)
-			} else {
+			case slices.Contains(c.exact, sub):
+				match = match && *c.field(&p.v, sub) == *c.field(e, sub)
+			default:
 				match = match && strings.EqualFold(*c.field(&p.v, sub), *c.field(e, sub))
 			}
 		}
@@ -388,69 +455,6 @@ func (c *complexList[T]) dropEmpty(list *[]T) {
 		keep = nil
 	}
 	*list = keep
-}
-
-// fromFilter builds the entry a filter of equalities describes.
-func (c *complexList[T]) fromFilter(f scimbridge.Filter) (T, bool) {
-	var v T
-	set := map[string]bool{}
-	var walk func(scimbridge.Filter) bool
-	walk = func(f scimbridge.Filter) bool {
-		switch f := f.(type) {
-		case scimbridge.AndFilter:
-			return walk(f.Left) && walk(f.Right)
-		case scimbridge.CompareFilter:
-			sub := c.canonical(f.Attr)
-			if sub == "" || f.Op != scimbridge.OpEq || set[sub] {
-				return false
-			}
-			set[sub] = true
-			if sub == "primary" {
-				b, ok := f.Value.(bool)
-				*c.primary(&v) = &b
-				return ok
-			}
-			s, ok := f.Value.(string)
-			*c.field(&v, sub) = s
-			return ok
-		}
-		return false
-	}
-	return v, walk(f)
-}
-
-// eval evaluates a value filter against one entry. Strings compare
-// case-insensitively, as for emails; an unassigned primary is false.
-func (c *complexList[T]) eval(f scimbridge.Filter, v *T) (bool, error) {
-	switch f := f.(type) {
-	case scimbridge.AndFilter:
-		l, err := c.eval(f.Left, v)
-		if err != nil {
-			return false, err
-		}
-		r, err := c.eval(f.Right, v)
-		return l && r, err
-	case scimbridge.OrFilter:
-		l, err := c.eval(f.Left, v)
-		if err != nil {
-			return false, err
-		}
-		r, err := c.eval(f.Right, v)
-		return l || r, err
-	case scimbridge.NotFilter:
-		m, err := c.eval(f.Filter, v)
-		return !m, err
-	case scimbridge.CompareFilter:
-		switch sub := c.canonical(f.Attr); sub {
-		case "":
-			return false, invalid(scimInvalidPath, "%s has no sub-attribute %q", c.name, f.Attr)
-		case "primary":
-			return compareBool(*c.primary(v), f)
-		default:
-			return compareString(*c.field(v, sub), f)
-		}
-	}
-	return false, invalid(scimInvalidPath, "value filters cannot be nested")
 }
 
 // cloneList copies a list so that a PATCH never writes into the caller's

@@ -166,7 +166,7 @@ func decodeOp(v jval) (PatchOp, error) {
 // matching nothing) or invalidSyntax.
 func ApplyPatch(current scimbridge.DesiredProfile, ops []PatchOp) (PatchResult, error) {
 	a := applier{d: current}
-	a.d.Emails = cloneEmails(current.Emails)
+	a.d.Emails = cloneList(current.Emails, emailList.primary)
 	a.d.PhoneNumbers = cloneList(current.PhoneNumbers, phoneList.primary)
 	a.d.Addresses = cloneList(current.Addresses, addressList.primary)
 	for i, op := range ops {
@@ -203,19 +203,4 @@ func (a *applier) applyOp(op PatchOp) error {
 		return invalid(scimInvalidValue, "%s needs a value", lowerASCII(op.Op))
 	}
 	return a.applyPath(kind, op.Path, v)
-}
-
-func cloneEmails(in []scimbridge.Email) []scimbridge.Email {
-	if in == nil {
-		return nil
-	}
-	out := make([]scimbridge.Email, len(in))
-	for i, e := range in {
-		if e.Primary != nil {
-			b := *e.Primary
-			e.Primary = &b
-		}
-		out[i] = e
-	}
-	return out
 }

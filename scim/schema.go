@@ -80,9 +80,7 @@ var (
 			{name: "honorificPrefix", str: func(d *scimbridge.DesiredProfile) *string { return &d.HonorificPrefix }},
 			{name: "honorificSuffix", str: func(d *scimbridge.DesiredProfile) *string { return &d.HonorificSuffix }},
 		}},
-		&attrDef{name: "emails", kind: kEmails, subs: []subDef{
-			{name: "value"}, {name: "type"}, {name: "display"}, {name: "primary"},
-		}},
+		&attrDef{name: "emails", kind: kEmails, subs: emailList.subDefs()},
 		other("active", kActive),
 		other("password", kPassword),
 		other("id", kReadOnly),

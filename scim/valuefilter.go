@@ -6,10 +6,9 @@ import (
 	"github.com/scimbridge/scimbridge"
 )
 
-// emailFromFilter builds the entry a filter of equalities describes:
-// type eq "work" and primary eq true -> {type: work, primary: true}.
-func emailFromFilter(f scimbridge.Filter) (scimbridge.Email, bool) {
-	var e scimbridge.Email
+// fromFilter builds the entry a filter of equalities describes.
+func (c *complexList[T]) fromFilter(f scimbridge.Filter) (T, bool) {
+	var v T
 	set := map[string]bool{}
 	var walk func(scimbridge.Filter) bool
 	walk = func(f scimbridge.Filter) bool {
@@ -17,68 +16,56 @@ func emailFromFilter(f scimbridge.Filter) (scimbridge.Email, bool) {
 		case scimbridge.AndFilter:
 			return walk(f.Left) && walk(f.Right)
 		case scimbridge.CompareFilter:
-			attr := lowerASCII(f.Attr)
-			if f.Op != scimbridge.OpEq || set[attr] {
+			sub := c.canonical(f.Attr)
+			if sub == "" || f.Op != scimbridge.OpEq || set[sub] {
 				return false
 			}
-			set[attr] = true
-			if attr == "primary" {
+			set[sub] = true
+			if sub == "primary" {
 				b, ok := f.Value.(bool)
-				e.Primary = &b
+				*c.primary(&v) = &b
 				return ok
 			}
 			s, ok := f.Value.(string)
-			switch attr {
-			case "value":
-				e.Value = s
-			case "type":
-				e.Type = s
-			case "display":
-				e.Display = s
-			default:
-				return false
-			}
+			*c.field(&v, sub) = s
 			return ok
 		}
 		return false
 	}
-	return e, walk(f)
+	return v, walk(f)
 }
 
-// evalEmail evaluates a value filter against one email. Strings compare
-// case-insensitively (emails are not caseExact); an unassigned primary is
-// false (RFC 7643 §2.4).
-func evalEmail(f scimbridge.Filter, e scimbridge.Email) (bool, error) {
+// eval evaluates a value filter against one entry. Strings compare
+// case-insensitively (none of these attributes is caseExact); an
+// unassigned primary is false (RFC 7643 §2.4).
+func (c *complexList[T]) eval(f scimbridge.Filter, v *T) (bool, error) {
 	switch f := f.(type) {
 	case scimbridge.AndFilter:
-		l, err := evalEmail(f.Left, e)
+		l, err := c.eval(f.Left, v)
 		if err != nil {
 			return false, err
 		}
-		r, err := evalEmail(f.Right, e)
+		r, err := c.eval(f.Right, v)
 		return l && r, err
 	case scimbridge.OrFilter:
-		l, err := evalEmail(f.Left, e)
+		l, err := c.eval(f.Left, v)
 		if err != nil {
 			return false, err
 		}
-		r, err := evalEmail(f.Right, e)
+		r, err := c.eval(f.Right, v)
 		return l || r, err
 	case scimbridge.NotFilter:
-		m, err := evalEmail(f.Filter, e)
+		m, err := c.eval(f.Filter, v)
 		return !m, err
 	case scimbridge.CompareFilter:
-		switch attr := lowerASCII(f.Attr); attr {
-		case "value":
-			return compareString(e.Value, f)
-		case "type":
-			return compareString(e.Type, f)
-		case "display":
-			return compareString(e.Display, f)
+		switch sub := c.canonical(f.Attr); sub {
+		case "":
+			return false, invalid(scimInvalidPath, "%s has no sub-attribute %q", c.name, f.Attr)
 		case "primary":
-			return compareBool(e.Primary, f)
+			return compareBool(*c.primary(v), f)
+		default:
+			return compareString(*c.field(v, sub), f)
 		}
-		return false, invalid(scimInvalidPath, "emails has no sub-attribute %q", f.Attr)
 	}
 	return false, invalid(scimInvalidPath, "value filters cannot be nested")
 }
