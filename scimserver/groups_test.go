@@ -321,3 +321,46 @@ func TestGroups_OneEventPerRequest(t *testing.T) {
 		}
 	})
 }
+
+// TestGroups_ThousandMembersOneEvent adds 1,000 members with one PATCH
+// operation: one write, one event, and every member is in the group.
+func TestGroups_ThousandMembersOneEvent(t *testing.T) {
+	backends(t, func(t *testing.T, db scimbridge.Store) {
+		e := newEnv(t, db)
+		ctx := context.Background()
+		now := time.Now().UTC()
+		ids := make([]string, 1000)
+		var batch []scimbridge.ChangeEvent
+		for i := range ids {
+			p, err := reconcile.NewProfile(e.org.ID, scimbridge.SourceSCIM, reconcile.Normalize(scimbridge.DesiredProfile{
+				Attributes: scimbridge.Attributes{UserName: fmt.Sprintf("u%04d@example.com", i)}, Active: true}), uuid.NewString(), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[i] = p.ID
+			batch = append(batch, scimbridge.ChangeEvent{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate, Profile: p}})
+			if len(batch) == scimbridge.MaxBatch {
+				if err := db.ApplyChanges(ctx, batch, nil); err != nil {
+					t.Fatal(err)
+				}
+				batch = nil
+			}
+		}
+		g := e.createGroup("All")
+		res := e.do(req{method: "PATCH", path: "/Groups/" + g + "?excludedAttributes=members",
+			body: patchBody(memberOp("Add", "members", ids...)), header: map[string]string{"X-Request-Id": "thousand"}})
+		mustStatus(t, res, http.StatusOK)
+		if res.header.Get("ETag") != `W/"2"` {
+			t.Fatalf("ETag %q; want one write (W/\"2\")", res.header.Get("ETag"))
+		}
+		eventFor(t, e.events(e.org.ID), "thousand")
+		members, err := db.GroupMembers(ctx, e.org.ID, g, "", scimbridge.MaxMemberPage)
+		if err != nil || len(members) != len(ids) {
+			t.Fatalf("%d members, %v; want %d", len(members), err, len(ids))
+		}
+		l := e.do(req{method: "GET", path: "/Groups?excludedAttributes=members&filter=" + url.QueryEscape(`members.value eq "`+ids[999]+`"`)}).json(t)
+		if l["totalResults"] != float64(1) {
+			t.Fatalf("member filter: %v", l)
+		}
+	})
+}
