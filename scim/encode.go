@@ -22,6 +22,9 @@ type EncodeOptions struct {
 	// Manager is set when manager.value resolved to a profile; $ref and
 	// displayName are then added to manager.
 	Manager *Manager
+	// Groups are the user's direct groups, shown as the read-only groups
+	// attribute (value, display, $ref) when any.
+	Groups []GroupRef
 }
 
 // EncodeUser returns the SCIM User resource of p: active from State,
@@ -170,6 +173,18 @@ func userMembers(p scimbridge.Profile, opts EncodeOptions) []jmember {
 		ent.val("manager", m.jval())
 	}
 	o.val(SchemaEnterprise, ent.jval())
+
+	if len(opts.Groups) > 0 {
+		groups := jval{kind: jArray}
+		for _, g := range opts.Groups {
+			var e obj
+			e.str("value", g.Value)
+			e.str("display", g.Display)
+			e.str("$ref", g.Ref)
+			groups.arr = append(groups.arr, e.jval())
+		}
+		o.val("groups", groups)
+	}
 
 	var meta obj
 	meta.str("resourceType", "User")

@@ -11,7 +11,7 @@ import (
 
 // Discovery documents (RFC 7643 §5–7, RFC 7644 §4). They advertise exactly
 // what the server does: patch, filter (maxResults 1000), sort and etag;
-// no bulk, no password change, no groups.
+// no bulk, no password change. Users and Groups are the resource types.
 
 const (
 	schemaServiceProviderConfig = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
@@ -116,16 +116,32 @@ func (s *Server) userResourceType() resourceType {
 	}
 }
 
+func (s *Server) groupResourceType() resourceType {
+	return resourceType{
+		Schemas:          []string{schemaResourceType},
+		ID:               "Group",
+		Name:             "Group",
+		Endpoint:         "/Groups",
+		Description:      "Group",
+		Schema:           scim.SchemaGroup,
+		SchemaExtensions: []schemaExtension{},
+		Meta:             meta{ResourceType: "ResourceType", Location: s.baseURL + "/ResourceTypes/Group"},
+	}
+}
+
 func (s *Server) handleResourceTypes(w http.ResponseWriter, r *http.Request) {
-	s.writeDoc(w, r, docList(s.userResourceType()))
+	s.writeDoc(w, r, docList(s.userResourceType(), s.groupResourceType()))
 }
 
 func (s *Server) handleResourceType(w http.ResponseWriter, r *http.Request) {
-	if r.PathValue("name") != "User" {
+	switch r.PathValue("name") {
+	case "User":
+		s.writeDoc(w, r, s.userResourceType())
+	case "Group":
+		s.writeDoc(w, r, s.groupResourceType())
+	default:
 		s.writeError(w, r, scimbridge.Errorf(scimbridge.ENOTFOUND, "no such resource type"))
-		return
 	}
-	s.writeDoc(w, r, s.userResourceType())
 }
 
 func (s *Server) schemaDocs() []schemaDoc {
@@ -146,12 +162,20 @@ func (s *Server) schemaDocs() []schemaDoc {
 			Attributes:  enterpriseAttributes,
 			Meta:        meta{ResourceType: "Schema", Location: s.baseURL + "/Schemas/" + scim.SchemaEnterprise},
 		},
+		{
+			Schemas:     []string{schemaSchema},
+			ID:          scim.SchemaGroup,
+			Name:        "Group",
+			Description: "Group",
+			Attributes:  groupAttributes,
+			Meta:        meta{ResourceType: "Schema", Location: s.baseURL + "/Schemas/" + scim.SchemaGroup},
+		},
 	}
 }
 
 func (s *Server) handleSchemas(w http.ResponseWriter, r *http.Request) {
 	docs := s.schemaDocs()
-	s.writeDoc(w, r, docList(docs[0], docs[1]))
+	s.writeDoc(w, r, docList(docs...))
 }
 
 func (s *Server) handleSchema(w http.ResponseWriter, r *http.Request) {

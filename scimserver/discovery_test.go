@@ -12,8 +12,9 @@ import (
 func TestDiscovery(t *testing.T) {
 	e := newEnv(t, storetest.OpenSQLite(t))
 	const (
-		userURN = "urn:ietf:params:scim:schemas:core:2.0:User"
-		entURN  = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+		userURN  = "urn:ietf:params:scim:schemas:core:2.0:User"
+		entURN   = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+		groupURN = "urn:ietf:params:scim:schemas:core:2.0:Group"
 	)
 	get := func(t *testing.T, path string) map[string]any {
 		t.Helper()
@@ -48,10 +49,13 @@ func TestDiscovery(t *testing.T) {
 	})
 	t.Run("ResourceTypes", func(t *testing.T) {
 		l := get(t, "/ResourceTypes")
-		want := map[string]any{"totalResults": float64(1), "Resources": []any{map[string]any{
+		want := map[string]any{"totalResults": float64(2), "Resources": []any{map[string]any{
 			"id": "User", "endpoint": "/Users", "schema": userURN,
 			"schemaExtensions": []any{map[string]any{"schema": entURN, "required": false}},
 			"meta":             map[string]any{"location": e.base + "/ResourceTypes/User"},
+		}, map[string]any{
+			"id": "Group", "endpoint": "/Groups", "schema": groupURN, "schemaExtensions": []any{},
+			"meta": map[string]any{"location": e.base + "/ResourceTypes/Group"},
 		}}}
 		if err := matchValue(want, any(l), "ResourceTypes", nil); err != nil {
 			t.Error(err)
@@ -59,11 +63,14 @@ func TestDiscovery(t *testing.T) {
 		if get(t, "/ResourceTypes/User")["id"] != "User" {
 			t.Error("ResourceTypes/User")
 		}
-		mustStatus(t, e.do(req{method: "GET", path: "/ResourceTypes/Group"}), http.StatusNotFound)
+		if get(t, "/ResourceTypes/Group")["endpoint"] != "/Groups" {
+			t.Error("ResourceTypes/Group")
+		}
+		mustStatus(t, e.do(req{method: "GET", path: "/ResourceTypes/Role"}), http.StatusNotFound)
 	})
 	t.Run("Schemas", func(t *testing.T) {
 		l := get(t, "/Schemas")
-		if l["totalResults"] != float64(2) {
+		if l["totalResults"] != float64(3) {
 			t.Fatalf("schemas %v", l["totalResults"])
 		}
 		user := get(t, "/Schemas/"+url.PathEscape(userURN))
@@ -82,8 +89,25 @@ func TestDiscovery(t *testing.T) {
 				t.Error(err)
 			}
 		}
-		if attrs["groups"] != nil {
-			t.Error("groups advertised but not supported")
+		if err := matchValue(map[string]any{"multiValued": true, "mutability": "readOnly"}, any(attrs["groups"]), "groups", nil); err != nil {
+			t.Error(err)
+		}
+		group := get(t, "/Schemas/"+url.PathEscape(groupURN))
+		gattrs := map[string]map[string]any{}
+		for _, a := range group["attributes"].([]any) {
+			m := a.(map[string]any)
+			gattrs[m["name"].(string)] = m
+		}
+		if len(gattrs) != 2 {
+			t.Errorf("group attributes %v", gattrs)
+		}
+		for name, want := range map[string]map[string]any{
+			"displayName": {"required": true, "caseExact": false, "uniqueness": "server"},
+			"members":     {"multiValued": true, "type": "complex", "mutability": "readWrite"},
+		} {
+			if err := matchValue(any(want), any(gattrs[name]), name, nil); err != nil {
+				t.Error(err)
+			}
 		}
 		ent := get(t, "/Schemas/"+entURN)
 		if ent["id"] != entURN || len(ent["attributes"].([]any)) != 6 {

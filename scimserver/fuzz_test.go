@@ -69,6 +69,14 @@ func (c *eventCounter) ApplyChanges(ctx context.Context, batch []scimbridge.Chan
 	return err
 }
 
+func (c *eventCounter) ApplyGroupChange(ctx context.Context, ce scimbridge.GroupChangeEvent) error {
+	err := c.Store.ApplyGroupChange(ctx, ce)
+	if err == nil {
+		c.count(ce.Event)
+	}
+	return err
+}
+
 // Authorization modes of FuzzHandler.
 const (
 	authNone      = iota // no Authorization header

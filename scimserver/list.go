@@ -104,6 +104,15 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p listParams)
 		return
 	}
 	resolve := s.newManagerResolver(rec.org.ID, page.Profiles)
+	ids := make([]string, len(page.Profiles))
+	for i, prof := range page.Profiles {
+		ids[i] = prof.ID
+	}
+	groups, err := s.store.ProfilesGroups(ctx, rec.org.ID, ids)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("load user groups: %w", err))
+		return
+	}
 	// Resources are encoded one by one into the body, which stops growing
 	// before it would pass maxPageBytes: a page of large users is cut short
 	// (itemsPerPage says how many it holds) rather than built whole.
@@ -117,6 +126,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p listParams)
 		if n > 0 {
 			res.WriteByte(',')
 		}
+		opts.Groups = s.groupRefs(groups[prof.ID])
 		if err := encodeUserTo(ctx, &res, prof, opts, resolve); err != nil {
 			s.writeError(w, r, err)
 			return

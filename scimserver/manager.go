@@ -27,9 +27,27 @@ func (s *Server) encodeUserFor(r *http.Request, p scimbridge.Profile, m *Manager
 	return s.encodeUser(r.Context(), p, attrs, excluded, m)
 }
 
-// encodeUser renders p as a SCIM User, its manager resolved.
+// encodeUser renders p as a SCIM User, its manager resolved
+// and its read-only groups listed.
 func (s *Server) encodeUser(ctx context.Context, p scimbridge.Profile, attrs, excluded []string, m *ManagerResolver) ([]byte, error) {
-	return EncodeUser(ctx, p, scim.EncodeOptions{BaseURL: s.baseURL, Attributes: attrs, ExcludedAttributes: excluded}, m)
+	groups, err := s.store.ProfileGroups(ctx, p.OrgID, p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load user groups: %w", err)
+	}
+	return EncodeUser(ctx, p, scim.EncodeOptions{BaseURL: s.baseURL, Attributes: attrs, ExcludedAttributes: excluded,
+		Groups: s.groupRefs(groups)}, m)
+}
+
+// groupRefs are the entries of a user's groups attribute: its SCIM
+// groups (the others are not resources of this API).
+func (s *Server) groupRefs(groups []scimbridge.Group) []scim.GroupRef {
+	var refs []scim.GroupRef
+	for _, g := range groups {
+		if g.Source == scimbridge.SourceSCIM {
+			refs = append(refs, scim.GroupRef{Value: g.ID, Display: g.DisplayName, Ref: s.baseURL + "/Groups/" + g.ID})
+		}
+	}
+	return refs
 }
 
 // EncodeUser renders p as a SCIM User exactly as the SCIM API sends it,

@@ -26,6 +26,14 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("PATCH "+b+"/Users/{id}", s.handlePatchUser)
 	mux.HandleFunc("DELETE "+b+"/Users/{id}", s.handleDeleteUser)
 
+	mux.HandleFunc("GET "+b+"/Groups", s.handleListGroups)
+	mux.HandleFunc("POST "+b+"/Groups", s.handleCreateGroup)
+	mux.HandleFunc("POST "+b+"/Groups/.search", s.handleSearchGroups)
+	mux.HandleFunc("GET "+b+"/Groups/{id}", s.handleGetGroup)
+	mux.HandleFunc("PUT "+b+"/Groups/{id}", s.handleReplaceGroup)
+	mux.HandleFunc("PATCH "+b+"/Groups/{id}", s.handlePatchGroup)
+	mux.HandleFunc("DELETE "+b+"/Groups/{id}", s.handleDeleteGroup)
+
 	mux.HandleFunc("GET "+b+"/ServiceProviderConfig", s.handleServiceProviderConfig)
 	mux.HandleFunc("GET "+b+"/ResourceTypes", s.handleResourceTypes)
 	mux.HandleFunc("GET "+b+"/ResourceTypes/{name}", s.handleResourceType)
@@ -35,6 +43,8 @@ func (s *Server) routes() http.Handler {
 	// The same paths with any other method.
 	mux.Handle(b+"/Users", s.methodNotAllowed("GET, POST"))
 	mux.Handle(b+"/Users/{id}", s.methodNotAllowed("GET, PUT, PATCH, DELETE"))
+	mux.Handle(b+"/Groups", s.methodNotAllowed("GET, POST"))
+	mux.Handle(b+"/Groups/{id}", s.methodNotAllowed("GET, PUT, PATCH, DELETE"))
 	mux.Handle(b+"/.search", s.methodNotAllowed("POST"))
 	mux.Handle(b+"/ServiceProviderConfig", s.methodNotAllowed("GET"))
 	mux.Handle(b+"/ResourceTypes", s.methodNotAllowed("GET"))
@@ -42,10 +52,6 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(b+"/Schemas", s.methodNotAllowed("GET"))
 	mux.Handle(b+"/Schemas/{urn}", s.methodNotAllowed("GET"))
 
-	// Groups are not supported: SCIM 404 (and an event), so IdPs that push
-	// groups see a clear answer.
-	mux.Handle(b+"/Groups", s.notFound("the Groups resource is not supported"))
-	mux.Handle(b+"/Groups/", s.notFound("the Groups resource is not supported"))
 	mux.Handle("/", s.notFound("no such SCIM endpoint"))
 
 	s.mux = mux

@@ -38,8 +38,8 @@ func primaryAttr(description string) schemaAttr {
 }
 
 // userAttributes are the core User attributes the server stores and
-// returns (groups, ims, photos, roles and the like are not supported and
-// not advertised). caseExact is false exactly where comparisons fold case:
+// returns (ims, photos, roles and the like are not supported and not
+// advertised); groups is read-only. caseExact is false exactly where comparisons fold case:
 // userName, displayName and emails.value in filters (on key columns), and
 // the sub-attributes of phoneNumbers and addresses, which only PATCH value
 // filters compare. Everything else compares case-exactly.
@@ -110,6 +110,35 @@ var userAttributes = []schemaAttr{
 				Mutability:      "readWrite", Returned: "default", Uniqueness: "none"},
 			primaryAttr("Whether this is the primary address."),
 		}},
+	groupRefAttr("groups", "The groups the user is a direct member of; changed through /Groups.", "Group", "readOnly"),
+}
+
+// groupRefAttr is a multi-valued reference to resources of refType (a
+// group's members, a user's groups).
+func groupRefAttr(name, description, refType, mutability string) schemaAttr {
+	return schemaAttr{Name: name, Type: "complex", MultiValued: true, Description: description,
+		Mutability: mutability, Returned: "default", Uniqueness: "none",
+		SubAttributes: []schemaAttr{
+			{Name: "value", Type: "string", CaseExact: false,
+				Description: "The id of the " + refType + ".",
+				Mutability:  "immutable", Returned: "default", Uniqueness: "none"},
+			{Name: "$ref", Type: "reference", ReferenceTypes: []string{refType}, CaseExact: true,
+				Description: "The URI of the " + refType + ".",
+				Mutability:  "readOnly", Returned: "default", Uniqueness: "none"},
+			{Name: "display", Type: "string", CaseExact: true,
+				Description: "The " + refType + "'s name, for display.",
+				Mutability:  "readOnly", Returned: "default", Uniqueness: "none"},
+		}}
+}
+
+// groupAttributes are the core Group attributes. displayName is unique
+// among the organization's SCIM groups and compares case-insensitively;
+// filters compare displayName, externalId, id and members.value with eq.
+var groupAttributes = []schemaAttr{
+	{Name: "displayName", Type: "string", Required: true, CaseExact: false,
+		Description: "The group's name, unique and compared case-insensitively.",
+		Mutability:  "readWrite", Returned: "default", Uniqueness: "server"},
+	groupRefAttr("members", "The group's direct members: users of the organization (at most 10,000 changed per request).", "User", "readWrite"),
 }
 
 // enterpriseAttributes are the enterprise User extension's attributes.
