@@ -72,31 +72,6 @@ func setGroupFilter(gf *groupFilter, attr string, c scimbridge.CompareFilter) er
 	return nil
 }
 
-// handleListGroups serves GET /Groups.
-func (s *Server) handleListGroups(w http.ResponseWriter, r *http.Request) {
-	p, err := listParamsFromQuery(r.URL.Query())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.listGroups(w, r, p)
-}
-
-// handleSearchGroups serves POST /Groups/.search.
-func (s *Server) handleSearchGroups(w http.ResponseWriter, r *http.Request) {
-	body, err := jsonBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p, err := listParamsFromSearch(body)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.listGroups(w, r, p)
-}
-
 // listGroups answers one page of the organization's SCIM groups, ordered
 // by id (sortBy is not applied to groups).
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p listParams) {

@@ -47,30 +47,35 @@ type listParams struct {
 	excluded   []string
 }
 
-// handleListUsers serves GET /Users.
-func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
-	p, err := listParamsFromQuery(r.URL.Query())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+// listFromQuery serves a GET listing (GET /Users, GET /Groups): its
+// parameters come from the query string.
+func (s *Server) listFromQuery(list func(http.ResponseWriter, *http.Request, listParams)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, err := listParamsFromQuery(r.URL.Query())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		list(w, r, p)
 	}
-	s.listUsers(w, r, p)
 }
 
-// handleSearchUsers serves POST /Users/.search and POST /.search (only
-// Users exist, so both search the same).
-func (s *Server) handleSearchUsers(w http.ResponseWriter, r *http.Request) {
-	body, err := jsonBody(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+// listFromSearch serves a POST .search listing: its parameters come from
+// the SearchRequest body.
+func (s *Server) listFromSearch(list func(http.ResponseWriter, *http.Request, listParams)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := jsonBody(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		p, err := listParamsFromSearch(body)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		list(w, r, p)
 	}
-	p, err := listParamsFromSearch(body)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.listUsers(w, r, p)
 }
 
 // listUsers answers one page of the organization's SCIM-managed,

@@ -17,18 +17,18 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	const b = scim.BasePath
 
-	mux.HandleFunc("GET "+b+"/Users", s.handleListUsers)
+	mux.HandleFunc("GET "+b+"/Users", s.listFromQuery(s.listUsers))
 	mux.HandleFunc("POST "+b+"/Users", s.handleCreateUser)
-	mux.HandleFunc("POST "+b+"/Users/.search", s.handleSearchUsers)
-	mux.HandleFunc("POST "+b+"/.search", s.handleSearchUsers)
+	mux.HandleFunc("POST "+b+"/Users/.search", s.listFromSearch(s.listUsers))
+	mux.HandleFunc("POST "+b+"/.search", s.listFromSearch(s.listUsers))
 	mux.HandleFunc("GET "+b+"/Users/{id}", s.handleGetUser)
 	mux.HandleFunc("PUT "+b+"/Users/{id}", s.handleReplaceUser)
 	mux.HandleFunc("PATCH "+b+"/Users/{id}", s.handlePatchUser)
 	mux.HandleFunc("DELETE "+b+"/Users/{id}", s.handleDeleteUser)
 
-	mux.HandleFunc("GET "+b+"/Groups", s.handleListGroups)
+	mux.HandleFunc("GET "+b+"/Groups", s.listFromQuery(s.listGroups))
 	mux.HandleFunc("POST "+b+"/Groups", s.handleCreateGroup)
-	mux.HandleFunc("POST "+b+"/Groups/.search", s.handleSearchGroups)
+	mux.HandleFunc("POST "+b+"/Groups/.search", s.listFromSearch(s.listGroups))
 	mux.HandleFunc("GET "+b+"/Groups/{id}", s.handleGetGroup)
 	mux.HandleFunc("PUT "+b+"/Groups/{id}", s.handleReplaceGroup)
 	mux.HandleFunc("PATCH "+b+"/Groups/{id}", s.handlePatchGroup)
