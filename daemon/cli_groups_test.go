@@ -150,6 +150,21 @@ func TestCLI_Groups(t *testing.T) {
 					}
 				}
 			})
+			t.Run("RepeatedGoogleName", func(t *testing.T) {
+				// Google group names may repeat: a name that matches more
+				// than one group asks for the id instead of picking one.
+				twin := e.addGroup(org, scimbridge.Group{DisplayName: "Twins", Source: scimbridge.SourceGoogle, GoogleID: "g-twin-1"})
+				twin2 := e.addGroup(org, scimbridge.Group{DisplayName: "twins", Source: scimbridge.SourceGoogle, GoogleID: "g-twin-2"})
+				r := e.run("groups", "show", "--org", "acme", "Twins")
+				if r.code != 1 || !strings.Contains(r.stderr, twin.ID) || !strings.Contains(r.stderr, twin2.ID) {
+					t.Errorf("show a repeated name: exit %d, stderr %q", r.code, r.stderr)
+				}
+				var got map[string]any
+				e.mustJSON(&got, "groups", "show", "--org", "acme", twin2.ID, "--json")
+				if got["googleId"] != "g-twin-2" {
+					t.Errorf("show by id = %v", got)
+				}
+			})
 			t.Run("MissingOrg", func(t *testing.T) {
 				for _, args := range [][]string{{"groups", "list"}, {"groups", "show", "Sales"}} {
 					if r := e.run(args...); r.code != 2 {
