@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +173,60 @@ func TestCLI_Groups(t *testing.T) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// TestCLI_GroupsManyMembers checks that a group of more members than one
+// page lists and counts every one of them once.
+func TestCLI_GroupsManyMembers(t *testing.T) {
+	const n = 1203 // more than one page of members, not a multiple of it
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			e := b.env(t)
+			e.mustRun("org", "create", "acme")
+			org := e.org("acme")
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			ids := make([]string, 0, n)
+			e.withStore(func(db *store.DB) {
+				var batch []scimbridge.ChangeEvent
+				for i := 0; i < n; i++ {
+					p := scimbridge.Profile{ID: uuid.NewString(), OrgID: org.ID, Version: 1, CreatedAt: now, UpdatedAt: now,
+						State: scimbridge.StateActive, Role: scimbridge.RoleMember, Source: scimbridge.SourceSCIM,
+						Attributes: scimbridge.Attributes{UserName: fmt.Sprintf("u%04d@acme.test", i)}}
+					p.Email = p.UserName
+					ids = append(ids, p.ID)
+					batch = append(batch, scimbridge.ChangeEvent{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate, Profile: p}})
+					if len(batch) == scimbridge.MaxBatch || i == n-1 {
+						if err := db.ApplyChanges(context.Background(), batch, nil); err != nil {
+							t.Fatalf("add profiles: %v", err)
+						}
+						batch = batch[:0]
+					}
+				}
+			})
+			g := e.addGroup(org, scimbridge.Group{DisplayName: "Everyone", Source: scimbridge.SourceSCIM}, ids...)
+
+			var got []map[string]any
+			e.mustJSON(&got, "groups", "list", "--org", "acme", "--json")
+			if len(got) != 1 {
+				t.Fatalf("groups list --json: %d groups", len(got))
+			}
+			seen := map[string]bool{}
+			for _, m := range got[0]["members"].([]any) {
+				seen[m.(map[string]any)["value"].(string)] = true
+			}
+			if len(got[0]["members"].([]any)) != n || len(seen) != n {
+				t.Errorf("members: %d entries, %d distinct, want %d", len(got[0]["members"].([]any)), len(seen), n)
+			}
+			out := e.mustRun("groups", "list", "--org", "acme")
+			if !strings.Contains(out, g.ID) || !strings.Contains(out, fmt.Sprint(n)) {
+				t.Errorf("table:\n%s", out)
+			}
+			out = e.mustRun("groups", "show", "--org", "acme", "Everyone")
+			if !strings.Contains(out, "u0000@acme.test") || !strings.Contains(out, fmt.Sprintf("u%04d@acme.test", n-1)) {
+				t.Errorf("show lacks the first or last member")
+			}
 		})
 	}
 }
