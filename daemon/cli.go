@@ -40,6 +40,7 @@ func commands() []command {
 		orgCommands(),
 		scimCommands(),
 		profileCommands(),
+		groupCommands(),
 		adminTokenCommands(),
 		eventCommands(),
 		bridgeCommands(), // bridge, reports, keys: cli_bridge.go
