@@ -162,19 +162,7 @@ func groupResource(g scimbridge.Group, members []scimbridge.GroupMember, baseURL
 	if err != nil {
 		return nil, fmt.Errorf("encode group %s: %w", g.ID, err)
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		return nil, fmt.Errorf("encode group %s: %w", g.ID, err)
-	}
-	b = bytes.TrimSuffix(buf.Bytes(), []byte("}"))
-	extra, _ := json.Marshal(struct {
-		Source   scimbridge.Source `json:"source"`
-		GoogleID *string           `json:"googleId"`
-	}{g.Source, nilIfEmpty(g.GoogleID)})
-	if len(b) > 1 {
-		b = append(b, ',')
-	}
-	return append(b, extra[1:]...), nil
+	return withSource(b, g.Source, g.GoogleID)
 }
 
 func runGroupsShow(ctx context.Context, c *cli, args []string) error {

@@ -159,15 +159,22 @@ func profileResource(ctx context.Context, p scimbridge.Profile, baseURL string, 
 	if err != nil {
 		return nil, fmt.Errorf("encode profile %s: %w", p.ID, err)
 	}
+	return withSource(b, p.Source, p.GoogleID)
+}
+
+// withSource returns the SCIM resource b in compact JSON with the
+// top-level members "source" and "googleId" (null when empty) added: the
+// command line's JSON for profiles and groups.
+func withSource(b []byte, source scimbridge.Source, googleID string) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, b); err != nil {
-		return nil, fmt.Errorf("encode profile %s: %w", p.ID, err)
+		return nil, fmt.Errorf("compact resource: %w", err)
 	}
 	b = bytes.TrimSuffix(buf.Bytes(), []byte("}"))
 	extra, _ := json.Marshal(struct {
 		Source   scimbridge.Source `json:"source"`
 		GoogleID *string           `json:"googleId"`
-	}{p.Source, nilIfEmpty(p.GoogleID)})
+	}{source, nilIfEmpty(googleID)})
 	if len(b) > 1 {
 		b = append(b, ',')
 	}
