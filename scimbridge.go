@@ -61,6 +61,9 @@ type AdminRole string
 const (
 	AdminOwner  AdminRole = "owner"
 	AdminViewer AdminRole = "viewer"
+	// AdminApp is the application that uses the directory: it reads the
+	// directory and the feed and manages webhook endpoints, API only.
+	AdminApp AdminRole = "app"
 )
 
 // AdminToken authenticates the admin API. Only the SHA-256 is stored.

@@ -1,0 +1,70 @@
+package scimbridge
+
+import (
+	"context"
+	"time"
+)
+
+// ChangeType names what a change record says happened to the directory
+// (PRODUCT.md, "Directory API: changes feed and webhooks").
+type ChangeType string
+
+const (
+	ChangeUserCreated     ChangeType = "user.created"
+	ChangeUserUpdated     ChangeType = "user.updated"
+	ChangeUserDeactivated ChangeType = "user.deactivated"
+	ChangeUserReactivated ChangeType = "user.reactivated"
+	ChangeUserDeleted     ChangeType = "user.deleted"
+	ChangeUserErased      ChangeType = "user.erased"
+	ChangeGroupCreated    ChangeType = "group.created"
+	ChangeGroupUpdated    ChangeType = "group.updated"
+	ChangeGroupDeleted    ChangeType = "group.deleted"
+	ChangeMemberAdded     ChangeType = "group.member_added"
+	ChangeMemberRemoved   ChangeType = "group.member_removed"
+	ChangeBridgeAttention ChangeType = "bridge.needs_attention"
+	ChangeBridgePlanHeld  ChangeType = "bridge.plan_held"
+)
+
+// ChangeRecord is one entry of an organization's changes feed, written in
+// the same transaction as the change it records.
+type ChangeRecord struct {
+	// Position orders the feed; a reader never passes a record that may
+	// still commit below it. Cursors are opaque strings built from it.
+	Position int64      `json:"-"`
+	OrgID    string     `json:"org_id"`
+	Type     ChangeType `json:"type"`
+	// ResourceID is the user's or group's id; for memberships the group's.
+	ResourceID string `json:"resource_id,omitempty"`
+	// Version is the resource's version after the change.
+	Version int64 `json:"version,omitempty"`
+	// Resource is the SCIM representation after the change (a group
+	// without its members); empty for memberships and deletions.
+	Resource []byte `json:"-"`
+	// Attributes names the changed attributes of an update.
+	Attributes []string `json:"attributes,omitempty"`
+	// GroupID and UserID name a membership change.
+	GroupID   string      `json:"group_id,omitempty"`
+	UserID    string      `json:"user_id,omitempty"`
+	Source    EventSource `json:"source"`
+	RunID     string      `json:"run_id,omitempty"`
+	RequestID string      `json:"request_id,omitempty"`
+	Time      time.Time   `json:"time"`
+}
+
+// ChangeStore reads the changes feed. Records are written by the store
+// methods that change the directory, never through this interface.
+type ChangeStore interface {
+	// ChangesAfter returns up to limit records of the organization ("" for
+	// every organization) with a position above after, in position order,
+	// stopping before any position that a transaction still in progress
+	// could take.
+	ChangesAfter(ctx context.Context, orgID string, after int64, limit int) ([]ChangeRecord, error)
+	// ChangesHead is the position a reader may safely start from to see
+	// every change that commits after now.
+	ChangesHead(ctx context.Context, orgID string) (int64, error)
+	// OldestChange is the lowest position still kept for the organization
+	// (0 when none is kept): a cursor below it has missed purged records.
+	OldestChange(ctx context.Context, orgID string) (int64, error)
+	// PurgeChanges deletes records older than before, batch rows at a time.
+	PurgeChanges(ctx context.Context, before time.Time, batch int) (int, error)
+}
