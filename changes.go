@@ -30,9 +30,9 @@ const (
 type ChangeRecord struct {
 	// Position orders the feed; a reader never passes a record that may
 	// still commit below it. Cursors are opaque strings built from it.
-	Position int64      `json:"-"`
-	OrgID    string     `json:"org_id"`
-	Type     ChangeType `json:"type"`
+	Position ChangePosition `json:"-"`
+	OrgID    string         `json:"org_id"`
+	Type     ChangeType     `json:"type"`
 	// ResourceID is the user's or group's id; for memberships the group's.
 	ResourceID string `json:"resource_id,omitempty"`
 	// Version is the resource's version after the change.
@@ -51,6 +51,20 @@ type ChangeRecord struct {
 	Time      time.Time   `json:"time"`
 }
 
+// ChangePosition orders change records: by the writing transaction (Tx,
+// PostgreSQL's transaction id; 0 on SQLite, which has one writer), then by
+// the record's own sequence number. The zero position is before every
+// record.
+type ChangePosition struct {
+	Tx  int64
+	Seq int64
+}
+
+// Less reports whether p comes before q.
+func (p ChangePosition) Less(q ChangePosition) bool {
+	return p.Tx < q.Tx || (p.Tx == q.Tx && p.Seq < q.Seq)
+}
+
 // ChangeStore reads the changes feed. Records are written by the store
 // methods that change the directory, never through this interface.
 type ChangeStore interface {
@@ -58,13 +72,14 @@ type ChangeStore interface {
 	// every organization) with a position above after, in position order,
 	// stopping before any position that a transaction still in progress
 	// could take.
-	ChangesAfter(ctx context.Context, orgID string, after int64, limit int) ([]ChangeRecord, error)
+	ChangesAfter(ctx context.Context, orgID string, after ChangePosition, limit int) ([]ChangeRecord, error)
 	// ChangesHead is the position a reader may safely start from to see
 	// every change that commits after now.
-	ChangesHead(ctx context.Context, orgID string) (int64, error)
+	ChangesHead(ctx context.Context, orgID string) (ChangePosition, error)
 	// OldestChange is the lowest position still kept for the organization
-	// (0 when none is kept): a cursor below it has missed purged records.
-	OldestChange(ctx context.Context, orgID string) (int64, error)
+	// (ok false when none is kept): a cursor below it has missed purged
+	// records.
+	OldestChange(ctx context.Context, orgID string) (pos ChangePosition, ok bool, err error)
 	// PurgeChanges deletes records older than before, batch rows at a time.
 	PurgeChanges(ctx context.Context, before time.Time, batch int) (int, error)
 }
