@@ -44,6 +44,7 @@ func commands() []command {
 		adminTokenCommands(),
 		eventCommands(),
 		bridgeCommands(), // bridge, reports, keys: cli_bridge.go
+		consoleCommands(),
 		versionCommands(),
 	)
 }
