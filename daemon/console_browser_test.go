@@ -102,22 +102,33 @@ func (b *browser) open(path string) {
 	b.do(chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("main")))
 }
 
-// click clicks and waits for the next page's main element.
+// click clicks and waits for the page the click loads: the current
+// document is marked first, so a new one is told apart from it.
 func (b *browser) click(sel string) {
 	b.t.Helper()
-	before := b.location()
-	b.do(chromedp.Click(chromedp.CSS(sel)))
-	// A click that submits a form loads a new page: wait for it.
+	mark := chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`window.__consoleTestOld = true`)(ctx, t)
+		return err
+	})
+	b.do(mark, chromedp.Click(chromedp.CSS(sel)))
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if ready, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.readyState === "complete" && !!document.querySelector("main")`)); ready {
-			if b.location() != before || b.present("#notice, #error, #secret") {
-				break
-			}
+		loaded, _ := chromedp.Run(b.ctx, chromedp.Evaluate[bool](
+			`!window.__consoleTestOld && document.readyState === "complete" && !!document.querySelector("main")`))
+		if loaded {
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.do(chromedp.WaitReady(chromedp.CSS("main")))
+	b.shot("failure")
+	b.t.Fatalf("clicking %s loaded no page (at %s)", sel, b.location())
+}
+
+// on returns the browser reporting to t (a subtest).
+func (b *browser) on(t *testing.T) *browser {
+	c := *b
+	c.t = t
+	return &c
 }
 
 func (b *browser) text(sel string) string {
@@ -160,7 +171,7 @@ func (b *browser) html() string {
 // shot saves a full-page screenshot as name.png.
 func (b *browser) shot(name string) {
 	b.t.Helper()
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return
@@ -213,6 +224,7 @@ func TestConsole_Browser(t *testing.T) {
 	link := consoleLink(t, e, "owner")
 
 	t.Run("SignInWithSetupLink", func(t *testing.T) {
+		owner := owner.on(t)
 		owner.open("/console/")
 		if !strings.HasSuffix(owner.location(), "/console/sign-in") {
 			t.Fatalf("without a session, /console/ shows %s", owner.location())
@@ -236,6 +248,7 @@ func TestConsole_Browser(t *testing.T) {
 
 	var scimToken string
 	t.Run("EnableSCIMAndCopyToken", func(t *testing.T) {
+		owner := owner.on(t)
 		owner.open("/console/provisioning")
 		if got := owner.text("#scim-status"); got != "Disabled" {
 			t.Errorf("SCIM status = %q", got)
@@ -272,6 +285,7 @@ func TestConsole_Browser(t *testing.T) {
 
 	scimURL := mainURL + "/api/connect/v1"
 	t.Run("EventsTable", func(t *testing.T) {
+		owner := owner.on(t)
 		alice := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"alice@example.com","name":{"givenName":"Alice","familyName":"A"},"emails":[{"value":"alice@example.com","primary":true}],"active":true}`
 		if status, body, err := httpDo(client, "POST", scimURL+"/Users", scimToken, alice); err != nil || status != 201 {
 			t.Fatalf("create: %d %v %s", status, err, body)
@@ -329,6 +343,7 @@ func TestConsole_Browser(t *testing.T) {
 	})
 
 	t.Run("FilterByStatus", func(t *testing.T) {
+		owner := owner.on(t)
 		owner.open("/console/provisioning/events")
 		owner.do(chromedp.SetValue(chromedp.CSS("#f-status"), "4xx"))
 		owner.click("#apply-filters")
@@ -350,6 +365,7 @@ func TestConsole_Browser(t *testing.T) {
 	})
 
 	t.Run("EventDetail", func(t *testing.T) {
+		owner := owner.on(t)
 		owner.open("/console/provisioning/events?status=4xx&method=POST")
 		owner.click("#events tbody tr .evlink")
 		if got := owner.text("#explanation"); !strings.Contains(got, "already exists") {
@@ -362,6 +378,7 @@ func TestConsole_Browser(t *testing.T) {
 	})
 
 	t.Run("GoogleDryRun", func(t *testing.T) {
+		owner := owner.on(t)
 		owner.open("/console/integrations/google")
 		owner.shot("google-connect")
 		owner.do(chromedp.SetUploadFiles(chromedp.CSS("#g-key"), []string{key}),
@@ -387,6 +404,7 @@ func TestConsole_Browser(t *testing.T) {
 	})
 
 	t.Run("ExcludedUsernames", func(t *testing.T) {
+		owner := owner.on(t)
 		owner.open("/console/provisioning/bridge")
 		owner.do(chromedp.SendKeys(chromedp.CSS("#exclude-user"), "user05@example.com"))
 		owner.click("#add-excluded")
@@ -401,6 +419,7 @@ func TestConsole_Browser(t *testing.T) {
 	})
 
 	t.Run("HeldPlan", func(t *testing.T) {
+		owner := owner.on(t)
 		owner.open("/console/provisioning/bridge")
 		owner.click("#run-now")
 		if got := owner.text("#report-status"); got != "applied" {
@@ -464,6 +483,7 @@ func TestConsole_Browser(t *testing.T) {
 	})
 
 	t.Run("OtherPages", func(t *testing.T) {
+		owner := owner.on(t)
 		owner.open("/console/directory")
 		if rows := owner.rows("#users"); len(rows) != 41 && len(rows) != 50 {
 			if got := owner.text("#directory-total"); !strings.HasPrefix(got, "41 users") {
@@ -489,6 +509,7 @@ func TestConsole_Browser(t *testing.T) {
 	})
 
 	t.Run("SignOut", func(t *testing.T) {
+		owner := owner.on(t)
 		owner.open("/console/")
 		owner.click("#sign-out")
 		if !strings.Contains(owner.location(), "/console/sign-in") {
