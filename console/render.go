@@ -17,8 +17,8 @@ type view struct {
 	Title string
 	// Nav is the active navigation entry; Tab the active tab.
 	Nav, Tab string
-	Org     scimbridge.Organization
-	Role    scimbridge.AdminRole
+	Org      scimbridge.Organization
+	Role     scimbridge.AdminRole
 	// CanWrite is set for owners: only they see forms that change things.
 	CanWrite    bool
 	LinkSession bool
@@ -69,13 +69,15 @@ var funcs = template.FuncMap{
 		}
 		return "s0"
 	},
-	"explain":  explainEvent,
-	"join":     strings.Join,
-	"query":    func(v url.Values) string { return v.Encode() },
-	"eqs":      func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
-	"add":      func(a, b int) int { return a + b },
-	"ms":       func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) },
-	"reportOK": func(st scimbridge.ReportStatus) bool { return st == scimbridge.ReportApplied || st == scimbridge.ReportDryRun },
+	"explain": explainEvent,
+	"join":    strings.Join,
+	"query":   func(v url.Values) string { return v.Encode() },
+	"eqs":     func(a, b any) bool { return fmt.Sprint(a) == fmt.Sprint(b) },
+	"add":     func(a, b int) int { return a + b },
+	"ms":      func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond)) },
+	"reportOK": func(st scimbridge.ReportStatus) bool {
+		return st == scimbridge.ReportApplied || st == scimbridge.ReportDryRun
+	},
 }
 
 // parsePages parses every page with the layout.

@@ -121,4 +121,3 @@ func (s *Server) revokeSetupLink(w http.ResponseWriter, r *http.Request, q *requ
 	}
 	redirect(w, r, Prefix+"/admin-tokens", "The setup link was revoked; its console sessions have ended.")
 }
-
