@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"crypto/rand"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -15,6 +16,7 @@ import (
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/admin"
 	"github.com/scimbridge/scimbridge/console"
+	"github.com/scimbridge/scimbridge/internal/seal"
 	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
@@ -47,7 +49,13 @@ func newFixture(t *testing.T, db *store.DB, secure bool, signInLimit int) *fixtu
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	f := &fixture{t: t, db: db, now: &now, by: admin.Caller{Actor: "cli:test"}}
 	clock := func() time.Time { return *f.now }
-	f.admin = &admin.Admin{Store: db, Clock: clock}
+	key := make([]byte, 32)
+	rand.Read(key)
+	keyring, err := seal.NewKeyring(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.admin = &admin.Admin{Store: db, Clock: clock, Keyring: keyring}
 	if _, err := f.admin.CreateOrg(context.Background(), f.by, "acme", "Acme"); err != nil {
 		t.Fatal(err)
 	}

@@ -108,6 +108,11 @@ func (s *Server) connectGoogle(w http.ResponseWriter, r *http.Request, q *reques
 			"choose the service account's JSON key file (or paste it) and give the admin email it impersonates"), "google")
 		return
 	}
+	// A key or an email that cannot be right is the admin's mistake.
+	if _, err := bridge.ParseServiceAccount(ch.ServiceAccountKey, ch.AdminEmail, s.cfg.Admin.Google.TokenURL); err != nil {
+		s.googleError(w, r, q, scimbridge.Errorf(scimbridge.EINVALID, "%s", err.Error()), "google")
+		return
+	}
 	if _, err := s.cfg.Admin.SetGoogleBridge(r.Context(), s.caller(r, &q.sess), q.sess.Org.Slug, ch); err != nil {
 		s.googleError(w, r, q, err, "google")
 		return
