@@ -63,6 +63,9 @@ type EventQuery struct {
 	Method      string // exact, upper-case
 	UserName    string // target username, case-insensitive
 	Source      EventSource
+	// PathPrefix keeps the events whose path (with query) starts with it,
+	// case-exactly.
+	PathPrefix string
 	Since       time.Time // inclusive; zero for no bound
 	Until       time.Time // exclusive; zero for no bound
 	Cursor      int64
