@@ -66,10 +66,10 @@ type EventQuery struct {
 	// PathPrefix keeps the events whose path (with query) starts with it,
 	// case-exactly.
 	PathPrefix string
-	Since       time.Time // inclusive; zero for no bound
-	Until       time.Time // exclusive; zero for no bound
-	Cursor      int64
-	Limit       int // default 100, at most 1000
+	Since      time.Time // inclusive; zero for no bound
+	Until      time.Time // exclusive; zero for no bound
+	Cursor     int64
+	Limit      int // default 100, at most 1000
 }
 
 // EventPage is one page of events and the cursor of the next (0 when none).
