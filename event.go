@@ -63,13 +63,13 @@ type EventQuery struct {
 	Method      string // exact, upper-case
 	UserName    string // target username, case-insensitive
 	Source      EventSource
+	Since       time.Time // inclusive; zero for no bound
+	Until       time.Time // exclusive; zero for no bound
+	Cursor      int64
+	Limit       int // default 100, at most 1000
 	// PathPrefix keeps the events whose path (with query) starts with it,
 	// case-exactly.
 	PathPrefix string
-	Since      time.Time // inclusive; zero for no bound
-	Until      time.Time // exclusive; zero for no bound
-	Cursor     int64
-	Limit      int // default 100, at most 1000
 }
 
 // EventPage is one page of events and the cursor of the next (0 when none).
