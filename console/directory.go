@@ -3,11 +3,10 @@ package console
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/scimbridge/scimbridge"
-	"github.com/scimbridge/scimbridge/scim"
+	"github.com/scimbridge/scimbridge/admin"
 )
 
 const directoryPerPage = 50
@@ -19,10 +18,10 @@ type directoryData struct {
 	Source   string
 	Users    []scimbridge.Profile
 	GroupRow []scimbridge.Group
-	Total    int
-	Offset   int
-	Prev     string
-	Next     string
+	// First is the query of the first page when this is a later one; Next
+	// the query of the next page.
+	First string
+	Next  string
 }
 
 func (s *Server) directory(w http.ResponseWriter, r *http.Request, q *request) {
@@ -30,64 +29,42 @@ func (s *Server) directory(w http.ResponseWriter, r *http.Request, q *request) {
 	f := r.URL.Query()
 	d := &directoryData{Groups: f.Get("tab") == "groups", Query: strings.TrimSpace(f.Get("q")), Source: f.Get("source")}
 	v.Data = d
-	if o, err := strconv.Atoi(f.Get("offset")); err == nil && o > 0 {
-		d.Offset = o
+	dq := admin.DirectoryQuery{Search: d.Query, Source: scimbridge.Source(d.Source), After: f.Get("after"), Limit: directoryPerPage}
+	var next string
+	var err error
+	if d.Groups {
+		var page admin.GroupPage
+		page, err = s.cfg.Admin.Groups(r.Context(), q.sess.Org.Slug, dq)
+		d.GroupRow, next = page.Groups, page.Next
+	} else {
+		var page admin.UserPage
+		page, err = s.cfg.Admin.Users(r.Context(), q.sess.Org.Slug, dq)
+		d.Users, next = page.Users, page.Next
 	}
-	var sources []scimbridge.Source
-	switch src := scimbridge.Source(d.Source); src {
-	case "":
-	case scimbridge.SourceManual, scimbridge.SourceSCIM, scimbridge.SourceGoogle, scimbridge.SourceSAML:
-		sources = []scimbridge.Source{src}
-	default:
-		v.Error = "Unknown source: choose one from the list."
+	if errStatus(err) == http.StatusBadRequest {
+		v.Error = err.Error()
 		s.render(w, r, http.StatusBadRequest, "directory", v)
 		return
+	} else if err != nil {
+		s.serverError(w, r, q, err)
+		return
 	}
-	if d.Groups {
-		page, err := s.cfg.Store.ListGroups(r.Context(), scimbridge.GroupQuery{OrgID: q.sess.Org.ID, Sources: sources,
-			DisplayName: d.Query, Offset: d.Offset, Limit: directoryPerPage})
-		if err != nil {
-			s.serverError(w, r, q, err)
-			return
-		}
-		d.GroupRow, d.Total = page.Groups, page.Total
-	} else {
-		pq := scimbridge.ProfileQuery{OrgID: q.sess.Org.ID, Sources: sources, SortBy: "userName",
-			Offset: d.Offset, Limit: directoryPerPage}
-		if d.Query != "" {
-			lit := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(d.Query)
-			filter, err := scim.ParseFilter(`userName co "` + lit + `" or displayName co "` + lit + `" or emails.value co "` + lit + `"`)
-			if err != nil {
-				v.Error = "The search could not be read: " + err.Error()
-				s.render(w, r, http.StatusBadRequest, "directory", v)
-				return
-			}
-			pq.Filter = filter
-		}
-		page, err := s.cfg.Store.ListProfiles(r.Context(), pq)
-		if code := scimbridge.ErrorCode(err); code == scimbridge.EINVALID {
-			v.Error = err.Error()
-			s.render(w, r, http.StatusBadRequest, "directory", v)
-			return
-		} else if err != nil {
-			s.serverError(w, r, q, err)
-			return
-		}
-		d.Users, d.Total = page.Profiles, page.Total
-	}
-	link := func(offset int) string {
+	link := func(after string) string {
 		u := url.Values{}
 		for k, vs := range f {
 			u[k] = vs
 		}
-		u.Set("offset", strconv.Itoa(offset))
+		u.Del("after")
+		if after != "" {
+			u.Set("after", after)
+		}
 		return u.Encode()
 	}
-	if d.Offset > 0 {
-		d.Prev = link(max(0, d.Offset-directoryPerPage))
+	if dq.After != "" {
+		d.First = link("")
 	}
-	if d.Offset+directoryPerPage < d.Total {
-		d.Next = link(d.Offset + directoryPerPage)
+	if next != "" {
+		d.Next = link(next)
 	}
 	s.render(w, r, http.StatusOK, "directory", v)
 }
