@@ -408,6 +408,36 @@ func TestConsole_Security(t *testing.T) {
 			}
 		})
 
+		t.Run("OwnerCreatesTokenAndLink", func(t *testing.T) {
+			f := f.on(t)
+			c := f.client()
+			csrf := f.signIn(c, ownerToken)
+			resp, body := f.post(c, "/console/admin-tokens", url.Values{"csrf": {csrf}, "role": {"viewer"}, "expires": {"7d"}})
+			tok := regexp.MustCompile(`scba_[A-Za-z0-9]+`).FindString(body)
+			if resp.StatusCode != 200 || tok == "" {
+				t.Fatalf("create token: %d", resp.StatusCode)
+			}
+			if p, err := f.admin.Authenticate(context.Background(), tok); err != nil || p.Role != scimbridge.AdminViewer {
+				t.Errorf("created token: %+v, %v", p, err)
+			}
+			resp, body = f.post(c, "/console/setup-links", url.Values{"csrf": {csrf}, "role": {"owner"}, "expires": {"48h"}})
+			link := regexp.MustCompile(`https://scim\.example\.test/console/setup/(scbl_[A-Za-z0-9]+)`).FindStringSubmatch(body)
+			if resp.StatusCode != 200 || link == nil {
+				t.Fatalf("create setup link: %d", resp.StatusCode)
+			}
+			if _, b, _ := f.get(c, "/console/admin-tokens"); strings.Contains(b, tok) || strings.Contains(b, link[1]) {
+				t.Error("the token or link is shown again")
+			}
+			if resp, _ := f.post(c, "/console/setup-links", url.Values{"csrf": {csrf}, "role": {"owner"}, "expires": {"8d"}}); resp.StatusCode != 400 {
+				t.Errorf("an 8-day link: %d", resp.StatusCode)
+			}
+			events, _ := f.db.ListEvents(context.Background(), scimbridge.EventQuery{OrgID: ownerAT.OrgID, Source: scimbridge.EventAdmin, Limit: 2})
+			if len(events.Events) != 2 || !strings.HasSuffix(events.Events[0].Path, "/setup-links") ||
+				events.Events[0].Actor != "console:token:"+ownerAT.ID || events.Events[0].ClientIP != "127.0.0.1" {
+				t.Errorf("admin events = %+v", events.Events)
+			}
+		})
+
 		t.Run("BadInput", func(t *testing.T) {
 			f := f.on(t)
 			c := f.client()
