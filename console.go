@@ -77,6 +77,10 @@ type ConsoleStore interface {
 	// EndConsoleSession sets the session's ended_at unless it has ended.
 	EndConsoleSession(ctx context.Context, id string, at time.Time) error
 
+	// ReportSummary returns one report of the organization without its
+	// items; ENOTFOUND when there is none.
+	ReportSummary(ctx context.Context, orgID, id string) (Report, error)
+
 	// EventCountsByHour counts the organization's events since a time by
 	// hour (UTC) and status class, aggregated events counted as many.
 	EventCountsByHour(ctx context.Context, orgID string, since time.Time) ([]HourCount, error)

@@ -46,6 +46,7 @@ func BenchmarkConsolePages(b *testing.B) {
 			if _, err := a.EnableSCIM(ctx, by, "acme"); err != nil {
 				b.Fatal(err)
 			}
+			start := time.Now()
 			for n := 0; n < benchUsers; {
 				batch := make([]scimbridge.ChangeEvent, scimbridge.MaxBatch)
 				for i := range batch {
@@ -56,6 +57,7 @@ func BenchmarkConsolePages(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.Logf("seeded %d users and their events in %s", benchUsers, time.Since(start).Round(time.Second))
 			rep := scimbridge.Report{ID: uuid.NewString(), OrgID: org.ID, Trigger: scimbridge.TriggerManual,
 				Status: scimbridge.ReportDryRun, StartedAt: time.Now().UTC(), Counts: scimbridge.ReportCounts{Created: benchUsers}}
 			for i := range benchUsers {
@@ -66,6 +68,7 @@ func BenchmarkConsolePages(b *testing.B) {
 			if err := db.PutReport(ctx, rep); err != nil {
 				b.Fatal(err)
 			}
+			b.Logf("seeded a report of %d items in %s", benchUsers, time.Since(start).Round(time.Second))
 			if err := db.Optimize(ctx); err != nil {
 				b.Fatal(err)
 			}

@@ -35,11 +35,12 @@ type reportData struct {
 	Held      *bridge.HeldPlan
 	HeldItems []scimbridge.ReportItem
 	Items     []scimbridge.ReportItem
-	More      int
+	// More says the report has more items than the page shows.
+	More bool
 }
 
 func (s *Server) report(w http.ResponseWriter, r *http.Request, q *request) {
-	rep, err := s.cfg.Store.Report(r.Context(), q.sess.Org.ID, r.PathValue("id"))
+	rep, err := s.cfg.Store.ReportSummary(r.Context(), q.sess.Org.ID, r.PathValue("id"))
 	if scimbridge.ErrorCode(err) == scimbridge.ENOTFOUND {
 		s.errorPage(w, r, q, http.StatusNotFound, "There is no such report in this organization (old reports are purged).")
 		return
@@ -56,21 +57,21 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, q *request) {
 	if ok && hp.ReportID == rep.ID && !hp.Expired {
 		d.Held = &hp
 	}
-	for _, it := range rep.Items {
-		switch {
-		case it.Held:
-			if len(d.HeldItems) < maxReportItems {
-				d.HeldItems = append(d.HeldItems, it)
-			} else {
-				d.More++
-			}
-		case len(d.Items) < maxReportItems:
-			d.Items = append(d.Items, it)
-		default:
-			d.More++
+	// The first page of items: the command line and the API page through
+	// the rest.
+	page, err := s.cfg.Admin.ReportItems(r.Context(), q.sess.Org.Slug, rep.ID, "", "", maxReportItems)
+	if err != nil {
+		s.serverError(w, r, q, err)
+		return
+	}
+	for _, it := range page.Items {
+		if it.Held {
+			d.HeldItems = append(d.HeldItems, it.ReportItem)
+		} else {
+			d.Items = append(d.Items, it.ReportItem)
 		}
 	}
-	d.Report.Items = nil
+	d.More = page.Next != ""
 	v := s.newView(r, q, "Report", "reports")
 	v.Data = d
 	s.render(w, r, http.StatusOK, "report", v)

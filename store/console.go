@@ -207,3 +207,10 @@ func (db *DB) EventCountsByHour(ctx context.Context, orgID string, since time.Ti
 	}
 	return out, nil
 }
+
+// ReportSummary returns one report of the organization without its items.
+func (db *DB) ReportSummary(ctx context.Context, orgID, id string) (scimbridge.Report, error) {
+	row := db.read.QueryRowContext(ctx, db.rebind(`SELECT `+reportColumns+` FROM reports WHERE org_id = ? AND id = ?`), orgID, id)
+	r, err := scanReport(row)
+	return r, rowError(err, "report")
+}

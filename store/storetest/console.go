@@ -136,4 +136,19 @@ func testConsoleSessions(t *testing.T, s scimbridge.Store) {
 			}
 		}
 	})
+
+	t.Run("ReportSummary", func(t *testing.T) {
+		rep := scimbridge.Report{ID: uuid.NewString(), OrgID: org.ID, Trigger: scimbridge.TriggerManual, Status: scimbridge.ReportDryRun,
+			StartedAt: base, Counts: scimbridge.ReportCounts{Created: 2},
+			Items: []scimbridge.ReportItem{{Kind: scimbridge.ChangeCreate, UserName: "a"}, {Kind: scimbridge.ChangeCreate, UserName: "b"}}}
+		if err := s.PutReport(ctx, rep); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ReportSummary(ctx, org.ID, rep.ID)
+		if err != nil || got.ID != rep.ID || got.Counts.Created != 2 || got.Status != scimbridge.ReportDryRun || len(got.Items) != 0 {
+			t.Errorf("summary = %+v, %v", got, err)
+		}
+		_, err = s.ReportSummary(ctx, other.ID, rep.ID)
+		wantCode(t, err, scimbridge.ENOTFOUND)
+	})
 }
