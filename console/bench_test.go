@@ -105,6 +105,16 @@ func BenchmarkConsolePages(b *testing.B) {
 				"/console/admin-tokens",
 				"/console/integrations/google",
 			}
+			// What the overview's chart costs when it is counted afresh
+			// (every 30 seconds per organization).
+			b.Run("chart-query", func(b *testing.B) {
+				since := time.Now().UTC().Truncate(time.Hour).Add(-23 * time.Hour)
+				for b.Loop() {
+					if _, err := db.EventCountsByHour(ctx, org.ID, since); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			for _, p := range pages {
 				b.Run(p, func(b *testing.B) {
 					for b.Loop() {

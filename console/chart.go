@@ -1,7 +1,9 @@
 package console
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/scimbridge/scimbridge"
@@ -86,4 +88,43 @@ func hourlyChart(since time.Time, hours int, counts []scimbridge.HourCount) char
 		}
 	}
 	return ch
+}
+
+// chartTTL is how long an organization's hourly counts are reused: the
+// count reads every event of the last day (a first sync of 100,000 users
+// is 100,000 of them), which the overview need not pay on every load.
+const chartTTL = 30 * time.Second
+
+// hourCounts caches each organization's hourly event counts for chartTTL.
+type hourCounts struct {
+	mu sync.Mutex
+	m  map[string]hourCountsEntry
+}
+
+type hourCountsEntry struct {
+	at     time.Time
+	since  time.Time
+	counts []scimbridge.HourCount
+}
+
+// get returns the organization's counts since a time, from the cache when
+// they are fresh.
+func (c *hourCounts) get(ctx context.Context, st scimbridge.Store, orgID string, since, now time.Time) ([]scimbridge.HourCount, error) {
+	c.mu.Lock()
+	e, ok := c.m[orgID]
+	c.mu.Unlock()
+	if ok && e.since.Equal(since) && now.Sub(e.at) < chartTTL && !now.Before(e.at) {
+		return e.counts, nil
+	}
+	counts, err := st.EventCountsByHour(ctx, orgID, since)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10_000 {
+		c.m = map[string]hourCountsEntry{}
+	}
+	c.m[orgID] = hourCountsEntry{at: now, since: since, counts: counts}
+	return counts, nil
 }

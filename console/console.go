@@ -51,6 +51,7 @@ type Server struct {
 	cfg     Config
 	pages   map[string]*pageTemplate
 	limiter *attemptLimiter
+	hours   hourCounts
 	mux     *http.ServeMux
 }
 
