@@ -81,7 +81,9 @@ type ConsoleStore interface {
 	// items; ENOTFOUND when there is none.
 	ReportSummary(ctx context.Context, orgID, id string) (Report, error)
 
-	// EventCountsByHour counts the organization's events since a time by
-	// hour (UTC) and status class, aggregated events counted as many.
-	EventCountsByHour(ctx context.Context, orgID string, since time.Time) ([]HourCount, error)
+	// EventCountsByHour counts the organization's events of each of hours
+	// hours from since (on the hour, UTC) by status class, aggregated
+	// events counted as many; hours and classes without events are left
+	// out.
+	EventCountsByHour(ctx context.Context, orgID string, since time.Time, hours int) ([]HourCount, error)
 }

@@ -110,7 +110,7 @@ func BenchmarkConsolePages(b *testing.B) {
 			b.Run("chart-query", func(b *testing.B) {
 				since := time.Now().UTC().Truncate(time.Hour).Add(-23 * time.Hour)
 				for b.Loop() {
-					if _, err := db.EventCountsByHour(ctx, org.ID, since); err != nil {
+					if _, err := db.EventCountsByHour(ctx, org.ID, since, 24); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -109,14 +109,14 @@ type hourCountsEntry struct {
 
 // get returns the organization's counts since a time, from the cache when
 // they are fresh.
-func (c *hourCounts) get(ctx context.Context, st scimbridge.Store, orgID string, since, now time.Time) ([]scimbridge.HourCount, error) {
+func (c *hourCounts) get(ctx context.Context, st scimbridge.Store, orgID string, since time.Time, hours int, now time.Time) ([]scimbridge.HourCount, error) {
 	c.mu.Lock()
 	e, ok := c.m[orgID]
 	c.mu.Unlock()
 	if ok && e.since.Equal(since) && now.Sub(e.at) < chartTTL && !now.Before(e.at) {
 		return e.counts, nil
 	}
-	counts, err := st.EventCountsByHour(ctx, orgID, since)
+	counts, err := st.EventCountsByHour(ctx, orgID, since, hours)
 	if err != nil {
 		return nil, err
 	}

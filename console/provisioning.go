@@ -56,7 +56,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, q *request) {
 	}
 	now := s.cfg.Clock()
 	since := now.Truncate(time.Hour).Add(-23 * time.Hour)
-	counts, err := s.hours.get(r.Context(), s.cfg.Store, org.ID, since, now)
+	counts, err := s.hours.get(r.Context(), s.cfg.Store, org.ID, since, 24, now)
 	if err != nil {
 		s.serverError(w, r, q, err)
 		return

@@ -181,29 +181,33 @@ func (db *DB) EndConsoleSession(ctx context.Context, id string, at time.Time) er
 	return nil
 }
 
-// EventCountsByHour counts the organization's events since a time by hour
-// and status class, oldest hour first.
-func (db *DB) EventCountsByHour(ctx context.Context, orgID string, since time.Time) ([]scimbridge.HourCount, error) {
-	hour := `(time / 3600000000)`
-	if db.dialect != DialectSQLite {
-		hour = `CAST(FLOOR(EXTRACT(EPOCH FROM time) / 3600) AS BIGINT)`
-	}
-	rows, err := db.read.QueryContext(ctx, db.rebind(`SELECT `+hour+` AS h, status / 100 AS c, SUM(count)
-		FROM events WHERE org_id = ? AND time >= ? GROUP BY h, c ORDER BY h, c`), orgID, db.tm(since))
-	if err != nil {
-		return nil, fmt.Errorf("count events by hour: %w", err)
-	}
-	defer rows.Close()
+// EventCountsByHour counts the organization's events by hour and status
+// class, oldest hour first: one range of the covering index
+// events_org_time per hour, summed without a sort.
+func (db *DB) EventCountsByHour(ctx context.Context, orgID string, since time.Time, hours int) ([]scimbridge.HourCount, error) {
+	since = since.UTC().Truncate(time.Hour)
+	q := db.rebind(`SELECT COALESCE(SUM(CASE WHEN status >= 200 AND status < 300 THEN count END), 0),
+		COALESCE(SUM(CASE WHEN status >= 300 AND status < 400 THEN count END), 0),
+		COALESCE(SUM(CASE WHEN status >= 400 AND status < 500 THEN count END), 0),
+		COALESCE(SUM(CASE WHEN status >= 500 AND status < 600 THEN count END), 0),
+		COALESCE(SUM(count), 0)
+		FROM events WHERE org_id = ? AND time >= ? AND time < ?`)
 	var out []scimbridge.HourCount
-	for rows.Next() {
-		var h, c, n int64
-		if err := rows.Scan(&h, &c, &n); err != nil {
-			return nil, fmt.Errorf("scan event counts: %w", err)
+	for h := range hours {
+		from := since.Add(time.Duration(h) * time.Hour)
+		var c2, c3, c4, c5, all int64
+		err := db.read.QueryRowContext(ctx, q, orgID, db.tm(from), db.tm(from.Add(time.Hour))).Scan(&c2, &c3, &c4, &c5, &all)
+		if err != nil {
+			return nil, fmt.Errorf("count events by hour: %w", err)
 		}
-		out = append(out, scimbridge.HourCount{Hour: time.Unix(h*3600, 0).UTC(), StatusClass: int(c), Count: int(n)})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count events by hour: %w", err)
+		for _, c := range []struct {
+			class int
+			n     int64
+		}{{0, all - c2 - c3 - c4 - c5}, {2, c2}, {3, c3}, {4, c4}, {5, c5}} {
+			if c.n > 0 {
+				out = append(out, scimbridge.HourCount{Hour: from, StatusClass: c.class, Count: int(c.n)})
+			}
+		}
 	}
 	return out, nil
 }

@@ -120,7 +120,7 @@ func testConsoleSessions(t *testing.T, s scimbridge.Store) {
 		if err := s.AppendEvents(ctx, evs); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.EventCountsByHour(ctx, org.ID, now.Add(-2*time.Hour))
+		got, err := s.EventCountsByHour(ctx, org.ID, now.Add(-2*time.Hour), 4)
 		if err != nil {
 			t.Fatal(err)
 		}
