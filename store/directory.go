@@ -76,23 +76,11 @@ func (db *DB) DirectoryUsers(ctx context.Context, q scimbridge.DirectoryQuery) (
 		where, args = append(where, "p.id > ?"), append(args, q.After)
 	}
 	if q.Search != "" {
-		// One branch per index: the live key indexes, and for detached
-		// profiles the partial indexes of their userName and email keys.
-		lo, hi := keyRange(q.Search)
-		var branches []string
-		branch := func(cond, column string) {
-			branches = append(branches, "SELECT id FROM profiles WHERE org_id = ? AND "+cond+" AND "+
-				column+" >= ? AND "+column+" < ?")
-			args = append(args, q.OrgID, lo, hi)
+		cond, sargs, err := db.searchCondition(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("list directory users: %w", err)
 		}
-		for _, column := range []string{"user_name_key", "email_key", "display_name_key"} {
-			branch("detached_at IS NULL", column)
-		}
-		if q.IncludeDetached {
-			branch("detached_at IS NOT NULL", "user_name_key")
-			branch("detached_at IS NOT NULL", "email_key")
-		}
-		where = append(where, "p.id IN ("+strings.Join(branches, " UNION ALL ")+")")
+		where, args = append(where, cond), append(args, sargs...)
 	}
 	args = append(args, q.Limit)
 	query := `SELECT p.*` + emailJoinColumns + ` FROM (` + profileSelect + ` WHERE ` + strings.Join(where, " AND ") +
@@ -151,4 +139,69 @@ func (db *DB) Event(ctx context.Context, orgID string, id int64) (scimbridge.Eve
 		return e, rowError(err, "event")
 	}
 	return e, nil
+}
+
+// searchSparse is how many matches a search may have for its page to be
+// read through the key indexes and sorted; a search with more walks the
+// organization in id order instead, testing each profile, and finds a page
+// of matches within a few thousand profiles.
+const searchSparse = 5000
+
+// searchCondition is the condition of a users search on p. It first reads
+// the ids of the matches through the key indexes (one branch per index:
+// the live key indexes, and for detached profiles the partial indexes of
+// their userName and email keys), up to searchSparse. Fewer: the condition
+// is "id in those ids" (after the cursor), read by primary key. More:
+// the condition tests each profile's keys as expressions no index serves
+// (key || ''), so both planners walk the organization in id order and
+// stop at a full page, statistics or not.
+func (db *DB) searchCondition(ctx context.Context, q scimbridge.DirectoryQuery) (string, []any, error) {
+	lo, hi := keyRange(q.Search)
+	var branches []string
+	var args []any
+	branch := func(cond, column string) {
+		branches = append(branches, "SELECT id FROM profiles WHERE org_id = ? AND "+cond+" AND "+
+			column+" >= ? AND "+column+" < ?")
+		args = append(args, q.OrgID, lo, hi)
+	}
+	for _, column := range []string{"user_name_key", "email_key", "display_name_key"} {
+		branch("detached_at IS NULL", column)
+	}
+	if q.IncludeDetached {
+		branch("detached_at IS NOT NULL", "user_name_key")
+		branch("detached_at IS NOT NULL", "email_key")
+	}
+	union := strings.Join(branches, " UNION ALL ")
+	rows, err := db.query(ctx, `SELECT id FROM (`+union+` LIMIT ?) m`, append(args, searchSparse)...)
+	if err != nil {
+		return "", nil, err
+	}
+	defer rows.Close()
+	var ids []any
+	n := 0
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return "", nil, err
+		}
+		if n++; id > q.After {
+			ids = append(ids, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", nil, err
+	}
+	if n < searchSparse {
+		if len(ids) == 0 {
+			return "1 = 0", nil, nil
+		}
+		// The ids themselves, so the page is read by primary key
+		// whatever the planner makes of the branches.
+		return "p.id IN (" + placeholders(len(ids)) + ")", ids, nil
+	}
+	test := func(column string) string {
+		return "(p." + column + " || '' >= ? AND p." + column + " || '' < ?)"
+	}
+	return "(" + test("user_name_key") + " OR " + test("email_key") + " OR (p.detached_at IS NULL AND " +
+		test("display_name_key") + "))", []any{lo, hi, lo, hi, lo, hi}, nil
 }
