@@ -153,7 +153,7 @@ const searchSparse = 5000
 // their userName and email keys), up to searchSparse. Fewer: the condition
 // is "id in those ids" (after the cursor), read by primary key. More:
 // the condition tests each profile's keys as expressions no index serves
-// (key || ”), so both planners walk the organization in id order and
+// (the key concatenated with an empty string), so both planners walk the organization in id order and
 // stop at a full page, statistics or not.
 func (db *DB) searchCondition(ctx context.Context, q scimbridge.DirectoryQuery) (string, []any, error) {
 	lo, hi := keyRange(q.Search)
