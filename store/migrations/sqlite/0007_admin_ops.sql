@@ -17,6 +17,11 @@ CREATE INDEX events_org_user_class ON events (org_id, target_username_key, (stat
 -- userName and email have their live unique indexes; displayName gets one.
 CREATE INDEX profiles_org_display_name_key_live ON profiles (org_id, display_name_key)
 	WHERE detached_at IS NULL;
+-- The directory filtered by source or state reads each (source, state)
+-- pair it keeps as one range in id order and merges them: a rare source
+-- or state costs what a common one does.
+CREATE INDEX profiles_org_source_state_live ON profiles (org_id, source, state, id)
+	WHERE detached_at IS NULL;
 
 -- erased_at marks a profile whose personal attributes were erased (a
 -- tombstone: the id stays, every personal value is NULL).
