@@ -54,41 +54,54 @@ func (db *DB) DirectoryUsers(ctx context.Context, q scimbridge.DirectoryQuery) (
 	if err := directoryLimit(q.Limit); err != nil {
 		return nil, err
 	}
+	if q.Source != "" {
+		if _, err := sourceLiteral(q.Source); err != nil {
+			return nil, err
+		}
+	}
+	// The search or the (source, state) ranges give the page's candidate
+	// ids when they can; the other conditions are then written as
+	// expressions no index serves (column || ''), so the candidates are
+	// read by primary key rather than through another index that matches
+	// the organization and filters them.
+	var idCond string
+	var idArgs []any
+	var err error
+	switch {
+	case q.Search != "":
+		idCond, idArgs, err = db.searchCondition(ctx, q)
+	case !q.IncludeDetached && (q.Source != "" || q.Active != nil):
+		idCond, idArgs, err = db.filterCondition(ctx, q)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list directory users: %w", err)
+	}
+	col := func(name string) string {
+		if strings.HasPrefix(idCond, "p.id IN") {
+			return "p." + name + " || ''"
+		}
+		return "p." + name
+	}
 	where := []string{"p.org_id = ?"}
 	args := []any{q.OrgID}
 	if !q.IncludeDetached {
 		where = append(where, "p.detached_at IS NULL")
 	}
 	if q.Source != "" {
-		lit, err := sourceLiteral(q.Source)
-		if err != nil {
-			return nil, err
-		}
-		where = append(where, "p.source = "+lit)
+		where, args = append(where, col("source")+" = ?"), append(args, string(q.Source))
 	}
 	if q.Active != nil {
 		state := scimbridge.StateInactive
 		if *q.Active {
 			state = scimbridge.StateActive
 		}
-		where, args = append(where, "p.state = ?"), append(args, string(state))
+		where, args = append(where, col("state")+" = ?"), append(args, string(state))
 	}
 	if q.After != "" {
-		where, args = append(where, "p.id > ?"), append(args, q.After)
+		where, args = append(where, col("id")+" > ?"), append(args, q.After)
 	}
-	if q.Search == "" && !q.IncludeDetached && (q.Source != "" || q.Active != nil) {
-		cond, fargs, err := db.filterCondition(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("list directory users: %w", err)
-		}
-		where, args = append(where, cond), append(args, fargs...)
-	}
-	if q.Search != "" {
-		cond, sargs, err := db.searchCondition(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("list directory users: %w", err)
-		}
-		where, args = append(where, cond), append(args, sargs...)
+	if idCond != "" {
+		where, args = append(where, idCond), append(args, idArgs...)
 	}
 	args = append(args, q.Limit)
 	query := `SELECT p.*` + emailJoinColumns + ` FROM (` + profileSelect + ` WHERE ` + strings.Join(where, " AND ") +
