@@ -162,6 +162,13 @@ func (db *DB) Event(ctx context.Context, orgID string, id int64) (scimbridge.Eve
 	return e, nil
 }
 
+// displayNamePrefix is the expression of profiles_org_display_name_key_live:
+// the first displayNameIndexed characters of the displayName key.
+const (
+	displayNameIndexed = 200
+	displayNamePrefix  = "substr(display_name_key, 1, 200)"
+)
+
 // searchSparse is how many matches a search may have for its page to be
 // read through the key indexes and sorted; a search with more walks the
 // organization in id order instead, testing each profile, and finds a page
@@ -185,9 +192,17 @@ func (db *DB) searchCondition(ctx context.Context, q scimbridge.DirectoryQuery) 
 			column+" >= ? AND "+column+" < ?")
 		args = append(args, q.OrgID, lo, hi)
 	}
-	for _, column := range []string{"user_name_key", "email_key", "display_name_key"} {
-		branch("detached_at IS NULL", column)
+	branch("detached_at IS NULL", "user_name_key")
+	branch("detached_at IS NULL", "email_key")
+	// profiles_org_display_name_key_live holds the key's first
+	// displayNameIndexed characters.
+	dlo, dhi := lo, hi
+	if r := []rune(lo); len(r) > displayNameIndexed {
+		dlo, dhi = keyRange(string(r[:displayNameIndexed]))
 	}
+	branches = append(branches, "SELECT id FROM profiles WHERE org_id = ? AND detached_at IS NULL AND "+
+		displayNamePrefix+" >= ? AND "+displayNamePrefix+" < ? AND display_name_key >= ? AND display_name_key < ?")
+	args = append(args, q.OrgID, dlo, dhi, lo, hi)
 	if q.IncludeDetached {
 		branch("detached_at IS NOT NULL", "user_name_key")
 		branch("detached_at IS NOT NULL", "email_key")

@@ -435,4 +435,17 @@ func testDirectorySearchDense(t *testing.T, s scimbridge.Store) {
 	if got := directoryUsers(t, s, scimbridge.DirectoryQuery{OrgID: other.ID, Search: "u"}, 1000); len(got) != 30 {
 		t.Errorf("other organization's search = %d users, want 30", len(got))
 	}
+	// A displayName of 4,000 bytes is written and found by a prefix
+	// longer than the indexed part.
+	long := newProfile(org.ID, "long@example.com")
+	long.DisplayName = strings.Repeat("Long Name ", 400)
+	create(t, s, long)
+	got = directoryUsers(t, s, scimbridge.DirectoryQuery{OrgID: org.ID, Search: long.DisplayName[:250]}, 10)
+	if len(got) != 1 || got[0] != long.UserName {
+		t.Errorf("search by a 250-character displayName prefix = %v", got)
+	}
+	got = directoryUsers(t, s, scimbridge.DirectoryQuery{OrgID: org.ID, Search: long.DisplayName[:250] + "x"}, 10)
+	if len(got) != 0 {
+		t.Errorf("search past the indexed part = %v, want none", got)
+	}
 }
