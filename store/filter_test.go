@@ -382,8 +382,8 @@ func TestFilterAttributes(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", name, got, w)
 		}
 	}
-	if len(byName) != 30 {
-		t.Errorf("got %d attributes, want 30", len(byName))
+	if len(byName) != 31 {
+		t.Errorf("got %d attributes, want 31", len(byName))
 	}
 	// The returned slice is a copy.
 	FilterAttributes()[0].Name = "changed"
