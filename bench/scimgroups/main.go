@@ -73,6 +73,7 @@ func run() error {
 	reps := flag.Int("reps", 5, "timed requests per measurement")
 	seedUsers := flag.Int("seed-users", 90_000, "users written through the store before the seeded run")
 	seedGroups := flag.Int("seed-groups", 2_000, "groups of 50 members written through the store before the seeded run")
+	keep := flag.Bool("keep", false, "keep the PostgreSQL database afterwards (its name is printed), to look at plans")
 	flag.Parse()
 	if *binary == "" {
 		return errors.New("need -binary")
@@ -98,7 +99,11 @@ func run() error {
 		if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
 			return fmt.Errorf("create database: %w", err)
 		}
-		defer admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		if *keep {
+			fmt.Printf("# postgres: database %s is kept\n", name)
+		} else {
+			defer admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		}
 		u := regexp.MustCompile(`/[^/?]*(\?|$)`).ReplaceAllString(*pgURL, "/"+name+"$1")
 		b.dsn = u
 		key := filepath.Join(dir, "key")
