@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"ChangeRecords", testChangeRecords},
 		{"ChangeOrder", testChangeOrder},
 		{"PurgeChanges", testPurgeChanges},
+		{"GroupFilters", testGroupFilters},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
