@@ -26,6 +26,7 @@ const (
 	defaultLogFormat        = "text"
 	defaultGoogleAPI        = "https://admin.googleapis.com/"
 	defaultGoogleTokenURL   = "https://oauth2.googleapis.com/token"
+	defaultGoogleAuthURL    = "https://accounts.google.com/o/oauth2/v2/auth"
 	defaultEventsRetention  = Duration(90 * day)
 	defaultEventsBuffer     = 100_000
 	defaultEventsBufferMiB  = 64
@@ -105,6 +106,16 @@ type Log struct {
 type Google struct {
 	APIEndpoint string `yaml:"api_endpoint"`
 	TokenURL    string `yaml:"token_url"`
+	// AuthURL is the OAuth authorisation endpoint of "Connect Google
+	// Workspace".
+	AuthURL string `yaml:"auth_url"`
+	// OAuthClientID is the operator's OAuth client ("web application")
+	// organizations connect through; unset, the OAuth connection is not
+	// offered.
+	OAuthClientID string `yaml:"oauth_client_id"`
+	// OAuthClientSecretFile holds the client's secret. Unset, the daemon
+	// reads $CREDENTIALS_DIRECTORY/google-oauth-client-secret.
+	OAuthClientSecretFile string `yaml:"oauth_client_secret_file"`
 }
 
 // Events configures the SCIM events log.
@@ -155,7 +166,7 @@ func defaults(getenv func(string) string) Config {
 		DataDir:   defaultDataDir(getenv),
 		Database:  Database{MaxOpenConns: defaultMaxOpenConns, StatementTimeout: defaultStatementTimeout},
 		Log:       Log{Level: defaultLogLevel, Format: defaultLogFormat},
-		Google:    Google{APIEndpoint: defaultGoogleAPI, TokenURL: defaultGoogleTokenURL},
+		Google:    Google{APIEndpoint: defaultGoogleAPI, TokenURL: defaultGoogleTokenURL, AuthURL: defaultGoogleAuthURL},
 		Events: Events{Retention: defaultEventsRetention, Buffer: defaultEventsBuffer,
 			BufferBytes: defaultEventsBufferMiB << 20},
 		Reports: Reports{Retention: defaultReportsRetention},

@@ -93,6 +93,13 @@ func (c Config) Validate() error {
 	}
 	v.httpURL("google.api_endpoint", c.Google.APIEndpoint)
 	v.httpURL("google.token_url", c.Google.TokenURL)
+	v.httpURL("google.auth_url", c.Google.AuthURL)
+	switch id := c.Google.OAuthClientID; {
+	case id != strings.TrimSpace(id) || strings.ContainsAny(id, " \t\r\n"):
+		v.add("google.oauth_client_id", "must not contain spaces, got %q", id)
+	case id == "" && c.Google.OAuthClientSecretFile != "":
+		v.add("google.oauth_client_id", "required when the OAuth client's credential file is set")
+	}
 	v.positive("events.retention", c.Events.Retention)
 	if c.Events.Buffer < 1 {
 		v.add("events.buffer", "must be at least 1 event, got %d", c.Events.Buffer)

@@ -98,13 +98,16 @@ func keyEffects() map[string]keyEffect {
 				t.Errorf("log.format=json: first line %q", first)
 			}
 		}},
-		"database.statement_timeout": {coveredBy: "TestServe_StatementTimeoutEndsHungRequests", mentions: "SCIMBRIDGE_DATABASE_STATEMENT_TIMEOUT"},
-		"tls_cert_file":              {coveredBy: "TestServe_TLS", mentions: "TLSCertFile"},
-		"tls_key_file":               {coveredBy: "TestServe_TLS", mentions: "TLSKeyFile"},
-		"encryption_key_file":        {coveredBy: "TestServe_RefusesWithoutRecordedKey", mentions: "SCIMBRIDGE_ENCRYPTION_KEY_FILE"},
-		"encryption_previous_keys":   {coveredBy: "TestServe_RefusesWithoutRecordedKey", mentions: "SCIMBRIDGE_ENCRYPTION_PREVIOUS_KEYS"},
-		"google.api_endpoint":        {coveredBy: "TestCLI_Bridge", mentions: "SCIMBRIDGE_GOOGLE_API_ENDPOINT"},
-		"google.token_url":           {coveredBy: "TestCLI_Bridge", mentions: "SCIMBRIDGE_GOOGLE_TOKEN_URL"},
+		"database.statement_timeout":      {coveredBy: "TestServe_StatementTimeoutEndsHungRequests", mentions: "SCIMBRIDGE_DATABASE_STATEMENT_TIMEOUT"},
+		"tls_cert_file":                   {coveredBy: "TestServe_TLS", mentions: "TLSCertFile"},
+		"tls_key_file":                    {coveredBy: "TestServe_TLS", mentions: "TLSKeyFile"},
+		"encryption_key_file":             {coveredBy: "TestServe_RefusesWithoutRecordedKey", mentions: "SCIMBRIDGE_ENCRYPTION_KEY_FILE"},
+		"encryption_previous_keys":        {coveredBy: "TestServe_RefusesWithoutRecordedKey", mentions: "SCIMBRIDGE_ENCRYPTION_PREVIOUS_KEYS"},
+		"google.api_endpoint":             {coveredBy: "TestCLI_Bridge", mentions: "SCIMBRIDGE_GOOGLE_API_ENDPOINT"},
+		"google.token_url":                {coveredBy: "TestCLI_Bridge", mentions: "SCIMBRIDGE_GOOGLE_TOKEN_URL"},
+		"google.auth_url":                 {coveredBy: "TestServe_GoogleOAuthConnect", mentions: "SCIMBRIDGE_GOOGLE_AUTH_URL"},
+		"google.oauth_client_id":          {coveredBy: "TestServe_GoogleOAuthConnect", mentions: "SCIMBRIDGE_GOOGLE_OAUTH_CLIENT_ID"},
+		"google.oauth_client_secret_file": {coveredBy: "TestServe_GoogleOAuthConnect", mentions: "SCIMBRIDGE_GOOGLE_OAUTH_CLIENT_SECRET_FILE"},
 		"trusted_proxies": {check: func(t *testing.T) {
 			// One failed authentication per client IP is allowed; behind
 			// a trusted proxy each forwarded address is its own client.

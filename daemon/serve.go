@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/admin"
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/configs"
 	"github.com/scimbridge/scimbridge/scim"
@@ -103,6 +104,7 @@ type Server struct {
 	publicURL string
 
 	scim      *scimserver.Server
+	admin     *admin.Admin // the admin operations, with the Google settings
 	scheduler *bridge.Scheduler
 	purger    purger
 	mainSrv   *http.Server
@@ -197,6 +199,9 @@ func (s *Server) Open(ctx context.Context) error {
 
 	keyring, err := openKeyring(ctx, cfg, s.opts.Getenv, s.db, keysServe)
 	if err != nil {
+		return err
+	}
+	if s.admin, err = newServeAdmin(cfg, s.opts.Getenv, s.db, keyring, s.logger, s.opts.Clock); err != nil {
 		return err
 	}
 	s.scim = newSCIMService(cfg, s.publicURL, s.db, s.logger, s.opts.Clock)

@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"ChangeRecords", testChangeRecords},
 		{"ChangeOrder", testChangeOrder},
 		{"PurgeChanges", testPurgeChanges},
+		{"GroupFilters", testGroupFilters},
 		{"ConsoleSessions", testConsoleSessions},
 	}
 	for _, tt := range tests {
