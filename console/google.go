@@ -14,6 +14,9 @@ import (
 // googleData is Settings → Integrations → Google Workspace and the
 // Provisioning page's Bridge tab.
 type googleData struct {
+	// OAuth says the operator configured an OAuth client: "Connect Google
+	// Workspace" then goes through Google's consent page.
+	OAuth    bool
 	Bridge   *scimbridge.Bridge
 	Schedule string
 	Reports  []scimbridge.Report
@@ -21,7 +24,7 @@ type googleData struct {
 
 func (s *Server) googleView(w http.ResponseWriter, r *http.Request, q *request, title, nav string) (*view, *googleData, bool) {
 	v := s.newView(r, q, title, nav)
-	d := &googleData{}
+	d := &googleData{OAuth: s.cfg.Admin.GoogleOAuthConfigured()}
 	var err error
 	if d.Bridge, err = s.bridgeOf(r, q.sess.Org.ID); err != nil {
 		s.serverError(w, r, q, err)

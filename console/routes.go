@@ -40,6 +40,8 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET "+Prefix+"/integrations/google", s.page(s.google))
 	mux.Handle("POST "+Prefix+"/integrations/google/connect", s.write(s.connectGoogle))
 	mux.Handle("POST "+Prefix+"/integrations/google/settings", s.write(s.googleSettings))
+	mux.Handle("GET "+Prefix+"/integrations/google/oauth", s.page(s.startGoogleOAuth))
+	mux.Handle("GET "+oauthCallbackPath, s.page(s.finishGoogleOAuth))
 
 	mux.Handle("GET "+Prefix+"/reports", s.page(s.reports))
 	mux.Handle("GET "+Prefix+"/reports/{id}", s.page(s.report))

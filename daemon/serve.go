@@ -212,7 +212,7 @@ func (s *Server) Open(ctx context.Context) error {
 	mainMux := http.NewServeMux()
 	scimHandler := m.instrumentSCIM(s.scim.Handler(), s.scim.Route)
 	mainMux.Handle(scim.BasePath+"/", scimHandler)
-	mountConsole(mainMux, cfg, s.publicURL, s.db, keyring, s.scheduler.Runner, s.scim, s.logger, s.opts.Clock, s.useTLS)
+	mountConsole(mainMux, s.admin, s.scheduler.Runner, s.publicURL, s.db, s.scim, s.logger, s.opts.Clock, s.useTLS)
 	errorLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
 	s.mainSrv = &http.Server{Handler: scimserver.Mount(scimHandler, mainMux), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
 	s.opsSrv = &http.Server{Handler: opsHandler(s.db, s.logger, m.handler(s.logger), &s.stopping),
