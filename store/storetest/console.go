@@ -152,3 +152,24 @@ func testConsoleSessions(t *testing.T, s scimbridge.Store) {
 		wantCode(t, err, scimbridge.ENOTFOUND)
 	})
 }
+
+// seedConsole gives the organization a setup link and console sessions
+// signed in by it and by the admin token tokenID.
+func seedConsole(t *testing.T, s scimbridge.Store, org scimbridge.Organization, tokenID string) {
+	t.Helper()
+	ctx := context.Background()
+	l := scimbridge.SetupLink{ID: uuid.NewString(), OrgID: org.ID, Role: scimbridge.AdminOwner,
+		TokenHash: hashOf("link-" + org.ID), CreatedBy: "cli:root", CreatedAt: base, ExpiresAt: at(time.Hour)}
+	if err := s.CreateSetupLink(ctx, l, adminEvent("setup-links")); err != nil {
+		t.Fatal(err)
+	}
+	linked := scimbridge.ConsoleSession{ID: uuid.NewString(), OrgID: org.ID, Role: l.Role, TokenHash: hashOf("ls-" + org.ID),
+		SetupLinkID: l.ID, CreatedAt: base, LastSeenAt: base}
+	if err := s.UseSetupLink(ctx, l.ID, base, linked, adminEvent("use")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateConsoleSession(ctx, scimbridge.ConsoleSession{ID: uuid.NewString(), OrgID: org.ID, Role: scimbridge.AdminOwner,
+		TokenHash: hashOf("ts-" + org.ID), AdminTokenID: tokenID, CreatedAt: base, LastSeenAt: base}); err != nil {
+		t.Fatal(err)
+	}
+}
