@@ -106,6 +106,11 @@ func TestBinary_ChangesFeed(t *testing.T) {
 				t.Errorf("resource meta = %v", meta)
 			}
 
+			if code, body := get(t, "http://"+addrs["ops"]+"/metrics"); code != 200 ||
+				!strings.Contains(body, "scimbridge_changes_feed_lag_seconds ") || !strings.Contains(body, "scimbridge_changes_feed_waiting 0") {
+				t.Errorf("metrics: %d, no feed gauges:\n%s", code, body)
+			}
+
 			out := run("changes", "list", "--org", "acme", "--json")
 			lines := strings.Split(strings.TrimSpace(out), "\n")
 			var listed map[string]any

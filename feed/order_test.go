@@ -2,18 +2,25 @@ package feed_test
 
 import (
 	"context"
+	crand "crypto/rand"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
+	directory "google.golang.org/api/admin/directory/v1"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/admin"
+	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/feed"
+	"github.com/scimbridge/scimbridge/internal/fakegoogle"
+	"github.com/scimbridge/scimbridge/internal/seal"
 	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
@@ -55,32 +62,42 @@ func (w *writer) step(t *testing.T, name string) {
 	w.ops.Add(1)
 }
 
-// bridgeRun creates n users in batches of one transaction each, as a
-// bridge run applies its plan, and a group holding them.
-func bridgeRun(t *testing.T, s scimbridge.Store, orgID string, n, batch int) {
+// bridgeRun runs a real Google bridge run on s: a first sync of n users
+// from a fake Google Directory, applied in batches of the bridge's size.
+func bridgeRun(t *testing.T, s *store.DB, org scimbridge.Organization, n int) {
 	ctx := context.Background()
-	var ids []string
-	for start := 0; start < n; start += batch {
-		var b []scimbridge.ChangeEvent
-		for i := start; i < min(start+batch, n); i++ {
-			p := newProfile(orgID, fmt.Sprintf("g%d@x.example", i))
-			p.Source = scimbridge.SourceGoogle
-			ids = append(ids, p.ID)
-			b = append(b, scimbridge.ChangeEvent{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate, Profile: p},
-				Event: scimbridge.Event{Time: time.Now(), Source: scimbridge.EventGoogle, RunID: "run-1"}})
-		}
-		if err := s.ApplyChanges(ctx, b, nil); err != nil {
-			t.Errorf("bridge batch: %v", err)
-			return
-		}
+	g := fakegoogle.NewServer()
+	srv := httptest.NewServer(g.Handler())
+	t.Cleanup(srv.Close)
+	users := make([]*directory.User, n)
+	for i := range users {
+		users[i] = &directory.User{Id: fmt.Sprintf("1000000000000000%05d", i), PrimaryEmail: fmt.Sprintf("g%05d@example.com", i),
+			OrgUnitPath: "/", Name: &directory.UserName{GivenName: "G", FamilyName: fmt.Sprint(i)}}
 	}
-	g := scimbridge.Group{ID: uuid.NewString(), OrgID: orgID, DisplayName: "All", Source: scimbridge.SourceGoogle,
-		GoogleID: "all", Version: 1, CreatedAt: time.Now(), UpdatedAt: time.Now()}
-	err := s.ApplyGroupChange(ctx, scimbridge.GroupChangeEvent{
-		Change: scimbridge.GroupChange{Kind: scimbridge.ChangeGroupCreate, Group: g, AddMembers: ids},
-		Event:  scimbridge.Event{Time: time.Now(), Source: scimbridge.EventGoogle, RunID: "run-1"}})
+	g.SetUsers(users)
+	raw := make([]byte, 32)
+	crand.Read(raw)
+	keyring, err := seal.NewKeyring(raw)
 	if err != nil {
-		t.Errorf("bridge group: %v", err)
+		t.Fatal(err)
+	}
+	ep := bridge.Endpoints{APIEndpoint: srv.URL + "/", TokenURL: srv.URL + fakegoogle.TokenPath}
+	a := &admin.Admin{Store: s, Clock: func() time.Time { return time.Now().UTC() }, Logger: slog.New(slog.DiscardHandler),
+		Keyring: keyring, Google: ep}
+	by := admin.Caller{Actor: admin.CLIActor("test")}
+	if _, err := a.SetGoogleBridge(ctx, by, org.Slug, admin.BridgeChange{ServiceAccountKey: g.ServiceAccountKey(ep.TokenURL),
+		AdminEmail: "admin@example.com"}); err != nil {
+		t.Errorf("set bridge: %v", err)
+		return
+	}
+	r := &bridge.Runner{Store: s, Keyring: keyring, Endpoints: ep, Clock: a.Clock, Holder: "feed-test"}
+	rep, err := r.RunOnce(ctx, org.ID, scimbridge.TriggerManual, false)
+	if err != nil {
+		t.Errorf("bridge run: %v", err)
+		return
+	}
+	if rep.Status != scimbridge.ReportApplied || rep.Counts.Created != n {
+		t.Errorf("bridge run: %s, %+v", rep.Status, rep.Counts)
 	}
 }
 
@@ -138,7 +155,7 @@ func TestFeed_ConcurrentReplicasExactlyOnceInOrder(t *testing.T) {
 		}()
 	}
 	wg.Add(1)
-	go func() { defer wg.Done(); bridgeRun(t, two, org.ID, 600, 200) }()
+	go func() { defer wg.Done(); bridgeRun(t, two, org, 1200) }()
 	go func() { wg.Wait(); close(stop) }()
 
 	var seen []feed.Change
@@ -148,10 +165,8 @@ func TestFeed_ConcurrentReplicasExactlyOnceInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 240 writer operations, 600 bridge creates, a group and its 600
-	// memberships, and the memberships the detaches did not touch (none:
-	// the writers' users are in no group).
-	if want := 240 + 600 + 1 + 600; len(all) != want {
+	// 240 writer operations and the bridge's 1,200 creates.
+	if want := 240 + 1200; len(all) != want {
 		t.Errorf("%d records written, want %d", len(all), want)
 	}
 	if len(seen) != len(all) {
@@ -161,9 +176,6 @@ func TestFeed_ConcurrentReplicasExactlyOnceInOrder(t *testing.T) {
 	for i, c := range seen {
 		if c.Position != all[i].Position || c.Cursor != feed.EncodeCursor(all[i].Position) {
 			t.Fatalf("change %d at %v, want %v", i, c.Position, all[i].Position)
-		}
-		if c.Type == scimbridge.ChangeMemberAdded {
-			continue
 		}
 		if c.Version <= versions[c.ResourceID] {
 			t.Fatalf("%s %s version %d after %d", c.Type, c.ResourceID, c.Version, versions[c.ResourceID])
