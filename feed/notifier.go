@@ -3,6 +3,7 @@ package feed
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -157,11 +158,27 @@ func (n *Notifier) Publish(ctx context.Context, db *sql.DB) {
 // which reconnects by itself; after a reconnection every waiter is woken,
 // as notifications may have been missed).
 func (n *Notifier) Listen(ctx context.Context, dsn string) error {
+	connected := make(chan struct{})
+	var once sync.Once
 	l := pq.NewListener(dsn, time.Second, time.Minute, func(ev pq.ListenerEventType, err error) {
+		if ev == pq.ListenerEventConnected {
+			once.Do(func() { close(connected) })
+		}
 		if err != nil {
 			n.logger.Warn("changes listener", "event", ev, "err", err)
 		}
 	})
+	// LISTEN is acknowledged only on an open connection: wait for the
+	// first one, so no notification sent after Listen returns is missed.
+	select {
+	case <-connected:
+	case <-ctx.Done():
+		l.Close()
+		return ctx.Err()
+	case <-time.After(30 * time.Second):
+		l.Close()
+		return errors.New("changes listener: no connection to PostgreSQL within 30s")
+	}
 	if err := l.Listen(Channel); err != nil {
 		l.Close()
 		return err
