@@ -31,6 +31,7 @@ const (
 	defaultEventsBuffer     = 100_000
 	defaultEventsBufferMiB  = 64
 	defaultReportsRetention = Duration(180 * day)
+	defaultChangesRetention = Duration(30 * day)
 	defaultRateLimit        = 50
 	defaultRateBurst        = 200
 	defaultAuthFailureLimit = 20
@@ -74,6 +75,7 @@ type Config struct {
 	Events  Events  `yaml:"events"`
 	Reports Reports `yaml:"reports"`
 	SCIM    SCIM    `yaml:"scim"`
+	Changes Changes `yaml:"changes"`
 
 	// BootstrapSetting is the bootstrap key as written, nil when unset. Read
 	// the effective value with Bootstrap.
@@ -133,6 +135,13 @@ type Reports struct {
 	Retention Duration `yaml:"retention"`
 }
 
+// Changes configures the changes feed.
+type Changes struct {
+	// Retention is how long change records are kept; a cursor older than
+	// the records kept is refused (410) and the consumer snapshots again.
+	Retention Duration `yaml:"retention"`
+}
+
 // SCIM configures the SCIM server's limits.
 type SCIM struct {
 	// RateLimit is requests per second per token; 0 disables the limit.
@@ -170,6 +179,7 @@ func defaults(getenv func(string) string) Config {
 		Events: Events{Retention: defaultEventsRetention, Buffer: defaultEventsBuffer,
 			BufferBytes: defaultEventsBufferMiB << 20},
 		Reports: Reports{Retention: defaultReportsRetention},
+		Changes: Changes{Retention: defaultChangesRetention},
 		SCIM: SCIM{
 			RateLimit:        defaultRateLimit,
 			RateBurst:        defaultRateBurst,

@@ -108,6 +108,7 @@ func (c Config) Validate() error {
 		v.add("events.buffer_bytes", "must be at least 1048576 (1 MiB), got %d", c.Events.BufferBytes)
 	}
 	v.positive("reports.retention", c.Reports.Retention)
+	v.positive("changes.retention", c.Changes.Retention)
 	v.positive("shutdown_timeout", c.ShutdownTimeout)
 	switch r := c.SCIM.RateLimit; {
 	case math.IsNaN(r) || math.IsInf(r, 0) || r < 0:

@@ -41,6 +41,7 @@ func commands() []command {
 		scimCommands(),
 		profileCommands(),
 		groupCommands(),
+		changesCommands(),
 		adminTokenCommands(),
 		eventCommands(),
 		bridgeCommands(), // bridge, reports, keys: cli_bridge.go

@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/configs"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/store/storetest"
@@ -130,6 +133,33 @@ func keyEffects() map[string]keyEffect {
 		"events.retention": {check: func(t *testing.T) {
 			if s, _ := openTestServer(t, map[string]string{"SCIMBRIDGE_EVENTS_RETENTION": "3d"}); s.purger.events != 72*time.Hour {
 				t.Errorf("purge keeps events %s, want 72h", s.purger.events)
+			}
+		}},
+		"changes.retention": {check: func(t *testing.T) {
+			s, _ := openTestServer(t, map[string]string{"SCIMBRIDGE_CHANGES_RETENTION": "3d"})
+			if s.purger.changes != 72*time.Hour {
+				t.Errorf("purge keeps change records %s, want 72h", s.purger.changes)
+			}
+			// A record four days old goes, one two days old stays.
+			ctx := context.Background()
+			org := scimbridge.Organization{ID: uuid.NewString(), Slug: "retained", Name: "R", CreatedAt: time.Now()}
+			if err := s.db.CreateOrganization(ctx, org); err != nil {
+				t.Fatal(err)
+			}
+			for _, age := range []time.Duration{96 * time.Hour, 48 * time.Hour} {
+				g := scimbridge.Group{ID: uuid.NewString(), OrgID: org.ID, DisplayName: age.String(), Source: scimbridge.SourceSCIM,
+					Version: 1, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+				err := s.db.ApplyGroupChange(ctx, scimbridge.GroupChangeEvent{
+					Change: scimbridge.GroupChange{Kind: scimbridge.ChangeGroupCreate, Group: g},
+					Event:  scimbridge.Event{Time: time.Now().Add(-age), Method: "POST", Status: 201, Source: scimbridge.EventIdP}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.purger.once(ctx)
+			recs, err := s.db.ChangesAfter(ctx, org.ID, scimbridge.ChangePosition{}, 10)
+			if err != nil || len(recs) != 1 || time.Since(recs[0].Time) > 72*time.Hour {
+				t.Errorf("after the purge: %d records, %v; want the one two days old", len(recs), err)
 			}
 		}},
 		"events.buffer":       {coveredBy: "../scimserver.TestEventWriter_FullQueueDropsAndCounts", mentions: "EventBuffer"},

@@ -15,6 +15,8 @@ type purger struct {
 	clock  scimbridge.Clock
 	logger *slog.Logger
 	events time.Duration // retention
+	// changes is the retention of change records (the changes feed).
+	changes time.Duration
 }
 
 // run purges after first, then every interval, until ctx is cancelled.
@@ -42,5 +44,15 @@ func (p purger) once(ctx context.Context) {
 		}
 	} else if n > 0 {
 		p.logger.Info("purged events", "count", n, "retention", p.events)
+	}
+	if p.changes <= 0 {
+		return
+	}
+	if n, err := p.db.PurgeChanges(ctx, now.Add(-p.changes), purgeBatch); err != nil {
+		if ctx.Err() == nil {
+			p.logger.Error("purge change records", "err", err)
+		}
+	} else if n > 0 {
+		p.logger.Info("purged change records", "count", n, "retention", p.changes)
 	}
 }

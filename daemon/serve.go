@@ -105,6 +105,7 @@ type Server struct {
 
 	scim      *scimserver.Server
 	admin     *admin.Admin // the admin operations, with the Google settings
+	changes   *changesFeed
 	scheduler *bridge.Scheduler
 	purger    purger
 	mainSrv   *http.Server
@@ -206,14 +207,19 @@ func (s *Server) Open(ctx context.Context) error {
 	}
 	s.scim = newSCIMService(cfg, s.publicURL, s.db, s.logger, s.opts.Clock)
 	m := newMetrics(&metricsSources{store: s.db, clock: s.opts.Clock, logger: s.logger, pools: s.db.Stats, scim: s.scim.Stats})
-	s.purger = purger{db: s.db, clock: s.opts.Clock, logger: s.logger, events: cfg.Events.Retention.Duration()}
+	s.purger = purger{db: s.db, clock: s.opts.Clock, logger: s.logger, events: cfg.Events.Retention.Duration(),
+		changes: cfg.Changes.Retention.Duration()}
 	s.scheduler = newBridgeScheduler(keyring, cfg, s.publicURL, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m)
 
 	mainMux := http.NewServeMux()
 	scimHandler := m.instrumentSCIM(s.scim.Handler(), s.scim.Route)
 	mainMux.Handle(scim.BasePath+"/", scimHandler)
+	s.changes = newChangesFeed(s.db, cfg.Database.URL, s.logger)
+	s.changes.mount(mainMux, &admin.Admin{Store: s.db, Clock: s.opts.Clock, Logger: s.logger}, s.db)
+	s.changes.register(m.registry)
 	errorLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
 	s.mainSrv = &http.Server{Handler: scimserver.Mount(scimHandler, mainMux), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
+	s.mainSrv.RegisterOnShutdown(s.changes.stop)
 	s.opsSrv = &http.Server{Handler: opsHandler(s.db, s.logger, m.handler(s.logger), &s.stopping),
 		ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
 	return nil
@@ -260,6 +266,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error {
 		return s.purger.run(gctx, purgeFirstDelay, purgeInterval)
 	})
+	g.Go(func() error { return s.changes.run(gctx) })
 	g.Go(func() error {
 		if err := s.scheduler.Run(gctx); err != nil {
 			return fmt.Errorf("run bridge scheduler: %w", err)
