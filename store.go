@@ -198,6 +198,7 @@ type Store interface {
 	CredentialStore
 	BridgeStore
 	LeaseStore
+	WebhookStore
 	// Ping checks the database is reachable and its schema current.
 	Ping(ctx context.Context) error
 	Close() error

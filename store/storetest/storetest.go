@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"GroupRemoval", testGroupRemoval},
 		{"GroupTenantIsolation", testGroupTenantIsolation},
 		{"GroupLargeMembership", testGroupLargeMembership},
+		{"Webhooks", testWebhooks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
