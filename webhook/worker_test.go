@@ -1,0 +1,315 @@
+package webhook
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/store/storetest"
+)
+
+// checkStream asserts that the receiver got every change 1..n, in order,
+// each message possibly repeated (at least once) but never out of order.
+func checkStream(t *testing.T, got []received, n int) {
+	t.Helper()
+	var seen []string
+	for _, r := range got {
+		if !r.ok {
+			t.Fatalf("a delivery's signature did not verify")
+		}
+		ps := positions(t, r.body)
+		if len(seen) > 0 && len(ps) > 0 {
+			// A retried message repeats the changes just seen.
+			if i := slices.Index(seen, ps[0]); i >= 0 {
+				if !slices.Equal(seen[i:min(i+len(ps), len(seen))], ps[:min(len(ps), len(seen)-i)]) {
+					t.Fatalf("redelivery out of order: %v after %v", ps, seen[len(seen)-1])
+				}
+				ps = ps[min(len(ps), len(seen)-i):]
+			}
+		}
+		seen = append(seen, ps...)
+	}
+	want := make([]string, n)
+	for i := range want {
+		want[i] = pos(i + 1)
+	}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("received %d changes %v..., want %d in order", len(seen), seen[:min(5, len(seen))], n)
+	}
+}
+
+func TestWorker_OrderAndCompleteness(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		batch int
+	}{{"OnePerRequest", 1}, {"Batched", 40}} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := sqliteEnv(t)
+			var secret string
+			// Every seventh request fails: the message is retried.
+			rc := newReceiver(t, nil, func(n int, w http.ResponseWriter) bool {
+				if n%7 == 0 {
+					w.WriteHeader(http.StatusInternalServerError)
+					return true
+				}
+				return false
+			})
+			ep, s := e.endpoint(rc.URL+"/hook", tt.batch, scimbridge.RejectRetry)
+			secret = s
+			rc.secrets = []string{secret}
+			run(t, e.worker("a"))
+			const n = 300
+			for i := 0; i < n; i++ {
+				e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+				if i%50 == 0 {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			waitFor(t, "every change", func() bool {
+				got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, ep.ID)
+				return got.Delivery.Cursor.Seq == n
+			})
+			checkStream(t, rc.requests(), n)
+		})
+	}
+}
+
+func TestWorker_TypesFilter(t *testing.T) {
+	e := sqliteEnv(t)
+	rc := newReceiver(t, nil, nil)
+	ep, _ := e.endpoint(rc.URL, 1, scimbridge.RejectRetry)
+	ep.Types = []scimbridge.ChangeType{scimbridge.ChangeUserDeleted}
+	if err := e.db.UpdateWebhookEndpoint(context.Background(), ep, scimbridge.Event{Time: time.Now(), Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	e.feed.add(e.org.ID, scimbridge.ChangeUserDeleted)
+	e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	run(t, e.worker("a"))
+	waitFor(t, "cursor past every change", func() bool {
+		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, ep.ID)
+		return got.Delivery.Cursor.Seq == 3
+	})
+	if got := rc.requests(); len(got) != 1 || positions(t, got[0].body)[0] != pos(2) {
+		t.Errorf("deliveries = %d, want only the deletion", len(got))
+	}
+}
+
+// A receiver answering 500, then 429 with Retry-After, then 2xx: three
+// attempts, the third no sooner than Retry-After said.
+func TestWorker_RetryAfter(t *testing.T) {
+	e := sqliteEnv(t)
+	rc := newReceiver(t, nil, func(n int, w http.ResponseWriter) bool {
+		switch n {
+		case 1:
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte("boom"))
+			return true
+		case 2:
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		return false
+	})
+	ep, _ := e.endpoint(rc.URL, 1, scimbridge.RejectRetry)
+	e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	run(t, e.worker("a"))
+	waitFor(t, "delivery", func() bool { return len(e.attempts(ep)) == 3 })
+	a := e.attempts(ep)
+	if a[0].Status != 500 || a[0].Response != "boom" || a[1].Status != 429 || a[2].Status != 204 ||
+		a[2].Outcome != scimbridge.AttemptDelivered {
+		t.Fatalf("attempts = %+v", a)
+	}
+	if gap := a[2].Time.Sub(a[1].Time); gap < time.Second {
+		t.Errorf("retried %s after a 429 with Retry-After: 1", gap)
+	}
+	if a[0].MessageID != a[2].MessageID {
+		t.Errorf("message id changed between attempts: %s, %s", a[0].MessageID, a[2].MessageID)
+	}
+}
+
+// A receiver that never answers: attempts end at the timeout and are
+// retried; once it answers, delivery goes on.
+func TestWorker_Timeout(t *testing.T) {
+	e := sqliteEnv(t)
+	var hang atomic.Bool
+	hang.Store(true)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	rc := newReceiver(t, nil, func(n int, w http.ResponseWriter) bool {
+		if hang.Load() {
+			select {
+			case <-release:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		return false
+	})
+	ep, _ := e.endpoint(rc.URL, 1, scimbridge.RejectRetry)
+	e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	w := e.worker("a")
+	w.Timeout = 200 * time.Millisecond
+	run(t, w)
+	waitFor(t, "two timed-out attempts", func() bool { return len(e.attempts(ep)) >= 2 })
+	for _, a := range e.attempts(ep)[:2] {
+		if a.Status != 0 || !strings.Contains(a.Error, "timeout") || a.Outcome != scimbridge.AttemptFailed {
+			t.Errorf("attempt = %+v, want a timeout", a)
+		}
+	}
+	hang.Store(false)
+	waitFor(t, "delivery after recovery", func() bool {
+		a := e.attempts(ep)
+		return a[len(a)-1].Outcome == scimbridge.AttemptDelivered
+	})
+}
+
+// on_reject skip: a change rejected 5 times is set aside and delivery
+// moves on; redelivering it later delivers it again with the same id.
+// on_reject retry: a rejected change keeps being retried.
+func TestWorker_OnReject(t *testing.T) {
+	e := sqliteEnv(t)
+	var accept atomic.Bool
+	rcSkip := newReceiver(t, nil, nil)
+	rcSkip.answer = func(n int, w http.ResponseWriter) bool { return rejectBody(rcSkip, n, w, &accept) }
+	rcRetry := newReceiver(t, nil, nil)
+	rcRetry.answer = func(n int, w http.ResponseWriter) bool { return rejectBody(rcRetry, n, w, &accept) }
+	skip, _ := e.endpoint(rcSkip.URL, 1, scimbridge.RejectSkip)
+	retry, _ := e.endpoint(rcRetry.URL, 1, scimbridge.RejectRetry)
+	for i := 0; i < 3; i++ {
+		e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	}
+	run(t, e.worker("a"))
+	waitFor(t, "skip endpoint past the rejected change", func() bool {
+		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, skip.ID)
+		return got.Delivery.Cursor.Seq == 3
+	})
+	msgs, _ := e.db.WebhookMessages(context.Background(), e.org.ID, skip.ID)
+	if len(msgs) != 1 || msgs[0].State != scimbridge.MessageSetAside || msgs[0].ID != MessageID(scimbridge.ChangePosition{Tx: 1, Seq: 2}, scimbridge.ChangePosition{Tx: 1, Seq: 2}) {
+		t.Fatalf("kept messages = %+v", msgs)
+	}
+	rejected := 0
+	for _, a := range e.attempts(skip) {
+		if a.Outcome == scimbridge.AttemptRejected {
+			rejected++
+		}
+	}
+	if rejected != scimbridge.WebhookSkipAttempts {
+		t.Errorf("rejected attempts = %d, want %d", rejected, scimbridge.WebhookSkipAttempts)
+	}
+	waitFor(t, "retry endpoint past 5 rejections", func() bool { return len(e.attempts(retry)) > 7 })
+	if got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, retry.ID); got.Delivery.Cursor.Seq != 1 {
+		t.Errorf("retry endpoint moved on to %+v", got.Delivery.Cursor)
+	}
+
+	// Redeliver the set-aside change once the receiver accepts it.
+	accept.Store(true)
+	m := msgs[0]
+	m.State = scimbridge.MessageRedeliver
+	if err := e.db.PutWebhookMessage(context.Background(), m, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "redelivery", func() bool {
+		msgs, _ := e.db.WebhookMessages(context.Background(), e.org.ID, skip.ID)
+		return msgs[0].State == scimbridge.MessageRedelivered
+	})
+	got := rcSkip.requests()
+	last := got[len(got)-1]
+	if last.header.Get(HeaderID) != m.ID || positions(t, last.body)[0] != pos(2) {
+		t.Errorf("redelivered %s %v, want %s", last.header.Get(HeaderID), positions(t, last.body), m.ID)
+	}
+	waitFor(t, "retry endpoint delivers once accepted", func() bool {
+		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, retry.ID)
+		return got.Delivery.Cursor.Seq == 3
+	})
+}
+
+func rejectBody(rc *receiver, n int, w http.ResponseWriter, accept *atomic.Bool) bool {
+	got := rc.requests()
+	if !accept.Load() && strings.Contains(string(got[n-1].body), `"position":"1.2"`) {
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		return true
+	}
+	return false
+}
+
+// A delivery failing for 3 days disables the endpoint with an admin event.
+func TestWorker_DisableAfterThreeDays(t *testing.T) {
+	e := sqliteEnv(t)
+	rc := newReceiver(t, nil, func(n int, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusBadGateway)
+		return true
+	})
+	ep, _ := e.endpoint(rc.URL, 1, scimbridge.RejectRetry)
+	e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	run(t, e.worker("a"))
+	waitFor(t, "failures", func() bool { return len(e.attempts(ep)) >= 2 })
+	if got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, ep.ID); !got.Enabled {
+		t.Fatal("disabled before 3 days")
+	}
+	e.clock.advance(scimbridge.WebhookRetryFor + time.Minute)
+	waitFor(t, "disabled", func() bool {
+		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, ep.ID)
+		return !got.Enabled
+	})
+	got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, ep.ID)
+	if !strings.Contains(got.DisabledReason, "status 502") {
+		t.Errorf("reason = %q", got.DisabledReason)
+	}
+	page, err := e.db.ListEvents(context.Background(), scimbridge.EventQuery{OrgID: e.org.ID, Source: scimbridge.EventAdmin, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ev := range page.Events {
+		if strings.HasSuffix(ev.Path, "/webhooks/"+ep.ID) && ev.Method == "PATCH" && strings.Contains(ev.Error, "502") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no admin event for the disabling among %+v", page.Events)
+	}
+	n := len(e.attempts(ep))
+	time.Sleep(100 * time.Millisecond)
+	if len(e.attempts(ep)) != n {
+		t.Error("a disabled endpoint is still attempted")
+	}
+}
+
+// Two workers on one PostgreSQL database: one delivers an endpoint at a
+// time, and when it stops the other takes over without losing a change.
+func TestWorker_LeaseTakeover(t *testing.T) {
+	e := newEnv(t, storetest.OpenPostgres(t))
+	rc := newReceiver(t, nil, nil)
+	ep, secret := e.endpoint(rc.URL, 1, scimbridge.RejectRetry)
+	rc.secrets = []string{secret}
+	wa, wb := e.worker("a"), e.worker("b")
+	wa.LeaseTTL, wb.LeaseTTL = 600*time.Millisecond, 600*time.Millisecond
+	stopA := run(t, wa)
+	waitFor(t, "a holds the lease", func() bool { return wa.Delivering() == 1 })
+	run(t, wb)
+	for i := 0; i < 50; i++ {
+		e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	}
+	waitFor(t, "first half", func() bool {
+		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, ep.ID)
+		return got.Delivery.Cursor.Seq == 50
+	})
+	if wb.Delivering() != 0 {
+		t.Error("b delivers while a holds the lease")
+	}
+	stopA()
+	for i := 0; i < 50; i++ {
+		e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	}
+	waitFor(t, "b takes over", func() bool {
+		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, ep.ID)
+		return got.Delivery.Cursor.Seq == 100
+	})
+	checkStream(t, rc.requests(), 100)
+}
