@@ -141,7 +141,6 @@ func TestWorker_Timeout(t *testing.T) {
 	var hang atomic.Bool
 	hang.Store(true)
 	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
 	rc := newReceiver(t, nil, func(n int, w http.ResponseWriter) bool {
 		if hang.Load() {
 			select {
@@ -151,6 +150,7 @@ func TestWorker_Timeout(t *testing.T) {
 		}
 		return false
 	})
+	t.Cleanup(func() { close(release) }) // before the receiver closes
 	ep, _ := e.endpoint(rc.URL, 1, scimbridge.RejectRetry)
 	e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
 	w := e.worker("a")
