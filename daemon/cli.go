@@ -43,6 +43,7 @@ func commands() []command {
 		groupCommands(),
 		adminTokenCommands(),
 		eventCommands(),
+		webhookCommands(),
 		bridgeCommands(), // bridge, reports, keys: cli_bridge.go
 		versionCommands(),
 	)

@@ -21,6 +21,7 @@ import (
 	"github.com/scimbridge/scimbridge/configs"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scimserver"
+	"github.com/scimbridge/scimbridge/webhook"
 )
 
 // Options are what a caller of Serve supplies besides the configuration.
@@ -104,6 +105,7 @@ type Server struct {
 
 	scim      *scimserver.Server
 	scheduler *bridge.Scheduler
+	webhooks  *webhook.Worker // nil when the store keeps no changes feed
 	purger    purger
 	mainSrv   *http.Server
 	opsSrv    *http.Server
@@ -203,6 +205,9 @@ func (s *Server) Open(ctx context.Context) error {
 	m := newMetrics(&metricsSources{store: s.db, clock: s.opts.Clock, logger: s.logger, pools: s.db.Stats, scim: s.scim.Stats})
 	s.purger = purger{db: s.db, clock: s.opts.Clock, logger: s.logger, events: cfg.Events.Retention.Duration()}
 	s.scheduler = newBridgeScheduler(keyring, cfg, s.publicURL, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m)
+	if s.webhooks, err = newWebhookWorker(keyring, cfg, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m); err != nil {
+		return err
+	}
 
 	mainMux := http.NewServeMux()
 	scimHandler := m.instrumentSCIM(s.scim.Handler(), s.scim.Route)
@@ -261,6 +266,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	if s.webhooks != nil {
+		g.Go(func() error { return s.webhooks.Run(gctx) })
+	}
 
 	loop := mainLoop{db: s.db, clock: s.opts.Clock, logger: s.logger, notify: s.notify,
 		reload: &reloader{logger: s.logger, level: s.level, running: s.cfg, load: s.opts.LoadConfig, scim: s.scim}}

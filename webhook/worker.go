@@ -305,3 +305,39 @@ func (d *delivery) openKeys(e scimbridge.WebhookEndpoint) ([][]byte, error) {
 	}
 	return keys, nil
 }
+
+// Backlog is how far behind an enabled endpoint is.
+type Backlog struct {
+	OrgID, EndpointID string
+	// Oldest is the age of the oldest change not yet delivered; 0 when
+	// the endpoint is up to date.
+	Oldest time.Duration
+}
+
+// Backlogs reads, for every enabled endpoint, the age of its oldest
+// undelivered change, looking at up to fetchSize changes past its cursor.
+func Backlogs(ctx context.Context, st Store, now time.Time) ([]Backlog, error) {
+	list, err := st.WebhookEndpoints(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []Backlog
+	for _, e := range list {
+		if !e.Enabled {
+			continue
+		}
+		b := Backlog{OrgID: e.OrgID, EndpointID: e.ID}
+		recs, err := st.ChangesAfter(ctx, e.OrgID, e.Delivery.Cursor, fetchSize)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			if e.Wants(r.Type) {
+				b.Oldest = max(now.Sub(r.Time), 0)
+				break
+			}
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
