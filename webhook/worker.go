@@ -16,7 +16,7 @@ import (
 // Defaults of the Worker.
 const (
 	DefaultLeaseTTL   = 30 * time.Second
-	DefaultPoll       = time.Second
+	DefaultPoll       = 500 * time.Millisecond
 	DefaultTimeout    = 15 * time.Second
 	DefaultBackoffMin = 5 * time.Second
 	DefaultBackoffMax = time.Hour
