@@ -78,7 +78,7 @@ key=$(jq -r .service_account "$work/fake.json")
 
 # feed_count prints how many change records the bench organization has.
 feed_count() {
-	local q="SELECT COUNT(*) FROM change_records"
+	local q="SELECT COUNT(*) FROM changes"
 	case "$1" in
 	sqlite) sqlite3 "$work/data/scimbridge.db" "$q" ;;
 	postgres) psql -h 127.0.0.1 -U postgres -d "$PGDB" -qAt -c "$q" ;;
