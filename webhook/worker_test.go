@@ -313,3 +313,31 @@ func TestWorker_LeaseTakeover(t *testing.T) {
 	})
 	checkStream(t, rc.requests(), 100)
 }
+
+// Backlogs gives the age of the oldest change an endpoint has not
+// received, and 0 once it has every change.
+func TestBacklogs(t *testing.T) {
+	e := sqliteEnv(t)
+	var down atomic.Bool
+	down.Store(true)
+	rc := newReceiver(t, nil, func(n int, w http.ResponseWriter) bool {
+		if down.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	ep, _ := e.endpoint(rc.URL, 1, scimbridge.RejectRetry)
+	r := e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	run(t, e.worker("a"))
+	now := r.Time.Add(time.Minute)
+	b, err := Backlogs(context.Background(), e.st, now)
+	if err != nil || len(b) != 1 || b[0].EndpointID != ep.ID || b[0].Oldest != time.Minute {
+		t.Fatalf("backlogs = %+v, %v; want one minute", b, err)
+	}
+	down.Store(false)
+	waitFor(t, "delivery", func() bool {
+		b, _ := Backlogs(context.Background(), e.st, now)
+		return len(b) == 1 && b[0].Oldest == 0
+	})
+}
