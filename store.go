@@ -198,6 +198,8 @@ type Store interface {
 	CredentialStore
 	BridgeStore
 	LeaseStore
+	AdminStore
+	ChangeStore
 	WebhookStore
 	// Ping checks the database is reachable and its schema current.
 	Ping(ctx context.Context) error

@@ -21,60 +21,97 @@ import (
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
-// memFeed is an in-memory change feed beside a real store, until the
-// store writes change records itself.
-type memFeed struct {
+// feed writes real directory changes through the store, which records
+// them in its changes feed, and remembers the records they wrote.
+type feed struct {
+	t    *testing.T
+	db   *store.DB
 	mu   sync.Mutex
 	recs []scimbridge.ChangeRecord
+	last scimbridge.Profile // the last profile created
+	n    int
 }
 
-func (f *memFeed) add(orgID string, typ scimbridge.ChangeType) scimbridge.ChangeRecord {
+// add writes one change of type typ (user.created: a new profile;
+// user.deleted: the last profile created is deleted) and returns its
+// record.
+func (f *feed) add(orgID string, typ scimbridge.ChangeType) scimbridge.ChangeRecord {
+	f.t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	r := scimbridge.ChangeRecord{Position: scimbridge.ChangePosition{Tx: 1, Seq: int64(len(f.recs) + 1)}, OrgID: orgID,
-		Type: typ, ResourceID: uuid.NewString(), Version: 1, Resource: []byte(`{"userName":"u"}`),
-		Source: scimbridge.EventIdP, Time: time.Now().UTC()}
-	f.recs = append(f.recs, r)
-	return r
-}
-
-func (f *memFeed) ChangesAfter(_ context.Context, orgID string, after scimbridge.ChangePosition, limit int) ([]scimbridge.ChangeRecord, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []scimbridge.ChangeRecord
-	for _, r := range f.recs {
-		if after.Less(r.Position) && (orgID == "" || r.OrgID == orgID) && len(out) < limit {
-			out = append(out, r)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	ce := scimbridge.ChangeEvent{Event: scimbridge.Event{Time: now, Method: "POST", Status: 201, Source: scimbridge.EventIdP, Count: 1}}
+	switch typ {
+	case scimbridge.ChangeUserCreated:
+		f.n++
+		name := fmt.Sprintf("user%d@acme.example", f.n)
+		p := scimbridge.Profile{ID: uuid.NewString(), OrgID: orgID, Attributes: scimbridge.Attributes{UserName: name,
+			Emails: []scimbridge.Email{{Value: name, Type: "work"}}}, Email: name, State: scimbridge.StateActive,
+			Source: scimbridge.SourceSCIM, Version: 1, Role: scimbridge.RoleMember, CreatedAt: now, UpdatedAt: now}
+		ce.Change = scimbridge.Change{Kind: scimbridge.ChangeCreate, Profile: p}
+		f.last = p
+	case scimbridge.ChangeUserDeleted:
+		p := f.last
+		p.Version, p.UpdatedAt = p.Version+1, now
+		ce.Change = scimbridge.Change{Kind: scimbridge.ChangeDetach, Profile: p, ExpectedVersion: f.last.Version}
+		f.last = p
+	default:
+		f.t.Fatalf("feed.add: no write for %s", typ)
+	}
+	if err := f.db.ApplyChange(ctx, ce); err != nil {
+		f.t.Fatalf("write %s: %v", typ, err)
+	}
+	after := scimbridge.ChangePosition{}
+	if len(f.recs) > 0 {
+		after = f.recs[len(f.recs)-1].Position
+	}
+	// A reader sees a record once no transaction that began before it
+	// is still in progress (on PostgreSQL): wait for it.
+	var recs []scimbridge.ChangeRecord
+	for deadline := time.Now().Add(30 * time.Second); len(recs) == 0; {
+		var err error
+		if recs, err = f.db.ChangesAfter(ctx, orgID, after, 100); err != nil || len(recs) == 0 && time.Now().After(deadline) {
+			f.t.Fatalf("read the record of %s: %d records, %v", typ, len(recs), err)
+		}
+		if len(recs) == 0 {
+			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	return out, nil
+	f.recs = append(f.recs, recs...)
+	return recs[len(recs)-1]
 }
 
-func (f *memFeed) ChangesHead(context.Context, string) (scimbridge.ChangePosition, error) {
-	return scimbridge.ChangePosition{}, nil
+// pos is the position text of the n-th record written (from 1).
+func (f *feed) pos(n int) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return Position(f.recs[n-1].Position)
 }
 
-func (f *memFeed) OldestChange(context.Context, string) (scimbridge.ChangePosition, bool, error) {
-	return scimbridge.ChangePosition{}, false, nil
+// head is the position of the last record written.
+func (f *feed) head() scimbridge.ChangePosition {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.recs[len(f.recs)-1].Position
 }
 
-func (f *memFeed) PurgeChanges(context.Context, time.Time, int) (int, error) { return 0, nil }
-
-type testStore struct {
-	*store.DB
-	*memFeed
-}
-
-func (s testStore) ChangesAfter(ctx context.Context, orgID string, after scimbridge.ChangePosition, limit int) ([]scimbridge.ChangeRecord, error) {
-	return s.memFeed.ChangesAfter(ctx, orgID, after, limit)
+func (f *feed) positions() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, len(f.recs))
+	for i, r := range f.recs {
+		out[i] = Position(r.Position)
+	}
+	return out
 }
 
 // env is a store with an organization, a keyring and a worker's settings.
 type env struct {
 	t     *testing.T
 	db    *store.DB
-	feed  *memFeed
-	st    testStore
+	feed  *feed
+	st    Store
 	org   scimbridge.Organization
 	ring  *seal.Keyring
 	clock *testClock
@@ -106,8 +143,7 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	if err := db.CreateOrganization(context.Background(), org); err != nil {
 		t.Fatal(err)
 	}
-	feed := &memFeed{}
-	return &env{t: t, db: db, feed: feed, st: testStore{db, feed}, org: org, ring: ring, clock: &testClock{}}
+	return &env{t: t, db: db, feed: &feed{t: t, db: db}, st: db, org: org, ring: ring, clock: &testClock{}}
 }
 
 func sqliteEnv(t *testing.T) *env { return newEnv(t, storetest.OpenSQLite(t)) }
@@ -246,4 +282,3 @@ func (e *env) attempts(ep scimbridge.WebhookEndpoint) []scimbridge.WebhookAttemp
 	return a
 }
 
-func pos(n int) string { return fmt.Sprintf("1.%d", n) }

@@ -15,7 +15,7 @@ import (
 
 // checkStream asserts that the receiver got every change 1..n, in order,
 // each message possibly repeated (at least once) but never out of order.
-func checkStream(t *testing.T, got []received, n int) {
+func checkStream(t *testing.T, got []received, want []string) {
 	t.Helper()
 	var seen []string
 	for _, r := range got {
@@ -34,12 +34,8 @@ func checkStream(t *testing.T, got []received, n int) {
 		}
 		seen = append(seen, ps...)
 	}
-	want := make([]string, n)
-	for i := range want {
-		want[i] = pos(i + 1)
-	}
 	if !slices.Equal(seen, want) {
-		t.Fatalf("received %d changes %v..., want %d in order", len(seen), seen[:min(5, len(seen))], n)
+		t.Fatalf("received %d changes %v..., want %d in order", len(seen), seen[:min(5, len(seen))], len(want))
 	}
 }
 
@@ -72,9 +68,9 @@ func TestWorker_OrderAndCompleteness(t *testing.T) {
 			}
 			waitFor(t, "every change", func() bool {
 				got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, ep.ID)
-				return got.Delivery.Cursor.Seq == n
+				return got.Delivery.Cursor == e.feed.head()
 			})
-			checkStream(t, rc.requests(), n)
+			checkStream(t, rc.requests(), e.feed.positions())
 		})
 	}
 }
@@ -93,9 +89,9 @@ func TestWorker_TypesFilter(t *testing.T) {
 	run(t, e.worker("a"))
 	waitFor(t, "cursor past every change", func() bool {
 		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, ep.ID)
-		return got.Delivery.Cursor.Seq == 3
+		return got.Delivery.Cursor == e.feed.head()
 	})
-	if got := rc.requests(); len(got) != 1 || positions(t, got[0].body)[0] != pos(2) {
+	if got := rc.requests(); len(got) != 1 || positions(t, got[0].body)[0] != e.feed.pos(2) {
 		t.Errorf("deliveries = %d, want only the deletion", len(got))
 	}
 }
@@ -175,22 +171,26 @@ func TestWorker_Timeout(t *testing.T) {
 func TestWorker_OnReject(t *testing.T) {
 	e := sqliteEnv(t)
 	var accept atomic.Bool
+	var rejected2 atomic.Value
+	rejected2.Store("none")
 	rcSkip := newReceiver(t, nil, nil)
-	rcSkip.answer = func(n int, w http.ResponseWriter) bool { return rejectBody(rcSkip, n, w, &accept) }
+	rcSkip.answer = func(n int, w http.ResponseWriter) bool { return rejectBody(rcSkip, n, w, &accept, &rejected2) }
 	rcRetry := newReceiver(t, nil, nil)
-	rcRetry.answer = func(n int, w http.ResponseWriter) bool { return rejectBody(rcRetry, n, w, &accept) }
+	rcRetry.answer = func(n int, w http.ResponseWriter) bool { return rejectBody(rcRetry, n, w, &accept, &rejected2) }
 	skip, _ := e.endpoint(rcSkip.URL, 1, scimbridge.RejectSkip)
 	retry, _ := e.endpoint(rcRetry.URL, 1, scimbridge.RejectRetry)
 	for i := 0; i < 3; i++ {
 		e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
 	}
+	rejected2.Store(`"position":"` + e.feed.pos(2) + `"`)
 	run(t, e.worker("a"))
 	waitFor(t, "skip endpoint past the rejected change", func() bool {
 		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, skip.ID)
-		return got.Delivery.Cursor.Seq == 3
+		return got.Delivery.Cursor == e.feed.head()
 	})
+	second, _ := ParsePosition(e.feed.pos(2))
 	msgs, _ := e.db.WebhookMessages(context.Background(), e.org.ID, skip.ID)
-	if len(msgs) != 1 || msgs[0].State != scimbridge.MessageSetAside || msgs[0].ID != MessageID(scimbridge.ChangePosition{Tx: 1, Seq: 2}, scimbridge.ChangePosition{Tx: 1, Seq: 2}) {
+	if len(msgs) != 1 || msgs[0].State != scimbridge.MessageSetAside || msgs[0].ID != MessageID(second, second) {
 		t.Fatalf("kept messages = %+v", msgs)
 	}
 	rejected := 0
@@ -203,7 +203,7 @@ func TestWorker_OnReject(t *testing.T) {
 		t.Errorf("rejected attempts = %d, want %d", rejected, scimbridge.WebhookSkipAttempts)
 	}
 	waitFor(t, "retry endpoint past 5 rejections", func() bool { return len(e.attempts(retry)) > 7 })
-	if got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, retry.ID); got.Delivery.Cursor.Seq != 1 {
+	if got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, retry.ID); Position(got.Delivery.Cursor) != e.feed.pos(1) {
 		t.Errorf("retry endpoint moved on to %+v", got.Delivery.Cursor)
 	}
 
@@ -220,18 +220,18 @@ func TestWorker_OnReject(t *testing.T) {
 	})
 	got := rcSkip.requests()
 	last := got[len(got)-1]
-	if last.header.Get(HeaderID) != m.ID || positions(t, last.body)[0] != pos(2) {
+	if last.header.Get(HeaderID) != m.ID || positions(t, last.body)[0] != e.feed.pos(2) {
 		t.Errorf("redelivered %s %v, want %s", last.header.Get(HeaderID), positions(t, last.body), m.ID)
 	}
 	waitFor(t, "retry endpoint delivers once accepted", func() bool {
 		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, retry.ID)
-		return got.Delivery.Cursor.Seq == 3
+		return got.Delivery.Cursor == e.feed.head()
 	})
 }
 
-func rejectBody(rc *receiver, n int, w http.ResponseWriter, accept *atomic.Bool) bool {
+func rejectBody(rc *receiver, n int, w http.ResponseWriter, accept *atomic.Bool, reject *atomic.Value) bool {
 	got := rc.requests()
-	if !accept.Load() && strings.Contains(string(got[n-1].body), `"position":"1.2"`) {
+	if !accept.Load() && strings.Contains(string(got[n-1].body), reject.Load().(string)) {
 		w.WriteHeader(http.StatusUnprocessableEntity)
 		return true
 	}
@@ -298,7 +298,7 @@ func TestWorker_LeaseTakeover(t *testing.T) {
 	}
 	waitFor(t, "first half", func() bool {
 		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, ep.ID)
-		return got.Delivery.Cursor.Seq == 50
+		return got.Delivery.Cursor == e.feed.head()
 	})
 	if wb.Delivering() != 0 {
 		t.Error("b delivers while a holds the lease")
@@ -309,9 +309,9 @@ func TestWorker_LeaseTakeover(t *testing.T) {
 	}
 	waitFor(t, "b takes over", func() bool {
 		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, ep.ID)
-		return got.Delivery.Cursor.Seq == 100
+		return got.Delivery.Cursor == e.feed.head()
 	})
-	checkStream(t, rc.requests(), 100)
+	checkStream(t, rc.requests(), e.feed.positions())
 }
 
 // Backlogs gives the age of the oldest change an endpoint has not

@@ -55,6 +55,9 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"GroupRemoval", testGroupRemoval},
 		{"GroupTenantIsolation", testGroupTenantIsolation},
 		{"GroupLargeMembership", testGroupLargeMembership},
+		{"ChangeRecords", testChangeRecords},
+		{"ChangeOrder", testChangeOrder},
+		{"PurgeChanges", testPurgeChanges},
 		{"Webhooks", testWebhooks},
 	}
 	for _, tt := range tests {

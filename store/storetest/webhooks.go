@@ -144,3 +144,26 @@ func mustSeal(t *testing.T, k *seal.Keyring, orgID string) []byte {
 	}
 	return b
 }
+
+// seedWebhook gives org a webhook endpoint with its lease, an attempt and
+// a set-aside message: a row in every webhook table.
+func seedWebhook(t *testing.T, s scimbridge.Store, org scimbridge.Organization) {
+	t.Helper()
+	ctx := context.Background()
+	ring, _ := seal.NewKeyring(bytes.Repeat([]byte{'w'}, seal.KeySize))
+	e := newWebhook(t, org, ring)
+	if err := s.CreateWebhookEndpoint(ctx, e, adminEvent("/webhooks")); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.AcquireWebhookLease(ctx, e.ID, "h", time.Now().Add(time.Hour)); !ok || err != nil {
+		t.Fatalf("webhook lease: %v %v", ok, err)
+	}
+	err := s.SaveWebhookProgress(ctx, scimbridge.WebhookProgress{EndpointID: e.ID, Holder: "h",
+		Attempt: &scimbridge.WebhookAttempt{EndpointID: e.ID, OrgID: org.ID, MessageID: "msg_1_1", Changes: 1, Time: base,
+			Status: 500, Outcome: scimbridge.AttemptFailed},
+		SetAside: &scimbridge.WebhookMessage{ID: "msg_1_1", EndpointID: e.ID, OrgID: org.ID, Changes: 1, Body: []byte(`{}`),
+			State: scimbridge.MessageSetAside, CreatedAt: base, UpdatedAt: base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
