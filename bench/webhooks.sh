@@ -162,8 +162,8 @@ for backend in "${BACKENDS[@]}"; do
 			def frac: (capture("\\.(?<f>[0-9]+)") // {f: "0"}).f | ("0." + .) | tonumber;
 			def ts: (t + frac);
 			(.last | ts) as $last | (.first | ts) as $first |
-			($fin | ts) as $end | ($start | ts) as $begin |
-			"| \($backend) | \($batch) | \($want) | \(.distinct) | \(.requests) | \(($end - $begin) * 10 | round / 10) | \(($last - $end) * 10 | round / 10) | \((.distinct / ($last - $first)) | round) | \((.requests / ($last - $first)) | round) | \(.bad_signatures) |"' <<<"$st")
+			($fin | ts) as $syncend | ($start | ts) as $syncstart |
+			"| \($backend) | \($batch) | \($want) | \(.distinct) | \(.requests) | \(($syncend - $syncstart) * 10 | round / 10) | \(($last - $syncend) * 10 | round / 10) | \((.distinct / ($last - $first)) | round) | \((.requests / ($last - $first)) | round) | \(.bad_signatures) |"' <<<"$st")
 		rows+=("$row")
 		log "$row"
 		if [ "$backend" = postgres ]; then
