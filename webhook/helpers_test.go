@@ -281,4 +281,3 @@ func (e *env) attempts(ep scimbridge.WebhookEndpoint) []scimbridge.WebhookAttemp
 	}
 	return a
 }
-

@@ -18,6 +18,9 @@ import (
 // replyLimit is how much of a reply an attempt keeps.
 const replyLimit = 1024
 
+// idleBump is how often an idle endpoint's cursor follows the feed's head.
+const idleBump = 5 * time.Minute
+
 // message is one delivery: its changes, body and id.
 type message struct {
 	id          string
@@ -48,6 +51,9 @@ func (d *delivery) step(ctx context.Context) error {
 		}
 		return d.attempt(ctx, m)
 	}
+	if err := d.checkPurged(ctx); err != nil {
+		return err
+	}
 	m, err := d.next(ctx)
 	if err != nil || m == nil {
 		return err
@@ -63,11 +69,30 @@ func (d *delivery) step(ctx context.Context) error {
 // when there is no change yet.
 func (d *delivery) next(ctx context.Context) (*message, error) {
 	if len(d.pending) == 0 {
+		// An idle endpoint's cursor moves up to the feed's head now and
+		// then, so that it stays above what the retention purge deletes:
+		// the head, read before the changes, is below anything unread.
+		var head scimbridge.ChangePosition
+		bump := time.Since(d.bumped) >= idleBump
+		if bump {
+			var err error
+			if head, err = d.w.Store.ChangesHead(ctx, d.e.OrgID); err != nil {
+				return nil, err
+			}
+		}
 		recs, err := d.w.Store.ChangesAfter(ctx, d.e.OrgID, d.e.Delivery.Cursor, fetchSize)
 		if err != nil {
 			return nil, err
 		}
 		if len(recs) == 0 {
+			if bump {
+				d.bumped = time.Now()
+				if d.e.Delivery.Cursor.Less(head) {
+					dl := d.e.Delivery
+					dl.Cursor = head
+					return nil, d.save(ctx, scimbridge.WebhookProgress{Delivery: dl})
+				}
+			}
 			d.sleep(ctx, d.w.Poll)
 			return nil, nil
 		}
@@ -350,4 +375,39 @@ func attemptText(a sent) string {
 		return "status " + strconv.Itoa(a.Status)
 	}
 	return a.Error
+}
+
+// purgedThrough is what a store that purges its changes feed tells.
+type purgedThrough interface {
+	ChangesPurgedThrough(ctx context.Context) (scimbridge.ChangePosition, bool, error)
+}
+
+// checkPurged disables an endpoint whose cursor is below changes the
+// retention purge deleted: it would miss them. Removed and added again,
+// it starts from the newest change, and its receiver resynchronises from
+// a snapshot.
+func (d *delivery) checkPurged(ctx context.Context) error {
+	if len(d.pending) > 0 || time.Since(d.purgeChecked) < d.w.Poll {
+		return nil
+	}
+	d.purgeChecked = time.Now()
+	ps, ok := d.w.Store.(purgedThrough)
+	if !ok {
+		return nil
+	}
+	through, ok, err := ps.ChangesPurgedThrough(ctx)
+	if err != nil || !ok || !d.e.Delivery.Cursor.Less(through) {
+		return err
+	}
+	reason := "changes it had not received were purged (changes.retention): remove and add the endpoint again, and resynchronise the receiver from a snapshot"
+	ev, err := d.disableEvent(ctx, reason)
+	if err != nil {
+		return err
+	}
+	d.observe("disabled")
+	d.w.Logger.Warn("webhook endpoint disabled", "endpoint", d.e.ID, "reason", reason)
+	if err := d.save(ctx, scimbridge.WebhookProgress{Delivery: d.e.Delivery, Disable: reason, Event: &ev}); err != nil {
+		return err
+	}
+	return errStop
 }

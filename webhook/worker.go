@@ -199,6 +199,10 @@ type delivery struct {
 	e       scimbridge.WebhookEndpoint
 	loaded  time.Time
 	checked time.Time // last look for redeliveries
+	// purgeChecked is the last look at the feed's purge horizon.
+	purgeChecked time.Time
+	// bumped is when the idle cursor last followed the head.
+	bumped  time.Time
 	keys    [][]byte
 	pending []scimbridge.ChangeRecord // fetched, above the cursor
 }

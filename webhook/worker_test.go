@@ -341,3 +341,46 @@ func TestBacklogs(t *testing.T) {
 		return len(b) == 1 && b[0].Oldest == 0
 	})
 }
+
+// An endpoint whose cursor is below changes the retention purge deleted
+// is disabled instead of silently missing them; an idle endpoint's cursor
+// follows the head and is not.
+func TestWorker_PurgedChanges(t *testing.T) {
+	e := sqliteEnv(t)
+	rc := newReceiver(t, nil, nil)
+	idle, _ := e.endpoint(rc.URL, 1, scimbridge.RejectRetry)
+	behind, _ := e.endpoint(rc.URL, 1, scimbridge.RejectRetry)
+	behind.Enabled = false
+	if err := e.db.UpdateWebhookEndpoint(context.Background(), behind, scimbridge.Event{Time: time.Now(), Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	}
+	stop := run(t, e.worker("a"))
+	waitFor(t, "the idle endpoint up to date", func() bool {
+		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, idle.ID)
+		return got.Delivery.Cursor == e.feed.head()
+	})
+	stop()
+	if n, err := e.db.PurgeChanges(context.Background(), time.Now().Add(time.Hour), 100); n != 3 || err != nil {
+		t.Fatalf("purge = %d, %v", n, err)
+	}
+	behind.Enabled = true
+	if err := e.db.UpdateWebhookEndpoint(context.Background(), behind, scimbridge.Event{Time: time.Now(), Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, e.worker("b"))
+	waitFor(t, "the endpoint behind the purge disabled", func() bool {
+		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, behind.ID)
+		return !got.Enabled && strings.Contains(got.DisabledReason, "purged")
+	})
+	e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	waitFor(t, "the idle endpoint delivers on", func() bool {
+		got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, idle.ID)
+		return got.Delivery.Cursor == e.feed.head()
+	})
+	if got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, idle.ID); !got.Enabled {
+		t.Errorf("the up-to-date endpoint was disabled: %s", got.DisabledReason)
+	}
+}
