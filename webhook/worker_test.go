@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -382,5 +383,42 @@ func TestWorker_PurgedChanges(t *testing.T) {
 	})
 	if got, _ := e.db.WebhookEndpoint(context.Background(), e.org.ID, idle.ID); !got.Enabled {
 		t.Errorf("the up-to-date endpoint was disabled: %s", got.DisabledReason)
+	}
+}
+
+// After a rotation both secrets sign until the previous one expires;
+// then only the new one does.
+func TestWorker_RotationWindow(t *testing.T) {
+	e := sqliteEnv(t)
+	rc := newReceiver(t, nil, nil)
+	ep, oldSecret := e.endpoint(rc.URL, 1, scimbridge.RejectRetry)
+	newSecret, _ := NewSecret()
+	sealed, _ := e.ring.Seal(e.org.ID, []byte(newSecret))
+	until := e.clock.now().Add(scimbridge.WebhookPreviousSecretFor)
+	ep.SealedPreviousSecret, ep.SealedSecret, ep.PreviousExpiresAt = ep.SealedSecret, sealed, &until
+	if err := e.db.UpdateWebhookEndpoint(context.Background(), ep, scimbridge.Event{Time: time.Now(), Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, e.worker("a"))
+	e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	waitFor(t, "first delivery", func() bool { return len(rc.requests()) == 1 })
+	e.clock.advance(scimbridge.WebhookPreviousSecretFor + time.Minute)
+	time.Sleep(100 * time.Millisecond) // the worker reloads the endpoint every poll
+	e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	waitFor(t, "second delivery", func() bool { return len(rc.requests()) == 2 })
+	verify := func(r received, secret string) bool {
+		h := map[string]string{}
+		for _, k := range []string{HeaderID, HeaderTimestamp, HeaderSignature} {
+			h[k] = r.header.Get(k)
+		}
+		ts, _ := strconv.ParseInt(h[HeaderTimestamp], 10, 64)
+		return specVerify(secret, h, r.body, time.Unix(ts, 0)) == nil
+	}
+	got := rc.requests()
+	if n := len(strings.Fields(got[0].header.Get(HeaderSignature))); n != 2 || !verify(got[0], oldSecret) || !verify(got[0], newSecret) {
+		t.Errorf("during the window: %d signatures; old verifies %v, new %v", n, verify(got[0], oldSecret), verify(got[0], newSecret))
+	}
+	if n := len(strings.Fields(got[1].header.Get(HeaderSignature))); n != 1 || verify(got[1], oldSecret) || !verify(got[1], newSecret) {
+		t.Errorf("after the window: %d signatures; old verifies %v, new %v", n, verify(got[1], oldSecret), verify(got[1], newSecret))
 	}
 }
