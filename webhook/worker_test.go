@@ -422,3 +422,30 @@ func TestWorker_RotationWindow(t *testing.T) {
 		t.Errorf("after the window: %d signatures; old verifies %v, new %v", n, verify(got[1], oldSecret), verify(got[1], newSecret))
 	}
 }
+
+// Redelivering an attempted message (its body not kept) renders its
+// changes again from the feed and sends them with the same webhook-id.
+func TestWorker_RedeliverAttempt(t *testing.T) {
+	e := sqliteEnv(t)
+	rc := newReceiver(t, nil, nil)
+	ep, _ := e.endpoint(rc.URL, 1, scimbridge.RejectRetry)
+	e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	e.feed.add(e.org.ID, scimbridge.ChangeUserCreated)
+	run(t, e.worker("a"))
+	waitFor(t, "two deliveries", func() bool { return len(e.attempts(ep)) == 2 })
+	a := e.attempts(ep)[0]
+	m := scimbridge.WebhookMessage{ID: a.MessageID, EndpointID: ep.ID, OrgID: e.org.ID, First: a.First, Last: a.Last,
+		Changes: a.Changes, Body: []byte{}, State: scimbridge.MessageRedeliver, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	if err := e.db.PutWebhookMessage(context.Background(), m, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the redelivery", func() bool { return len(rc.requests()) == 3 })
+	got := rc.requests()
+	if got[2].header.Get(HeaderID) != a.MessageID || !slices.Equal(positions(t, got[2].body), []string{e.feed.pos(1)}) ||
+		string(got[2].body) != string(got[0].body) {
+		t.Errorf("redelivered %s %s, want %s as first sent", got[2].header.Get(HeaderID), got[2].body, got[0].body)
+	}
+	if last := e.attempts(ep)[2]; !last.Redelivery || last.Outcome != scimbridge.AttemptDelivered {
+		t.Errorf("redelivery attempt = %+v", last)
+	}
+}
