@@ -192,9 +192,18 @@ func (db *DB) ReleaseWebhookLease(ctx context.Context, endpointID, holder string
 
 // SaveWebhookProgress commits an attempt and the delivery state after it.
 // The update of the endpoint names the lease, so a replica that lost it
-// changes nothing (ELEASELOST).
+// changes nothing (ELEASELOST). On PostgreSQL the commit does not wait for
+// the WAL flush: a database crash can lose the last fraction of a
+// second's progress, and delivery then sends those changes again, which
+// at-least-once delivery allows; it does not wait for a disk flush per
+// delivery.
 func (db *DB) SaveWebhookProgress(ctx context.Context, p scimbridge.WebhookProgress) error {
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		if db.dialect == DialectPostgres && p.Disable == "" {
+			if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+				return err
+			}
+		}
 		d := p.Delivery
 		query := `UPDATE webhook_endpoints SET cursor_tx = ?, cursor_seq = ?, attempts = ?, failing_since = ?,
 			next_attempt_at = ?`
