@@ -37,6 +37,7 @@ const (
 	defaultAuthFailureLimit = 20
 	defaultShutdownTimeout  = Duration(30 * time.Second)
 	sqliteFileName          = "scimbridge.db"
+	defaultWebhookTimeout   = Duration(15 * time.Second)
 )
 
 // Config is the whole scimbridge configuration. The yaml tags are the key
@@ -76,6 +77,8 @@ type Config struct {
 	Reports Reports `yaml:"reports"`
 	SCIM    SCIM    `yaml:"scim"`
 	Changes Changes `yaml:"changes"`
+	// Webhooks configures the delivery of changes to webhook endpoints.
+	Webhooks Webhooks `yaml:"webhooks"`
 
 	// BootstrapSetting is the bootstrap key as written, nil when unset. Read
 	// the effective value with Bootstrap.
@@ -154,6 +157,33 @@ type SCIM struct {
 	AuthFailureLimit int `yaml:"auth_failure_limit"`
 }
 
+// Webhooks configures webhook delivery.
+type Webhooks struct {
+	// AllowedCIDRs are ranges deliveries may reach though private,
+	// loopback, link-local or metadata; plain http goes only to loopback
+	// addresses among them (development). Use AllowedPrefixes for the
+	// parsed form.
+	AllowedCIDRs []string `yaml:"allowed_cidrs"`
+	// CAFile is a PEM file of CA certificates trusted besides the
+	// system's for receivers' certificates.
+	CAFile string `yaml:"ca_file"`
+	// Timeout bounds one delivery attempt.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// AllowedPrefixes returns webhooks.allowed_cidrs parsed, a bare IP as a
+// single-address prefix. Entries that do not parse are left out; Validate
+// reports them.
+func (w Webhooks) AllowedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range w.AllowedCIDRs {
+		if p, err := parsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Default returns the configuration used when no file and no SCIMBRIDGE_*
 // variables are given. getenv supplies STATE_DIRECTORY, XDG_DATA_HOME and
 // HOME for the data directory; nil means an empty environment.
@@ -185,6 +215,7 @@ func defaults(getenv func(string) string) Config {
 			RateBurst:        defaultRateBurst,
 			AuthFailureLimit: defaultAuthFailureLimit,
 		},
+		Webhooks:        Webhooks{Timeout: defaultWebhookTimeout},
 		ShutdownTimeout: defaultShutdownTimeout,
 	}
 }

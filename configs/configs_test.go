@@ -93,6 +93,7 @@ func TestDefault(t *testing.T) {
 			Reports:         Reports{Retention: Duration(180 * 24 * time.Hour)},
 			SCIM:            SCIM{RateLimit: 50, RateBurst: 200, AuthFailureLimit: 20},
 			Changes:         Changes{Retention: Duration(30 * 24 * time.Hour)},
+			Webhooks:        Webhooks{Timeout: Duration(15 * time.Second)},
 			ShutdownTimeout: Duration(30 * time.Second),
 		}
 		if !reflect.DeepEqual(c, want) {

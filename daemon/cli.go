@@ -44,6 +44,7 @@ func commands() []command {
 		changesCommands(),
 		adminTokenCommands(),
 		eventCommands(),
+		webhookCommands(),
 		bridgeCommands(), // bridge, reports, keys: cli_bridge.go
 		versionCommands(),
 	)

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -11,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -188,6 +191,29 @@ func keyEffects() map[string]keyEffect {
 			}
 			if codes[1] != 401 || codes[2] != 429 {
 				t.Errorf("statuses %v, want the third refused (429)", codes)
+			}
+		}},
+		// Delivery to a loopback receiver over plain http works only
+		// when allowed_cidrs lists it.
+		"webhooks.allowed_cidrs": {coveredBy: "TestServe_WebhookDelivery", mentions: "SCIMBRIDGE_WEBHOOKS_ALLOWED_CIDRS"},
+		"webhooks.ca_file": {check: func(t *testing.T) {
+			srv := httptest.NewTLSServer(http.NotFoundHandler())
+			defer srv.Close()
+			caFile := filepath.Join(t.TempDir(), "ca.pem")
+			os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+			s, _ := openTestServer(t, map[string]string{"SCIMBRIDGE_WEBHOOKS_CA_FILE": caFile})
+			if s.webhooks == nil || s.webhooks.Guard.RootCAs == nil {
+				t.Fatal("no CA pool for webhook receivers")
+			}
+			opts := x509.VerifyOptions{Roots: s.webhooks.Guard.RootCAs, DNSName: "example.com"}
+			if _, err := srv.Certificate().Verify(opts); err != nil {
+				t.Errorf("the receiver's certificate is not trusted through webhooks.ca_file: %v", err)
+			}
+		}},
+		"webhooks.timeout": {check: func(t *testing.T) {
+			s, _ := openTestServer(t, map[string]string{"SCIMBRIDGE_WEBHOOKS_TIMEOUT": "7s"})
+			if s.webhooks == nil || s.webhooks.Timeout != 7*time.Second || s.webhooks.Client != nil && s.webhooks.Client.Timeout != 7*time.Second {
+				t.Errorf("webhook attempts time out after %v, want 7s", s.webhooks)
 			}
 		}},
 		"bootstrap":        {coveredBy: "TestServe_NoBootstrap", mentions: "BootstrapSetting"},

@@ -22,6 +22,7 @@ import (
 	"github.com/scimbridge/scimbridge/configs"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scimserver"
+	"github.com/scimbridge/scimbridge/webhook"
 )
 
 // Options are what a caller of Serve supplies besides the configuration.
@@ -107,6 +108,7 @@ type Server struct {
 	admin     *admin.Admin // the admin operations, with the Google settings
 	changes   *changesFeed
 	scheduler *bridge.Scheduler
+	webhooks  *webhook.Worker // nil when the store keeps no changes feed
 	purger    purger
 	mainSrv   *http.Server
 	opsSrv    *http.Server
@@ -210,6 +212,9 @@ func (s *Server) Open(ctx context.Context) error {
 	s.purger = purger{db: s.db, clock: s.opts.Clock, logger: s.logger, events: cfg.Events.Retention.Duration(),
 		changes: cfg.Changes.Retention.Duration()}
 	s.scheduler = newBridgeScheduler(keyring, cfg, s.publicURL, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m)
+	if s.webhooks, err = newWebhookWorker(keyring, cfg, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m); err != nil {
+		return err
+	}
 
 	mainMux := http.NewServeMux()
 	scimHandler := m.instrumentSCIM(s.scim.Handler(), s.scim.Route)
@@ -273,6 +278,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	if s.webhooks != nil {
+		g.Go(func() error { return s.webhooks.Run(gctx) })
+	}
 
 	loop := mainLoop{db: s.db, clock: s.opts.Clock, logger: s.logger, notify: s.notify,
 		reload: &reloader{logger: s.logger, level: s.level, running: s.cfg, load: s.opts.LoadConfig, scim: s.scim}}
