@@ -203,6 +203,7 @@ type Store interface {
 	LeaseStore
 	AdminStore
 	ChangeStore
+	WebhookStore
 	ConsoleStore
 	// Ping checks the database is reachable and its schema current.
 	Ping(ctx context.Context) error

@@ -271,6 +271,8 @@ type KeyRotation struct {
 	Resealed []string          `json:"resealed"`
 	Current  []string          `json:"current"`
 	Failed   map[string]string `json:"failed,omitempty"`
+	// Webhooks counts the webhook endpoints whose secrets were re-sealed.
+	Webhooks int `json:"webhooks_resealed"`
 }
 
 // RotateKeys seals every bridge's credentials again under the keyring's
@@ -309,5 +311,5 @@ func (a *Admin) RotateKeys(ctx context.Context, by Caller) (KeyRotation, error) 
 		}
 		out.Resealed = append(out.Resealed, org.Slug)
 	}
-	return out, nil
+	return out, a.rotateWebhookKeys(ctx, by, &out)
 }

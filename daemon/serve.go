@@ -22,6 +22,7 @@ import (
 	"github.com/scimbridge/scimbridge/configs"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scimserver"
+	"github.com/scimbridge/scimbridge/webhook"
 )
 
 // Options are what a caller of Serve supplies besides the configuration.
@@ -105,7 +106,9 @@ type Server struct {
 
 	scim      *scimserver.Server
 	admin     *admin.Admin // the admin operations, with the Google settings
+	changes   *changesFeed
 	scheduler *bridge.Scheduler
+	webhooks  *webhook.Worker // nil when the store keeps no changes feed
 	purger    purger
 	mainSrv   *http.Server
 	opsSrv    *http.Server
@@ -206,15 +209,23 @@ func (s *Server) Open(ctx context.Context) error {
 	}
 	s.scim = newSCIMService(cfg, s.publicURL, s.db, s.logger, s.opts.Clock)
 	m := newMetrics(&metricsSources{store: s.db, clock: s.opts.Clock, logger: s.logger, pools: s.db.Stats, scim: s.scim.Stats})
-	s.purger = purger{db: s.db, clock: s.opts.Clock, logger: s.logger, events: cfg.Events.Retention.Duration()}
+	s.purger = purger{db: s.db, clock: s.opts.Clock, logger: s.logger, events: cfg.Events.Retention.Duration(),
+		changes: cfg.Changes.Retention.Duration()}
 	s.scheduler = newBridgeScheduler(keyring, cfg, s.publicURL, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m)
+	if s.webhooks, err = newWebhookWorker(keyring, cfg, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m); err != nil {
+		return err
+	}
 
 	mainMux := http.NewServeMux()
 	scimHandler := m.instrumentSCIM(s.scim.Handler(), s.scim.Route)
 	mainMux.Handle(scim.BasePath+"/", scimHandler)
+	s.changes = newChangesFeed(s.db, cfg.Database.URL, s.logger)
+	s.changes.mount(mainMux, &admin.Admin{Store: s.db, Clock: s.opts.Clock, Logger: s.logger}, s.db)
+	s.changes.register(m.registry)
 	mountConsole(mainMux, s.admin, s.scheduler.Runner, s.publicURL, s.db, s.scim, s.logger, s.opts.Clock, s.useTLS)
 	errorLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
 	s.mainSrv = &http.Server{Handler: scimserver.Mount(scimHandler, mainMux), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
+	s.mainSrv.RegisterOnShutdown(s.changes.stop)
 	s.opsSrv = &http.Server{Handler: opsHandler(s.db, s.logger, m.handler(s.logger), &s.stopping),
 		ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
 	return nil
@@ -261,12 +272,16 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error {
 		return s.purger.run(gctx, purgeFirstDelay, purgeInterval)
 	})
+	g.Go(func() error { return s.changes.run(gctx) })
 	g.Go(func() error {
 		if err := s.scheduler.Run(gctx); err != nil {
 			return fmt.Errorf("run bridge scheduler: %w", err)
 		}
 		return nil
 	})
+	if s.webhooks != nil {
+		g.Go(func() error { return s.webhooks.Run(gctx) })
+	}
 
 	loop := mainLoop{db: s.db, clock: s.opts.Clock, logger: s.logger, notify: s.notify,
 		reload: &reloader{logger: s.logger, level: s.level, running: s.cfg, load: s.opts.LoadConfig, scim: s.scim}}

@@ -307,6 +307,7 @@ func seedOrganization(t *testing.T, s scimbridge.Store, org scimbridge.Organizat
 		ExpiresAt: time.Now().Add(time.Hour)}); err != nil || !ok {
 		t.Fatalf("lease: %v %v", ok, err)
 	}
+	seedWebhook(t, s, org)
 	return r.ID
 }
 

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"ChangeOrder", testChangeOrder},
 		{"PurgeChanges", testPurgeChanges},
 		{"GroupFilters", testGroupFilters},
+		{"Webhooks", testWebhooks},
 		{"ConsoleSessions", testConsoleSessions},
 	}
 	for _, tt := range tests {
