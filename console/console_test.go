@@ -161,7 +161,7 @@ func TestConsole_Security(t *testing.T) {
 			f := f.on(t)
 			c := f.client()
 			f.signIn(c, ownerToken)
-			for _, p := range []string{"/console/", "/console/provisioning", "/console/provisioning/events", "/console/reports",
+			for _, p := range []string{"/console/", "/console/provisioning", "/console/provisioning/events", "/console/reports", "/console/webhooks",
 				"/console/directory", "/console/admin-tokens", "/console/integrations/google", "/console/provisioning/bridge"} {
 				resp, body, _ := f.get(c, p)
 				if resp.StatusCode != 200 {
@@ -254,7 +254,7 @@ func TestConsole_Security(t *testing.T) {
 			viewerToken, _ := f.token(scimbridge.AdminViewer)
 			c := f.client()
 			csrf := f.signIn(c, viewerToken)
-			for _, p := range []string{"/console/provisioning", "/console/admin-tokens", "/console/integrations/google", "/console/provisioning/bridge"} {
+			for _, p := range []string{"/console/provisioning", "/console/admin-tokens", "/console/integrations/google", "/console/provisioning/bridge", "/console/webhooks"} {
 				_, body, _ := f.get(c, p)
 				forms := regexp.MustCompile(`<form method="post" action="([^"]+)"`).FindAllStringSubmatch(body, -1)
 				for _, m := range forms {
@@ -435,6 +435,27 @@ func TestConsole_Security(t *testing.T) {
 			if len(events.Events) != 2 || !strings.HasSuffix(events.Events[0].Path, "/setup-links") ||
 				events.Events[0].Actor != "console:token:"+ownerAT.ID || events.Events[0].ClientIP != "127.0.0.1" {
 				t.Errorf("admin events = %+v", events.Events)
+			}
+		})
+
+		t.Run("WebhooksReadOnly", func(t *testing.T) {
+			f := f.on(t)
+			secret, ep, err := f.admin.AddWebhook(context.Background(), f.by, "acme", admin.WebhookSpec{URL: "https://hooks.example.com/scim", Disabled: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := f.client()
+			f.signIn(c, ownerToken)
+			resp, body, _ := f.get(c, "/console/webhooks")
+			if resp.StatusCode != 200 || !strings.Contains(body, "https://hooks.example.com/scim") || strings.Contains(body, secret) {
+				t.Errorf("webhooks page: %d, lists the endpoint %v, shows the secret %v", resp.StatusCode,
+					strings.Contains(body, "hooks.example.com"), strings.Contains(body, secret))
+			}
+			if regexp.MustCompile(`<form method="post" action="/console/webhooks`).MatchString(body) {
+				t.Error("the webhooks page has a form")
+			}
+			if err := f.admin.RemoveWebhook(context.Background(), f.by, "acme", ep.ID); err != nil {
+				t.Fatal(err)
 			}
 		})
 

@@ -83,7 +83,7 @@ var funcs = template.FuncMap{
 // parsePages parses every page with the layout.
 func parsePages() map[string]*pageTemplate {
 	names := []string{"signin", "setup", "error", "overview", "provisioning", "confirm", "bridge", "events", "event",
-		"google", "reports", "report", "directory", "tokens"}
+		"google", "reports", "report", "directory", "tokens", "webhooks"}
 	out := map[string]*pageTemplate{}
 	for _, n := range names {
 		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))

@@ -49,6 +49,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST "+Prefix+"/reports/{id}/discard", s.write(s.discard))
 
 	mux.Handle("GET "+Prefix+"/directory", s.page(s.directory))
+	mux.Handle("GET "+Prefix+"/webhooks", s.page(s.webhooks))
 
 	mux.Handle("GET "+Prefix+"/admin-tokens", s.page(s.adminTokens))
 	mux.Handle("POST "+Prefix+"/admin-tokens", s.write(s.createAdminToken))

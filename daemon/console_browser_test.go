@@ -499,6 +499,11 @@ func TestConsole_Browser(t *testing.T) {
 		owner.shot("directory-search")
 		owner.open("/console/directory?tab=groups")
 		owner.shot("directory-groups")
+		owner.open("/console/webhooks")
+		if !owner.present("#no-webhooks") {
+			t.Error("the webhooks page has no empty state")
+		}
+		owner.shot("webhooks")
 		owner.open("/console/admin-tokens")
 		if owner.present("#create-token") || owner.present("#create-link") {
 			t.Error("a session signed in by a setup link sees token or link creation")
