@@ -60,8 +60,8 @@ type groupsRun struct {
 
 	done chan struct{}
 	// Set by the listing once done is closed.
-	groups  []GoogleGroup
-	members map[string]*memberSet // by group id: the scope's groups and, flattened, nested ones
+	groups   []GoogleGroup
+	members  map[string]*memberSet // by group id: the scope's groups and, flattened, nested ones
 	notFound []string              // emails of the scope no group has
 	err      error
 	took     time.Duration
