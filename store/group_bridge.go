@@ -56,23 +56,3 @@ func (db *DB) CountGroupMembers(ctx context.Context, orgID string, source scimbr
 	}
 	return n, nil
 }
-
-// GroupMemberIDs returns the profile ids of every member of the group, in
-// profile id order, paging through them.
-func (db *DB) GroupMemberIDs(ctx context.Context, orgID, groupID string) ([]string, error) {
-	var out []string
-	after := ""
-	for {
-		page, err := db.GroupMembers(ctx, orgID, groupID, after, scimbridge.MaxMemberPage)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range page {
-			out = append(out, m.ProfileID)
-		}
-		if len(page) < scimbridge.MaxMemberPage {
-			return out, nil
-		}
-		after = page[len(page)-1].ProfileID
-	}
-}
