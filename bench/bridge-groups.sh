@@ -96,7 +96,7 @@ export SCIMBRIDGE_DATA_DIR="$data" SCIMBRIDGE_DATABASE_URL="postgres://postgres@
 (umask 077 && head -c 32 /dev/urandom >"$data/encryption-key")
 export SCIMBRIDGE_ENCRYPTION_KEY_FILE="$data/encryption-key"
 export SCIMBRIDGE_GOOGLE_API_ENDPOINT="$api" SCIMBRIDGE_GOOGLE_TOKEN_URL="$token_url"
-export SCIMBRIDGE_PUBLIC_URL="http://127.0.0.1:8080" SCIMBRIDGE_LOG_LEVEL=info
+export SCIMBRIDGE_PUBLIC_URL="http://127.0.0.1:8080" SCIMBRIDGE_LOG_LEVEL="${LOG_LEVEL:-info}"
 sb="$work/scimbridge"
 "$sb" migrate >/dev/null 2>&1
 "$sb" org create "$ORG" --name "Bridge groups benchmark" >/dev/null
