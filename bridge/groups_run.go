@@ -45,6 +45,8 @@ type GroupSyncStore interface {
 	// CountGroupMembers counts the memberships of the organization's
 	// groups of source.
 	CountGroupMembers(ctx context.Context, orgID string, source scimbridge.Source) (int, error)
+	// GroupMemberIDs returns the sorted member profile ids of each group.
+	GroupMemberIDs(ctx context.Context, orgID string, groupIDs []string) (map[string][]string, error)
 }
 
 // memberSet is one listed group's direct members, as Google ids.
@@ -378,10 +380,8 @@ func (r *Runner) syncGroups(ctx context.Context, st *run, users []reconcile.Dire
 	in := reconcile.GroupsInput{OrgID: orgID, Settings: st.bridge.Settings, Groups: desired, Stored: stored,
 		Now: r.now(), NewID: r.newID, Current: map[string][]string{},
 		Memberships: func() (int, error) { return r.countMemberships(ctx, orgID, stored) }}
-	for _, id := range reconcile.GroupsToLoad(in) {
-		if in.Current[id], err = r.memberIDs(ctx, orgID, id); err != nil {
-			return fmt.Errorf("load group members: %w", err)
-		}
+	if in.Current, err = r.currentMembers(ctx, orgID, reconcile.GroupsToLoad(in)); err != nil {
+		return fmt.Errorf("load group members: %w", err)
 	}
 	plan, err := reconcile.PlanGroups(in)
 	if err != nil {
@@ -506,6 +506,33 @@ func (r *Runner) memberIDs(ctx context.Context, orgID, groupID string) ([]string
 		}
 		after = page[len(page)-1].ProfileID
 	}
+}
+
+// currentMembers returns the sorted members of each group of ids (none
+// for a group without members).
+func (r *Runner) currentMembers(ctx context.Context, orgID string, ids []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if gs, ok := r.Store.(GroupSyncStore); ok {
+		m, err := gs.GroupMemberIDs(ctx, orgID, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			out[id] = m[id]
+		}
+		return out, nil
+	}
+	for _, id := range ids {
+		m, err := r.memberIDs(ctx, orgID, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = m
+	}
+	return out, nil
 }
 
 // countMemberships counts the memberships of the bridge's groups.

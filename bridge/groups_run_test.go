@@ -26,6 +26,10 @@ func (h *hookStore) CountGroupMembers(ctx context.Context, orgID string, source 
 	return h.Store.(bridge.GroupSyncStore).CountGroupMembers(ctx, orgID, source)
 }
 
+func (h *hookStore) GroupMemberIDs(ctx context.Context, orgID string, groupIDs []string) (map[string][]string, error) {
+	return h.Store.(bridge.GroupSyncStore).GroupMemberIDs(ctx, orgID, groupIDs)
+}
+
 func gGroup(id, email, name string) *admin.Group {
 	return &admin.Group{Kind: "admin#directory#group", Id: id, Email: email, Name: name}
 }

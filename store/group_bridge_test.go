@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -60,20 +61,28 @@ func TestGroupSyncLookups(t *testing.T) {
 				}
 			}
 			set(`UPDATE profiles SET google_id = 'g5', source = 'google' WHERE id = ?`, other[0])
-			got, err := db.GoogleProfileIDs(ctx, orgs[0], append(gids, "unknown"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("%d ids resolved, want %d", len(got), len(want))
-			}
-			for gid, id := range want {
-				if got[gid] != id {
-					t.Fatalf("%s -> %q, want %q", gid, got[gid], id)
+			// Many ids (one pass) and a few (by the index) resolve alike.
+			for _, ask := range [][]string{append(gids, "unknown"), {"g0", "g1", "g2", "g3", "g5", "unknown"}} {
+				got, err := db.GoogleProfileIDs(ctx, orgs[0], ask)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for _, gid := range ask {
+					if id, ok := want[gid]; ok {
+						n++
+						if got[gid] != id {
+							t.Fatalf("%s -> %q, want %q", gid, got[gid], id)
+						}
+					}
+				}
+				if len(got) != n {
+					t.Fatalf("%d ids resolved, want %d: %v", len(got), n, len(ask))
 				}
 			}
 
 			now := time.Now().UTC()
+			var groupIDs []string
 			for i, src := range []scimbridge.Source{scimbridge.SourceGoogle, scimbridge.SourceGoogle, scimbridge.SourceSCIM} {
 				g := scimbridge.Group{ID: uuid.NewString(), OrgID: orgs[0], DisplayName: fmt.Sprint("G", i), Source: src,
 					Version: 1, CreatedAt: now, UpdatedAt: now}
@@ -84,6 +93,22 @@ func TestGroupSyncLookups(t *testing.T) {
 					Kind: scimbridge.ChangeGroupCreate, Group: g, AddMembers: ids[10 : 20+i]}}); err != nil {
 					t.Fatal(err)
 				}
+
+				groupIDs = append(groupIDs, g.ID)
+			}
+			members, err := db.GroupMemberIDs(ctx, orgs[0], append(groupIDs, uuid.NewString()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, g := range groupIDs {
+				want := slices.Clone(ids[10 : 20+i])
+				slices.Sort(want)
+				if !slices.Equal(members[g], want) {
+					t.Fatalf("group %d members %v, want %v", i, members[g], want)
+				}
+			}
+			if len(members) != 3 {
+				t.Fatalf("members of %d groups, want 3", len(members))
 			}
 			if n, err := db.CountGroupMembers(ctx, orgs[0], scimbridge.SourceGoogle); err != nil || n != 10+11 {
 				t.Fatalf("google memberships = %d, %v; want 21", n, err)
