@@ -60,9 +60,10 @@ func hash64(parts ...int64) uint64 {
 	return h.Sum64()
 }
 
-//	POST /_admin/churn-members?percent=P  replace about P% of the USER
-//	                                      members of every group by other
-//	                                      users (a new choice each call)
+// POST /_admin/churn-members?percent=P  replace about P% of the USER
+//
+//	members of every group by other
+//	users (a new choice each call)
 func (d *directory) handleChurn(w http.ResponseWriter, r *http.Request) {
 	percent, err := strconv.ParseFloat(r.URL.Query().Get("percent"), 64)
 	if err != nil || percent <= 0 || percent > 100 || d.churn == nil {
