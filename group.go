@@ -172,3 +172,17 @@ func CheckGroupLimits(g Group) error {
 	}
 	return nil
 }
+
+// GroupCounts are the group totals of a bridge run.
+type GroupCounts struct {
+	Created        int `json:"created"`
+	Updated        int `json:"updated"` // renamed or members changed
+	Deleted        int `json:"deleted"`
+	Unchanged      int `json:"unchanged"`
+	MembersAdded   int `json:"members_added"`
+	MembersRemoved int `json:"members_removed"`
+	Failed         int `json:"failed"`
+	Held           int `json:"held"`
+	// ListingMillis is how long listing the groups and their members took.
+	ListingMillis int64 `json:"listing_ms"`
+}

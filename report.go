@@ -33,6 +33,11 @@ type BridgeSettings struct {
 	AdminEmail       string     `json:"admin_email,omitempty"`
 	CredentialKind   string     `json:"credential_kind,omitempty"` // service_account | oauth
 	ExcludedGoogleID []string   `json:"excluded_google_ids,omitempty"`
+	// Groups is the Google group scope: "" (groups off), "all",
+	// "query:Q" (Google's group search) or "emails:a,b".
+	Groups          string `json:"groups,omitempty"`
+	FlattenGroups   bool   `json:"flatten_groups,omitempty"`
+	UsersFromGroups bool   `json:"users_from_groups,omitempty"`
 }
 
 // Bridge is an organization's Google bridge: its sealed credentials,
@@ -82,6 +87,8 @@ type ReportCounts struct {
 	Skipped     int `json:"skipped"`
 	Failed      int `json:"failed"`
 	Held        int `json:"held"`
+	// Groups are the group counts of a run with groups on.
+	Groups *GroupCounts `json:"groups,omitempty"`
 }
 
 // Report is one bridge run. Its ID is the run id events point to.

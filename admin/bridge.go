@@ -49,6 +49,12 @@ type BridgeChange struct {
 	Guard          *bool
 	Hold           *scimbridge.HoldPolicy
 	IncludeGuests  *bool
+	// Groups is the group scope ("all", "query:Q", "emails:a,b"; "none"
+	// or "" switches groups off); FlattenGroups and UsersFromGroups need
+	// groups on.
+	Groups          *string
+	FlattenGroups   *bool
+	UsersFromGroups *bool
 }
 
 // Validate checks the change without the store: every problem is
@@ -72,6 +78,11 @@ func (c BridgeChange) Validate() error {
 		case scimbridge.HoldGuarded, scimbridge.HoldAll:
 		default:
 			return scimbridge.Errorf(scimbridge.EINVALID, "invalid hold %q: use guarded or all", *c.Hold)
+		}
+	}
+	if c.Groups != nil {
+		if _, err := bridge.ParseGroupScope(*c.Groups); err != nil {
+			return err
 		}
 	}
 	if c.Schedule != nil && strings.TrimSpace(*c.Schedule) != "" {
@@ -120,6 +131,7 @@ func (c BridgeChange) apply(st scimbridge.BridgeSettings) scimbridge.BridgeSetti
 	if c.IncludeGuests != nil {
 		st.IncludeGuests = *c.IncludeGuests
 	}
+	applyGroups(c, &st)
 	return st
 }
 
@@ -169,6 +181,9 @@ func (a *Admin) setGoogleBridge(ctx context.Context, by Caller, slug string, c B
 		st = scimbridge.BridgeSettings{Mode: scimbridge.ModeSync, Guard: true, Hold: scimbridge.HoldGuarded}
 	}
 	st = c.apply(st)
+	if err := bridge.CheckGroupSettings(st); err != nil {
+		return b, err
+	}
 
 	if a.Keyring == nil {
 		return b, errors.New("set bridge: no encryption key loaded")
@@ -194,9 +209,12 @@ func (a *Admin) setGoogleBridge(ctx context.Context, by Caller, slug string, c B
 	checkCtx, cancel := context.WithTimeout(ctx, credentialCheckTimeout)
 	defer cancel()
 	dir, err := bridge.NewDirectory(checkCtx, creds, a.Google, nil, a.Logger, a.Clock,
-		bridge.WithRetryPolicy(bridge.RetryPolicy{MaxAttempts: 3}))
+		groupCheckOptions(st, bridge.WithRetryPolicy(bridge.RetryPolicy{MaxAttempts: 3}))...)
 	if err == nil {
 		err = dir.Check(checkCtx, st.Customer)
+	}
+	if err == nil {
+		err = checkGroups(checkCtx, dir, st)
 	}
 	if err != nil {
 		return b, fmt.Errorf("the credentials do not work, nothing was stored: %w", err)

@@ -83,13 +83,17 @@ func (r *Runner) putHeld(ctx context.Context, orgID string, hp heldPlan, exp tim
 // different set supersedes it, and a run holding nothing makes it moot.
 // An approval consumes the plan it approved.
 func (r *Runner) settleHeld(ctx context.Context, st *run, guard reconcile.GuardResult, held []reconcile.PlannedChange) error {
+	if st.groups.deferHeld(guard, held) {
+		return nil // settled with the groups' held changes
+	}
+	groupKeys := st.groups.heldKeys()
 	orgID, runID, now := st.bridge.OrgID, st.report.ID, r.now()
 	oldID, old, oldExp, err := loadHeld(ctx, r.Store, orgID)
 	exists := err == nil
 	if err != nil && scimbridge.ErrorCode(err) != scimbridge.ENOTFOUND {
 		return err
 	}
-	if exists && (st.req.approve != nil || len(held) == 0 || !oldExp.After(now)) {
+	if exists && (st.req.approve != nil || len(held)+len(groupKeys) == 0 || !oldExp.After(now)) {
 		if err := r.Store.DeleteHeldPlan(ctx, orgID); err != nil {
 			return fmt.Errorf("delete held plan: %w", err)
 		}
@@ -103,12 +107,13 @@ func (r *Runner) settleHeld(ctx context.Context, st *run, guard reconcile.GuardR
 		r.annotateAll(ctx, orgID, old.ReportIDs, note)
 		exists = false
 	}
-	if len(held) == 0 {
+	if len(held)+len(groupKeys) == 0 {
 		return nil
 	}
 	st.tally.hold(held)
 	st.report.Status = scimbridge.ReportHeld
-	keys := reconcile.HeldKeys(held)
+	keys := append(reconcile.HeldKeys(held), groupKeys...)
+	guard.Reason = st.groups.heldReason(guard.Reason)
 	if exists && reconcile.SameOrSubset(keys, old.Keys) {
 		old.Keys, old.Reason = keys, guard.Reason
 		old.ReportIDs = append(old.ReportIDs, runID)

@@ -318,6 +318,7 @@ func (r *Runner) updateState(ctx context.Context, st *run, now time.Time) {
 		b.ConsecutiveFailures++
 		b.LastError, b.NeedsAttention = st.report.Error, st.attention
 	}
+	st.groups.markState(&b, st.report.Status)
 	next := now
 	if st.report.Status != scimbridge.ReportInterrupted {
 		var err error

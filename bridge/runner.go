@@ -116,6 +116,8 @@ type run struct {
 	attention bool
 	// google is the run's Directory client, for its counters.
 	google *Directory
+	// groups is the group half of a run with groups on; nil otherwise.
+	groups *groupsRun
 }
 
 // runFailure is a failed run's reason; attention says an admin must act.
@@ -326,12 +328,15 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 		return &runFailure{msg: CannotDecrypt + ": " + seal.Explain(r.Keyring, st.bridge.SealedCredentials), attention: true, err: err}
 	}
 	dir, err := NewDirectory(ctx, creds, r.Endpoints, r.HTTPClient, r.logger().With("org_id", st.bridge.OrgID),
-		r.Clock, r.DirectoryOptions...)
+		r.Clock, directoryOptions(st.bridge.Settings, r.DirectoryOptions)...)
 	if err != nil {
 		return &runFailure{msg: err.Error(), attention: true, err: err}
 	}
 	st.google = dir
 	settings := st.bridge.Settings
+	if err := r.startGroups(ctx, st, dir); err != nil {
+		return err
+	}
 	// The stored side loads while Google lists; each page is converted as
 	// it arrives.
 	type loadResult struct {
@@ -353,6 +358,9 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 		return stored.err
 	}
 	users := lb.users()
+	if err := r.groupsListed(ctx, st, users); err != nil {
+		return err
+	}
 	st.logger.Info("directory listed", "users", len(users), "pages", listing.Pages, "retries", listing.Retries)
 	dryRun := st.req.dryRun || !reconcile.PolicyFor(settings.Mode).Applies
 	if !dryRun {
@@ -376,9 +384,15 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 		"skipped", len(plan.Skipped), "unchanged", plan.Unchanged, "guarded", plan.Guard.Guarded)
 	if dryRun {
 		st.report.Status = scimbridge.ReportDryRun
-		return r.dryRun(ctx, st, plan, users)
+		if err := r.dryRun(ctx, st, plan, users); err != nil {
+			return err
+		}
+		return r.syncGroups(ctx, st, users, true)
 	}
-	return r.applyPlan(ctx, st, plan, users)
+	if err := r.applyPlan(ctx, st, plan, users); err != nil {
+		return err
+	}
+	return r.syncGroups(ctx, st, users, false)
 }
 
 // listFailure turns a failed listing into the run's failure: a permanent

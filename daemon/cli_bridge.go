@@ -19,7 +19,8 @@ const (
 	bridgeSetUsage = "bridge google set --org SLUG (--credentials KEY.json --admin-email EMAIL | --oauth-refresh-token-file F) " +
 		"[--customer C] [--domain D ...] [--org-unit P ...] [--exclude U ...] [--add-exclude U ...] [--remove-exclude U ...] " +
 		"[--mode sync|upsert-only|dry-run] " +
-		"[--schedule CRON] [--guard=true] [--hold guarded|all] [--include-guests]"
+		"[--schedule CRON] [--guard=true] [--hold guarded|all] [--include-guests] " +
+		"[--groups all|query:Q|emails:A,B|none] [--flatten-groups] [--users-from-groups]"
 )
 
 func bridgeCommands() []command {
@@ -77,6 +78,7 @@ func runBridgeSet(ctx context.Context, c *cli, args []string) error {
 	guard := f.Bool("guard", true, "hold mass deactivations and reactivations for approval")
 	hold := f.String("hold", string(scimbridge.HoldGuarded), "what a guarded run holds: `guarded` changes or all")
 	guests := f.Bool("include-guests", false, "sync guest users too")
+	gf := addGroupFlags(f)
 	if _, err := c.parse(f, args); err != nil {
 		return err
 	}
@@ -116,6 +118,8 @@ func runBridgeSet(ctx context.Context, c *cli, args []string) error {
 			ch.Hold = (*scimbridge.HoldPolicy)(hold)
 		case "include-guests":
 			ch.IncludeGuests = guests
+		default:
+			gf.set(fl.Name, &ch)
 		}
 	})
 	if err := ch.Validate(); err != nil {
@@ -227,7 +231,7 @@ func runBridgeStatus(ctx context.Context, c *cli, args []string) error {
 		return writeJSON(c.stdout, st)
 	}
 	kv := []string{"organization", org.Slug, "status", st.Status, "credentials", credentialText(b.Settings),
-		"mode", string(b.Settings.Mode), "scope", scopeText(b.Settings), "excluded users", excludedText(b.Settings),
+		"mode", string(b.Settings.Mode), "scope", scopeText(b.Settings), "groups", bridge.GroupsText(b.Settings), "excluded users", excludedText(b.Settings),
 		"guard", guardText(b.Settings), "schedule", st.Schedule,
 		"last sync", fmtTimePtr(b.LastSyncAt), "last success", fmtTimePtr(b.LastSuccessAt),
 		"next sync", fmtTimePtr(b.NextSyncAt), "last error", b.LastError}

@@ -142,6 +142,9 @@ func (c *cli) printReportFields(v reportView, r scimbridge.Report) error {
 		"started", fmtTime(r.StartedAt), "finished", fmtTimePtr(r.FinishedAt),
 		"counts", fmt.Sprintf("created %d, updated %d, deactivated %d, reactivated %d, unchanged %d, skipped %d, failed %d, held %d",
 			n.Created, n.Updated, n.Deactivated, n.Reactivated, n.Unchanged, n.Skipped, n.Failed, n.Held)}
+	if g := n.Groups; g != nil {
+		kv = append(kv, "groups", groupCountsText(*g))
+	}
 	switch {
 	case n.Held > 0:
 		kv = append(kv, "guard", fmt.Sprintf("guarded: %s held for approval", plural(n.Held, "change", "changes")))

@@ -41,6 +41,9 @@ type result struct {
 	Best    float64   `json:"best_seconds"`
 	// AllocMB is what one timed pass allocated, on average.
 	AllocMB float64 `json:"alloc_mb_per_pass"`
+	// Groups and Members are listed with -groups, beside the users.
+	Groups  int `json:"groups,omitempty"`
+	Members int `json:"members,omitempty"`
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -51,6 +54,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	adminEmail := fs.String("admin-email", "admin@example.com", "admin `EMAIL` to impersonate")
 	warmup := fs.Int("warmup", 1, "untimed passes first (the fake renders its users on the first)")
 	passes := fs.Int("passes", 3, "timed passes")
+	withGroups := fs.Bool("groups", false, "also list every group and its members, beside the users, as a run with groups does")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,8 +69,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var opts []bridge.Option
+	if *withGroups {
+		opts = append(opts, bridge.WithGroups())
+	}
 	dir, err := bridge.NewDirectory(ctx, creds, bridge.Endpoints{APIEndpoint: *api, TokenURL: *tokenURL}, nil,
-		slog.New(slog.DiscardHandler), time.Now)
+		slog.New(slog.DiscardHandler), time.Now, opts...)
 	if err != nil {
 		return err
 	}
@@ -80,9 +88,21 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	runtime.ReadMemStats(&before)
 	for i := 0; i < *passes; i++ {
 		start := time.Now()
+		var gerr error
+		gdone := make(chan struct{})
+		go func() {
+			defer close(gdone)
+			if *withGroups {
+				res.Groups, res.Members, gerr = listGroups(ctx, dir)
+			}
+		}()
 		l, err := dir.ListUsers(ctx, "", false)
+		<-gdone
 		if err != nil {
 			return err
+		}
+		if gerr != nil {
+			return gerr
 		}
 		res.Seconds = append(res.Seconds, time.Since(start).Seconds())
 		res.Users, res.Pages = len(l.Users), l.Pages

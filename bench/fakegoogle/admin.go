@@ -23,6 +23,8 @@ type directory struct {
 	mu    sync.Mutex
 	users []*admin.User
 	round int
+	// churn is the served group set, nil without groups.
+	churn *churnedGroups
 }
 
 // handler serves the fake's API and, under adminPrefix:
@@ -41,6 +43,7 @@ func (d *directory) handler() http.Handler {
 	mux.Handle("/", d.srv.Handler())
 	mux.HandleFunc("POST "+adminPrefix+"mutate", d.handleMutate)
 	mux.HandleFunc("GET "+adminPrefix+"stats", d.handleStats)
+	mux.HandleFunc("POST "+adminPrefix+"churn-members", d.handleChurn)
 	mux.HandleFunc("POST "+adminPrefix+"reset", func(w http.ResponseWriter, r *http.Request) {
 		d.srv.ResetCounters()
 		writeJSON(w, map[string]bool{"reset": true})

@@ -42,7 +42,8 @@ func newDirectory(users int, seed int64, groups, members, quota int) *directory 
 	d := &directory{srv: srv, users: fakegoogle.GenerateUsers(users, seed)}
 	srv.SetUsers(d.users)
 	if groups > 0 {
-		srv.SetGroups(fakegoogle.GenerateGroups(d.users, groups, members, seed))
+		d.churn = &churnedGroups{base: fakegoogle.GenerateGroups(d.users, groups, members, seed), users: d.users}
+		srv.SetGroups(d.churn)
 	}
 	srv.SetQuota(quota)
 	return d
