@@ -204,6 +204,7 @@ type Store interface {
 	AdminStore
 	ChangeStore
 	WebhookStore
+	ConsoleStore
 	// Ping checks the database is reachable and its schema current.
 	Ping(ctx context.Context) error
 	Close() error

@@ -17,6 +17,9 @@ type Principal struct {
 	TokenID string
 	// Name is how events name the actor.
 	Name string
+	// LinkID is the setup link behind a console session signed in by one:
+	// such a session cannot create tokens or links.
+	LinkID string
 }
 
 // Authenticate returns the principal of a bearer token; EUNAUTHORIZED when

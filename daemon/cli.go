@@ -46,6 +46,7 @@ func commands() []command {
 		eventCommands(),
 		webhookCommands(),
 		bridgeCommands(), // bridge, reports, keys: cli_bridge.go
+		consoleCommands(),
 		versionCommands(),
 	)
 }

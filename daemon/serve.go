@@ -222,6 +222,7 @@ func (s *Server) Open(ctx context.Context) error {
 	s.changes = newChangesFeed(s.db, cfg.Database.URL, s.logger)
 	s.changes.mount(mainMux, &admin.Admin{Store: s.db, Clock: s.opts.Clock, Logger: s.logger}, s.db)
 	s.changes.register(m.registry)
+	mountConsole(mainMux, s.admin, s.scheduler.Runner, s.publicURL, s.db, s.scim, s.logger, s.opts.Clock, s.useTLS)
 	errorLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
 	s.mainSrv = &http.Server{Handler: scimserver.Mount(scimHandler, mainMux), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
 	s.mainSrv.RegisterOnShutdown(s.changes.stop)

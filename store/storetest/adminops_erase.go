@@ -293,10 +293,12 @@ func seedOrganization(t *testing.T, s scimbridge.Store, org scimbridge.Organizat
 		t.Fatal(err)
 	}
 	_, ah := scimbridge.NewAdminToken()
-	if err := s.CreateAdminToken(ctx, scimbridge.AdminToken{ID: uuid.NewString(), OrgID: org.ID, Role: scimbridge.AdminOwner,
+	tokenID := uuid.NewString()
+	if err := s.CreateAdminToken(ctx, scimbridge.AdminToken{ID: tokenID, OrgID: org.ID, Role: scimbridge.AdminOwner,
 		TokenHash: ah, CreatedAt: base}, adminEvent("admin-token create")); err != nil {
 		t.Fatal(err)
 	}
+	seedConsole(t, s, org, tokenID)
 	if err := s.PutBridge(ctx, scimbridge.Bridge{OrgID: org.ID, Settings: scimbridge.BridgeSettings{Mode: scimbridge.ModeSync},
 		CreatedAt: base, UpdatedAt: base}, adminEvent("bridge set")); err != nil {
 		t.Fatal(err)

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"PurgeChanges", testPurgeChanges},
 		{"GroupFilters", testGroupFilters},
 		{"Webhooks", testWebhooks},
+		{"ConsoleSessions", testConsoleSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
