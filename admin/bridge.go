@@ -24,6 +24,10 @@ const credentialCheckTimeout = 2 * time.Minute
 var ErrCredentialsRequired = scimbridge.Errorf(scimbridge.EINVALID,
 	"a new bridge needs credentials: a service-account key with the admin email it impersonates, or an OAuth refresh token")
 
+// ErrCredentialsRejected wraps the error of credentials that did not work
+// against Google: the caller's mistake, not the daemon's.
+var ErrCredentialsRejected = errors.New("the credentials do not work, nothing was stored")
+
 // BridgeChange is a change of an organization's Google bridge. Nil fields
 // keep their stored value; a new bridge starts from the defaults (mode
 // sync, guard on, hold guarded, every domain and org unit, the default
@@ -193,7 +197,7 @@ func (a *Admin) SetGoogleBridge(ctx context.Context, by Caller, slug string, c B
 		err = dir.Check(checkCtx, st.Customer)
 	}
 	if err != nil {
-		return b, fmt.Errorf("the credentials do not work, nothing was stored: %w", err)
+		return b, fmt.Errorf("%w: %w", ErrCredentialsRejected, err)
 	}
 	sealed, err := bridge.SealCredentials(a.Keyring, org.ID, creds)
 	if err != nil {
