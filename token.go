@@ -14,8 +14,8 @@ const (
 	// OperatorTokenPrefix starts operator tokens, which act on every
 	// organization.
 	OperatorTokenPrefix = "scbo_"
-	tokenSecretLen   = 43 // base62 characters carrying 32 random bytes
-	base62           = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	tokenSecretLen      = 43 // base62 characters carrying 32 random bytes
+	base62              = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
 
 // NewSCIMToken returns a fresh SCIM bearer token for the organization,

@@ -18,7 +18,7 @@ const (
 // list is the body of every list: a page and, when more remain, the
 // cursor of the next (the after of the next request).
 type list[T any] struct {
-	Data []T   `json:"data"`
+	Data []T    `json:"data"`
 	Next string `json:"next,omitempty"`
 }
 
