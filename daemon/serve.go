@@ -59,6 +59,7 @@ type Options struct {
 type Addrs struct {
 	Main      net.Addr // SCIM API
 	Ops       net.Addr // /healthz, /readyz, /metrics
+	Admin     net.Addr // admin API and console: Main unless admin_listen is set
 	PublicURL string   // public_url, with the bound port when it was 0
 }
 
@@ -99,6 +100,7 @@ type Server struct {
 	db        database
 	mainLn    net.Listener
 	opsLn     net.Listener
+	adminLn   net.Listener // nil: the admin side is on the main listener
 	useTLS    bool
 	publicURL string
 
@@ -107,6 +109,8 @@ type Server struct {
 	purger    purger
 	mainSrv   *http.Server
 	opsSrv    *http.Server
+	adminSrv  *http.Server
+	adminSide *adminSide
 	// stopping makes /readyz answer 503 while Run shuts down.
 	stopping atomic.Bool
 	// stopBy is when shutdown must be over, set once Run starts stopping
@@ -182,6 +186,11 @@ func (s *Server) Open(ctx context.Context) error {
 	if s.opsLn, err = net.Listen("tcp", cfg.OpsListen); err != nil {
 		return fmt.Errorf("listen on %s (ops): %w", cfg.OpsListen, err)
 	}
+	if cfg.AdminListen != "" {
+		if s.adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+			return fmt.Errorf("listen on %s (admin): %w", cfg.AdminListen, err)
+		}
+	}
 	s.publicURL = boundPublicURL(cfg.PublicURL, s.mainLn.Addr())
 
 	s.notify.status("starting: migrating the database")
@@ -208,6 +217,12 @@ func (s *Server) Open(ctx context.Context) error {
 	scimHandler := m.instrumentSCIM(s.scim.Handler(), s.scim.Route)
 	mainMux.Handle(scim.BasePath+"/", scimHandler)
 	errorLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
+	s.adminSide = newAdminSide(cfg, s.publicURL, s.db, keyring, s.scheduler.Runner, s.logger, s.opts.Clock)
+	if s.adminLn == nil {
+		s.adminSide.mountOn(mainMux)
+	} else {
+		s.adminSrv = &http.Server{Handler: s.adminSide.handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
+	}
 	s.mainSrv = &http.Server{Handler: scimserver.Mount(scimHandler, mainMux), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
 	s.opsSrv = &http.Server{Handler: opsHandler(s.db, s.logger, m.handler(s.logger), &s.stopping),
 		ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
@@ -252,6 +267,14 @@ func (s *Server) Run(ctx context.Context) error {
 		shutdownHTTP("main", s.mainSrv, timeout, s.logger)
 		return nil
 	})
+	if s.adminSrv != nil {
+		g.Go(func() error { return serveHTTP("admin", s.adminSrv, s.adminLn, s.useTLS) })
+		g.Go(func() error {
+			<-gctx.Done()
+			shutdownHTTP("admin", s.adminSrv, timeout, s.logger)
+			return nil
+		})
+	}
 	g.Go(func() error {
 		return s.purger.run(gctx, purgeFirstDelay, purgeInterval)
 	})
@@ -263,7 +286,8 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 
 	loop := mainLoop{db: s.db, clock: s.opts.Clock, logger: s.logger, notify: s.notify,
-		reload: &reloader{logger: s.logger, level: s.level, running: s.cfg, load: s.opts.LoadConfig, scim: s.scim}}
+		reload: &reloader{logger: s.logger, level: s.level, running: s.cfg, load: s.opts.LoadConfig,
+			scim: reloadProxies{scimSettings: s.scim, admin: s.adminSide.api}}}
 	s.ready(loop.statusText(gctx))
 	loop.run(gctx, s.opts.Reload)
 
@@ -302,6 +326,11 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) ready(status string) {
 	s.logger.Info("listening", "listener", "main", "addr", s.mainLn.Addr().String(), "tls", s.useTLS, "public_url", s.publicURL)
 	s.logger.Info("listening", "listener", "ops", "addr", s.opsLn.Addr().String())
+	adminAddr := s.mainLn.Addr()
+	if s.adminLn != nil {
+		adminAddr = s.adminLn.Addr()
+		s.logger.Info("listening", "listener", "admin", "addr", adminAddr.String(), "tls", s.useTLS)
+	}
 	if !s.cfg.IsLoopbackListen() && !s.useTLS {
 		s.logger.Warn("main listener is reachable from other machines without TLS: set tls_cert_file and tls_key_file or put it behind a TLS proxy", "addr", s.mainLn.Addr().String())
 	}
@@ -309,7 +338,7 @@ func (s *Server) ready(status string) {
 	s.logger.Info("ready", "startup", time.Since(s.started).Round(time.Millisecond), "status", status)
 	if s.opts.Ready != nil {
 		select {
-		case s.opts.Ready <- Addrs{Main: s.mainLn.Addr(), Ops: s.opsLn.Addr(), PublicURL: s.publicURL}:
+		case s.opts.Ready <- Addrs{Main: s.mainLn.Addr(), Ops: s.opsLn.Addr(), Admin: adminAddr, PublicURL: s.publicURL}:
 		default:
 			s.logger.Warn("ready channel not receiving; addresses not sent")
 		}
@@ -319,7 +348,7 @@ func (s *Server) ready(status string) {
 // Close closes the listeners and the database. It is safe after a failed
 // Open and after Run.
 func (s *Server) Close() error {
-	for _, ln := range []net.Listener{s.mainLn, s.opsLn} {
+	for _, ln := range []net.Listener{s.mainLn, s.opsLn, s.adminLn} {
 		if ln != nil {
 			ln.Close() // already closed after Run
 		}
