@@ -175,8 +175,10 @@ func (a *Admin) SetGoogleBridge(ctx context.Context, by Caller, slug string, c B
 	switch {
 	case len(c.ServiceAccountKey) > 0:
 		creds, err = bridge.ParseServiceAccount(c.ServiceAccountKey, c.AdminEmail, a.Google.TokenURL)
+		err = invalidCredentials(err)
 	case len(c.OAuthRefreshToken) > 0:
 		creds, err = bridge.ParseOAuthRefreshToken(c.OAuthRefreshToken, a.Google.TokenURL)
+		err = invalidCredentials(err)
 	case exists:
 		if creds, err = bridge.OpenCredentials(a.Keyring, org.ID, b.SealedCredentials); err != nil {
 			return b, fmt.Errorf("%s: give the credentials again: %w", bridge.CannotDecrypt, err)
@@ -215,6 +217,15 @@ func (a *Admin) SetGoogleBridge(ctx context.Context, by Caller, slug string, c B
 		return b, fmt.Errorf("store bridge: %w", err)
 	}
 	return b, nil
+}
+
+// invalidCredentials is a credentials file that does not parse: the
+// caller's mistake (EINVALID), said as the parser says it.
+func invalidCredentials(err error) error {
+	if err == nil || scimbridge.ErrorCode(err) != scimbridge.EINTERNAL {
+		return err
+	}
+	return scimbridge.Errorf(scimbridge.EINVALID, "%s", err.Error())
 }
 
 // ApproveReport approves the held plan of the report: the approval is a

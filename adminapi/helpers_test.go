@@ -34,7 +34,7 @@ const clientIP = "203.0.113.9"
 // (tokens owner, viewer, app) and beta (token ownerB), an operator token,
 // a fake Google and a clock tests move.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	db     *store.DB
 	a      *admin.Admin
 	api    *Server
@@ -58,7 +58,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 
 var operatorCaller = admin.Caller{Actor: admin.CLIActor("root"), ClientIP: "192.0.2.1"}
 
-func newFixture(t *testing.T, db *store.DB) *fixture {
+func newFixture(t testing.TB, db *store.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{t: t, db: db, now: time.Now().UTC().Truncate(time.Second), tokens: map[string]string{}, tokenIDs: map[string]string{}}
@@ -242,4 +242,4 @@ func (f *fixture) change(org scimbridge.Organization, status int, principal, met
 	return r
 }
 
-func storeSQLite(t *testing.T) *store.DB { return storetest.OpenSQLite(t) }
+func storeSQLite(t testing.TB) *store.DB { return storetest.OpenSQLite(t) }
