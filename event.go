@@ -67,6 +67,9 @@ type EventQuery struct {
 	Until       time.Time // exclusive; zero for no bound
 	Cursor      int64
 	Limit       int // default 100, at most 1000
+	// PathPrefix keeps the events whose path (with query) starts with it,
+	// case-exactly.
+	PathPrefix string
 }
 
 // EventPage is one page of events and the cursor of the next (0 when none).

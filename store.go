@@ -212,6 +212,7 @@ type Store interface {
 	CredentialStore
 	BridgeStore
 	LeaseStore
+	AdminStore
 	// Ping checks the database is reachable and its schema current.
 	Ping(ctx context.Context) error
 	Close() error

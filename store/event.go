@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 
@@ -149,17 +150,24 @@ func (db *DB) ListEvents(ctx context.Context, q scimbridge.EventQuery) (scimbrid
 		if q.StatusClass < 1 || q.StatusClass > 5 {
 			return scimbridge.EventPage{}, scimbridge.Errorf(scimbridge.EINVALID, "status class must be 1 to 5")
 		}
-		where = append(where, "status >= ? AND status < ?")
-		args = append(args, q.StatusClass*100, (q.StatusClass+1)*100)
+		// The expression of the events_org_class and events_org_user_class
+		// indexes, so a class page is one backward range scan.
+		where, args = append(where, "status / 100 = ?"), append(args, q.StatusClass)
 	}
 	if q.Method != "" {
 		where, args = append(where, "method = ?"), append(args, q.Method)
 	}
 	if q.UserName != "" {
-		where, args = append(where, "target_username_key = ?"), append(args, textkey.Key(q.UserName))
+		// IS NOT NULL states the predicate of events_org_user_class.
+		where = append(where, "target_username_key IS NOT NULL AND target_username_key = ?")
+		args = append(args, textkey.Key(q.UserName))
 	}
 	if q.Source != "" {
 		where, args = append(where, "source = ?"), append(args, string(q.Source))
+	}
+	if q.PathPrefix != "" {
+		where = append(where, "substr(path, 1, ?) = ?")
+		args = append(args, utf8.RuneCountInString(q.PathPrefix), q.PathPrefix)
 	}
 	if !q.Since.IsZero() {
 		where, args = append(where, "time >= ?"), append(args, db.tm(q.Since))

@@ -78,9 +78,9 @@ func (db *DB) PutReportFrom(ctx context.Context, r scimbridge.Report, start int)
 func (db *DB) insertReportItems(ctx context.Context, tx *sqlx.Tx, reportID string, start int, items []scimbridge.ReportItem) error {
 	for off := 0; off < len(items); off += scimbridge.MaxBatch {
 		chunk := items[off:min(off+scimbridge.MaxBatch, len(items))]
-		args := make([]any, 0, 3*len(chunk))
+		args := make([]any, 0, 4*len(chunk))
 		var b strings.Builder
-		b.WriteString(`INSERT INTO report_items (report_id, position, item) VALUES `)
+		b.WriteString(`INSERT INTO report_items (report_id, position, item, kind) VALUES `)
 		for i := range chunk {
 			raw, err := json.Marshal(&chunk[i])
 			if err != nil {
@@ -89,8 +89,8 @@ func (db *DB) insertReportItems(ctx context.Context, tx *sqlx.Tx, reportID strin
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(?, ?, ?)")
-			args = append(args, reportID, start+off+i, string(raw))
+			b.WriteString("(?, ?, ?, ?)")
+			args = append(args, reportID, start+off+i, string(raw), ns(string(chunk[i].Kind)))
 		}
 		if _, err := tx.ExecContext(ctx, db.rebind(b.String()), args...); err != nil {
 			return err
@@ -139,4 +139,53 @@ func (db *DB) EachReportItem(ctx context.Context, orgID, reportID string, fn fun
 		return fmt.Errorf("read report items: %w", err)
 	}
 	return nil
+}
+
+// ReportItems returns up to limit items of the organization's report of
+// kind ("" for every kind) after position after, in position order: one
+// range of the report_items_kind index (or of the primary key for every
+// kind).
+func (db *DB) ReportItems(ctx context.Context, orgID, reportID string, kind scimbridge.ChangeKind, after, limit int) ([]scimbridge.ReportItemAt, error) {
+	if limit < 1 || limit > scimbridge.MaxPageSize+1 {
+		return nil, scimbridge.Errorf(scimbridge.EINVALID, "limit must be 1 to %d", scimbridge.MaxPageSize)
+	}
+	tx, err := db.readTx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM reports WHERE id = ? AND org_id = ?`),
+		reportID, orgID).Scan(&n); err != nil {
+		return nil, fmt.Errorf("read report items: %w", err)
+	}
+	if n == 0 {
+		return nil, notFound("report")
+	}
+	query := `SELECT position, item FROM report_items WHERE report_id = ? AND position > ?`
+	args := []any{reportID, after}
+	if kind != "" {
+		query, args = query+` AND kind = ?`, append(args, string(kind))
+	}
+	rows, err := tx.QueryContext(ctx, db.rebind(query+` ORDER BY position LIMIT ?`), append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("read report items: %w", err)
+	}
+	defer rows.Close()
+	out := []scimbridge.ReportItemAt{}
+	for rows.Next() {
+		var it scimbridge.ReportItemAt
+		var raw []byte
+		if err := rows.Scan(&it.Position, &raw); err != nil {
+			return nil, fmt.Errorf("read report items: %w", err)
+		}
+		if err := json.Unmarshal(raw, &it.ReportItem); err != nil {
+			return nil, fmt.Errorf("decode report item: %w", err)
+		}
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read report items: %w", err)
+	}
+	return out, nil
 }
