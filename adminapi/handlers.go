@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,12 +22,15 @@ func (s *Server) table() []route {
 		read   = admin.ReadProvisioning
 		change = admin.ChangeProvisioning
 		orgs   = admin.ManageOrganizations
+		// directory reads users and groups: every role.
+		directory = admin.ReadDirectory
 	)
 	return []route{
 		{"GET", "/orgs", orgs, s.listOrgs},
 		{"POST", "/orgs", orgs, s.createOrg},
 		{"GET", "/orgs/{slug}", Everyone, s.getOrg},
 		{"PATCH", "/orgs/{slug}", change, s.patchOrg},
+		{"DELETE", "/orgs/{slug}", orgs, s.deleteOrg},
 
 		{"GET", "/orgs/{slug}/scim", read, s.scimStatus},
 		{"POST", "/orgs/{slug}/scim", change, s.scimEnable},
@@ -41,7 +45,12 @@ func (s *Server) table() []route {
 		{"POST", "/orgs/{slug}/profiles/release", change, s.releaseProfiles},
 
 		{"GET", "/orgs/{slug}/events", read, s.listEvents},
+		{"GET", "/orgs/{slug}/events.csv", read, s.exportEvents},
 		{"GET", "/orgs/{slug}/events/{id}", read, s.getEvent},
+
+		{"GET", "/orgs/{slug}/users", directory, s.listUsers},
+		{"GET", "/orgs/{slug}/groups", directory, s.listGroups},
+		{"POST", "/orgs/{slug}/users/{id}/erase", change, s.eraseUser},
 
 		{"GET", "/orgs/{slug}/reports", read, s.listReports},
 		{"GET", "/orgs/{slug}/reports/{id}", read, s.getReport},
@@ -318,10 +327,11 @@ func toEventOut(e scimbridge.Event) eventOut {
 	return eventOut{Event: e, DurationMS: float64(e.Duration.Round(time.Microsecond)) / float64(time.Millisecond)}
 }
 
-// eventQuery reads the events list's filters: those of events list.
-func eventQuery(r *http.Request, now time.Time) (scimbridge.EventQuery, error) {
+// eventQuery reads the events list's filters: those of events list, and
+// path (a prefix of the path).
+func eventQuery(r *http.Request, now time.Time) (admin.EventQuery, error) {
 	q := r.URL.Query()
-	var eq scimbridge.EventQuery
+	var eq admin.EventQuery
 	switch st := strings.ToLower(q.Get("status")); st {
 	case "":
 	case "2xx", "4xx", "5xx":
@@ -333,15 +343,10 @@ func eventQuery(r *http.Request, now time.Time) (scimbridge.EventQuery, error) {
 		if len(m) > 16 || strings.ContainsFunc(m, func(c rune) bool { return !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') }) {
 			return eq, scimbridge.Errorf(scimbridge.EINVALID, "invalid method %q", m)
 		}
-		eq.Method = strings.ToUpper(m)
+		eq.Method = m
 	}
-	eq.UserName = q.Get("username")
-	switch src := scimbridge.EventSource(q.Get("source")); src {
-	case "", scimbridge.EventIdP, scimbridge.EventGoogle, scimbridge.EventAdmin:
-		eq.Source = src
-	default:
-		return eq, scimbridge.Errorf(scimbridge.EINVALID, "invalid source %q: use idp, google or admin", src)
-	}
+	eq.UserName, eq.PathPrefix = q.Get("username"), q.Get("path")
+	eq.Source = scimbridge.EventSource(q.Get("source"))
 	var err error
 	if eq.Since, err = parseTime("since", q.Get("since"), now); err != nil {
 		return eq, err
@@ -372,7 +377,7 @@ func parseTime(name, s string, now time.Time) (time.Time, error) {
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, after, err := page(r, "event")
+	limit, err := pageLimit(r)
 	if err != nil {
 		return err
 	}
@@ -380,43 +385,127 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	q.OrgID, q.Limit = c.org.ID, limit
-	if after != "" {
-		if q.Cursor, err = strconv.ParseInt(after, 10, 64); err != nil || q.Cursor < 1 {
-			return scimbridge.Errorf(scimbridge.EINVALID, "invalid after cursor: use the next of the previous page")
-		}
-	}
-	p, err := s.store.ListEvents(r.Context(), q)
+	q.Limit, q.After = limit, r.URL.Query().Get("after")
+	p, err := s.admin.Events(r.Context(), c.org.Slug, q)
 	if err != nil {
 		return err
 	}
-	out := list[eventOut]{Data: make([]eventOut, len(p.Events))}
+	out := list[eventOut]{Data: make([]eventOut, len(p.Events)), Next: p.Next}
 	for i, e := range p.Events {
 		out.Data[i] = toEventOut(e)
-	}
-	if p.NextCursor != 0 {
-		out.Next = cursor("event", strconv.FormatInt(p.NextCursor, 10))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, c *call) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	notFound := scimbridge.Errorf(scimbridge.ENOTFOUND, "no event %q in organization %q", r.PathValue("id"), c.org.Slug)
-	if err != nil || id < 1 || id == 1<<63-1 {
-		return notFound
-	}
-	// Events list newest first before the cursor: the first before id+1
-	// is the event, if the organization has it.
-	p, err := s.store.ListEvents(r.Context(), scimbridge.EventQuery{OrgID: c.org.ID, Cursor: id + 1, Limit: 1})
+// exportEvents writes every event the filters match as CSV, newest first,
+// bodies included.
+func (s *Server) exportEvents(w http.ResponseWriter, r *http.Request, c *call) error {
+	q, err := eventQuery(r, s.admin.Clock())
 	if err != nil {
 		return err
 	}
-	if len(p.Events) == 0 || p.Events[0].ID != id {
-		return notFound
+	// The filters are checked before the first byte is written: after
+	// it, an error can only cut the export short.
+	if _, err := s.admin.Events(r.Context(), c.org.Slug, admin.EventQuery{StatusClass: q.StatusClass, Method: q.Method,
+		UserName: q.UserName, Source: q.Source, PathPrefix: q.PathPrefix, Since: q.Since, Until: q.Until, Limit: 1}); err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, toEventOut(p.Events[0]))
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-events.csv"`, c.org.Slug))
+	if err := s.admin.WriteEventsCSV(r.Context(), w, c.org.Slug, q); err != nil {
+		s.logger.Warn("events export cut short", "org", c.org.Slug, "err", err)
+	}
+	return nil
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, c *call) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id < 1 {
+		return scimbridge.Errorf(scimbridge.ENOTFOUND, "no event %q in organization %q", r.PathValue("id"), c.org.Slug)
+	}
+	e, err := s.admin.Event(r.Context(), c.org.Slug, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toEventOut(e))
+	return nil
+}
+
+// The directory.
+
+// directoryQuery reads the directory's filters: search, source, active,
+// include_detached, limit and after.
+func directoryQuery(r *http.Request) (admin.DirectoryQuery, error) {
+	q := r.URL.Query()
+	limit, err := pageLimit(r)
+	if err != nil {
+		return admin.DirectoryQuery{}, err
+	}
+	dq := admin.DirectoryQuery{Search: q.Get("search"), Source: scimbridge.Source(q.Get("source")), After: q.Get("after"), Limit: limit}
+	if v := q.Get("active"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return dq, scimbridge.Errorf(scimbridge.EINVALID, "invalid active %q: use true or false", v)
+		}
+		dq.Active = &b
+	}
+	if v := q.Get("include_detached"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return dq, scimbridge.Errorf(scimbridge.EINVALID, "invalid include_detached %q: use true or false", v)
+		}
+		dq.IncludeDetached = b
+	}
+	return dq, nil
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *call) error {
+	q, err := directoryQuery(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.admin.Users(r.Context(), c.org.Slug, q)
+	if err != nil {
+		return err
+	}
+	if p.Users == nil {
+		p.Users = []scimbridge.Profile{}
+	}
+	writeJSON(w, http.StatusOK, list[scimbridge.Profile]{Data: p.Users, Next: p.Next})
+	return nil
+}
+
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *call) error {
+	q, err := directoryQuery(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.admin.Groups(r.Context(), c.org.Slug, q)
+	if err != nil {
+		return err
+	}
+	if p.Groups == nil {
+		p.Groups = []scimbridge.Group{}
+	}
+	writeJSON(w, http.StatusOK, list[scimbridge.Group]{Data: p.Groups, Next: p.Next})
+	return nil
+}
+
+func (s *Server) eraseUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	out, err := s.admin.EraseProfile(r.Context(), c.by, c.org.Slug, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) deleteOrg(w http.ResponseWriter, r *http.Request, c *call) error {
+	if _, err := s.admin.DeleteOrganization(r.Context(), c.by, c.org.Slug); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -480,68 +569,25 @@ func (s *Server) getReport(w http.ResponseWriter, r *http.Request, c *call) erro
 }
 
 // itemKinds are the kind filters of a report's items.
-var itemKinds = []string{"create", "update", "deactivate", "reactivate", "skip", "fail", "excluded", "held"}
-
-// itemStream is how a store reads a large report's items one by one.
-type itemStream interface {
-	EachReportItem(ctx context.Context, orgID, reportID string, fn func(scimbridge.ReportItem) error) error
-}
-
-// errPageFull stops the item stream once a page is read.
-var errPageFull = errors.New("page full")
+var itemKinds = []string{"create", "update", "adopt", "deactivate", "reactivate", "skip", "fail", "excluded"}
 
 func (s *Server) reportItems(w http.ResponseWriter, r *http.Request, c *call) error {
-	limit, after, err := page(r, "item")
+	limit, err := pageLimit(r)
 	if err != nil {
 		return err
-	}
-	off := 0
-	if after != "" {
-		if off, err = strconv.Atoi(after); err != nil || off < 0 {
-			return scimbridge.Errorf(scimbridge.EINVALID, "invalid after cursor: use the next of the previous page")
-		}
 	}
 	kind := r.URL.Query().Get("kind")
 	if kind != "" && !contains(itemKinds, kind) {
 		return scimbridge.Errorf(scimbridge.EINVALID, "invalid kind %q: use %s", kind, strings.Join(itemKinds, ", "))
 	}
-	rep, err := s.report(r.Context(), c, r.PathValue("id"))
+	p, err := s.admin.ReportItems(r.Context(), c.org.Slug, r.PathValue("id"), scimbridge.ChangeKind(kind), r.URL.Query().Get("after"), limit)
 	if err != nil {
 		return err
 	}
-	match := func(it scimbridge.ReportItem) bool {
-		return kind == "" || (kind == "held" && it.Held) || string(it.Kind) == kind
+	if p.Items == nil {
+		p.Items = []scimbridge.ReportItemAt{}
 	}
-	out := list[scimbridge.ReportItem]{Data: []scimbridge.ReportItem{}}
-	seen := 0
-	each := func(it scimbridge.ReportItem) error {
-		if !match(it) {
-			return nil
-		}
-		seen++
-		if seen <= off {
-			return nil
-		}
-		if len(out.Data) == limit {
-			out.Next = cursor("item", strconv.Itoa(off+limit))
-			return errPageFull
-		}
-		out.Data = append(out.Data, it)
-		return nil
-	}
-	if st, ok := s.store.(itemStream); ok && len(rep.Items) >= bridge.ReportInline {
-		err = st.EachReportItem(r.Context(), c.org.ID, rep.ID, each)
-	} else {
-		for _, it := range rep.Items {
-			if err = each(it); err != nil {
-				break
-			}
-		}
-	}
-	if err != nil && !errors.Is(err, errPageFull) {
-		return err
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, list[scimbridge.ReportItemAt]{Data: p.Items, Next: p.Next})
 	return nil
 }
 

@@ -11,8 +11,8 @@ import (
 
 // Page sizes of every list.
 const (
-	DefaultLimit = 100
-	MaxLimit     = 1000
+	DefaultLimit = scimbridge.DefaultPageSize
+	MaxLimit     = scimbridge.MaxPageSize
 )
 
 // list is the body of every list: a page and, when more remain, the
@@ -43,6 +43,20 @@ func page(r *http.Request, kind string) (limit int, after string, err error) {
 		after = val
 	}
 	return limit, after, nil
+}
+
+// pageLimit reads limit alone, for lists whose cursor the admin
+// operation reads.
+func pageLimit(r *http.Request) (int, error) {
+	limit := DefaultLimit
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxLimit {
+			return 0, scimbridge.Errorf(scimbridge.EINVALID, "invalid limit %q: use 1 to %d", v, MaxLimit)
+		}
+		limit = n
+	}
+	return limit, nil
 }
 
 // cursor is the opaque form of a position of kind.
