@@ -25,16 +25,10 @@ type list[T any] struct {
 // page reads limit and after: after is an opaque cursor of kind made by
 // cursor (an offset or an id), "" for the first page.
 func page(r *http.Request, kind string) (limit int, after string, err error) {
-	q := r.URL.Query()
-	limit = DefaultLimit
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > MaxLimit {
-			return 0, "", scimbridge.Errorf(scimbridge.EINVALID, "invalid limit %q: use 1 to %d", v, MaxLimit)
-		}
-		limit = n
+	if limit, err = pageLimit(r); err != nil {
+		return 0, "", err
 	}
-	if v := q.Get("after"); v != "" {
+	if v := r.URL.Query().Get("after"); v != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(v)
 		k, val, ok := strings.Cut(string(raw), ":")
 		if err != nil || !ok || k != kind || val == "" {
