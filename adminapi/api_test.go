@@ -73,6 +73,9 @@ func TestAPI_EveryRouteAndRole(t *testing.T) {
 					if r.status == http.StatusUnauthorized || r.status == http.StatusForbidden || r.status >= 500 {
 						t.Errorf("%s %s as %s: %d %s, want it past authorization", rt.method, path, who, r.status, r.body)
 					}
+					if rt.method != "GET" && r.status < 300 {
+						f.wantChangeEvent(who, rt.method, path)
+					}
 				}
 			}
 			if who == "app" {
@@ -82,6 +85,31 @@ func TestAPI_EveryRouteAndRole(t *testing.T) {
 			}
 		}
 	})
+}
+
+// wantChangeEvent checks that a change just made has its admin event,
+// with the actor and client IP: the organization's, or one of no
+// organization for a deletion.
+func (f *fixture) wantChangeEvent(who, method, path string) {
+	f.t.Helper()
+	q := scimbridge.EventQuery{OrgID: f.acme.ID, Source: scimbridge.EventAdmin, Limit: 20}
+	if method == "DELETE" && path == "/orgs/acme" {
+		q.OrgID = ""
+	}
+	p, err := f.db.ListEvents(context.Background(), q)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	actor := "token:" + f.tokenIDs[who] + " ("
+	if who == "operator" {
+		actor = "operator:" + f.tokenIDs[who] + " ("
+	}
+	for _, ev := range p.Events {
+		if ev.Method == method && ev.Path == BasePath+path && strings.HasPrefix(ev.Actor, actor) && ev.ClientIP == clientIP {
+			return
+		}
+	}
+	f.t.Errorf("%s %s as %s changed without its admin event", method, path, who)
 }
 
 // Operator-only routes refuse admin tokens of every role; the operator
