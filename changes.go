@@ -83,3 +83,12 @@ type ChangeStore interface {
 	// PurgeChanges deletes records older than before, batch rows at a time.
 	PurgeChanges(ctx context.Context, before time.Time, batch int) (int, error)
 }
+
+// ChangeRenderer renders the resource a change record carries: the SCIM
+// representation of a user, or of a group without its members. The store
+// is given one at open (package scim implements it), so it records the
+// resource without depending on the SCIM encoding.
+type ChangeRenderer interface {
+	RenderUser(p Profile) ([]byte, error)
+	RenderGroup(g Group) ([]byte, error)
+}

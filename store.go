@@ -213,6 +213,7 @@ type Store interface {
 	BridgeStore
 	LeaseStore
 	AdminStore
+	ChangeStore
 	// Ping checks the database is reachable and its schema current.
 	Ping(ctx context.Context) error
 	Close() error

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/configs"
+	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/store"
 )
 
@@ -72,6 +74,7 @@ func openDatabase(ctx context.Context, cfg configs.Config, logger *slog.Logger, 
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	db.SetClock(clock)
+	db.SetChangeRenderer(scim.ChangeRenderer{BaseURL: strings.TrimSuffix(cfg.PublicURL, "/") + scim.BasePath})
 	if mode == openServe {
 		if err := db.ClaimServe(); err != nil {
 			db.Close()

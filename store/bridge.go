@@ -93,6 +93,9 @@ func (db *DB) Bridges(ctx context.Context) ([]scimbridge.Bridge, error) {
 
 // UpdateBridgeState writes the run-state fields of b.
 func (db *DB) UpdateBridgeState(ctx context.Context, b scimbridge.Bridge) error {
+	if b.NeedsAttention {
+		return db.bridgeNeedsAttention(ctx, b)
+	}
 	res, err := db.exec(ctx, `UPDATE bridges SET last_sync_at = ?, last_success_at = ?, next_sync_at = ?,
 		consecutive_failures = ?, last_error = ?, needs_attention = ?, updated_at = ? WHERE org_id = ?`,
 		db.ntm(b.LastSyncAt), db.ntm(b.LastSuccessAt), db.ntm(b.NextSyncAt), b.ConsecutiveFailures,
@@ -202,12 +205,20 @@ func (db *DB) PutHeldPlan(ctx context.Context, orgID, reportID string, plan []by
 	if plan == nil {
 		plan = []byte{}
 	}
-	_, err := db.exec(ctx, `INSERT INTO held_plans (org_id, report_id, plan, expires_at) VALUES (?, ?, ?, ?)
+	rec := db.bridgeRecord(orgID, scimbridge.ChangeBridgePlanHeld, reportID, time.Time{})
+	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO held_plans (org_id, report_id, plan, expires_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (org_id) DO UPDATE SET report_id = excluded.report_id, plan = excluded.plan,
-			expires_at = excluded.expires_at`, orgID, reportID, plan, db.tm(expiresAt))
+			expires_at = excluded.expires_at`), orgID, reportID, plan, db.tm(expiresAt))
+		if err != nil {
+			return err
+		}
+		return db.insertChanges(ctx, db.txExec(tx), []scimbridge.ChangeRecord{rec})
+	})
 	if err != nil {
 		return fmt.Errorf("put held plan: %w", err)
 	}
+	db.committed([]scimbridge.ChangeRecord{rec})
 	return nil
 }
 

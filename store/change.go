@@ -35,18 +35,28 @@ func (db *DB) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeEvent, 
 	if len(batch) == 0 && lease == nil {
 		return nil
 	}
+	recs, shown, err := db.userRecords(batch)
+	if err != nil {
+		return fmt.Errorf("apply changes: %w", err)
+	}
 	if db.oneStatement(batch, lease) {
-		if err := db.applyOne(ctx, &batch[0]); err != nil {
+		var rec *scimbridge.ChangeRecord
+		if shown[0] {
+			rec = &recs[0]
+		}
+		if err := db.applyOne(ctx, &batch[0], rec); err != nil {
 			return fmt.Errorf("apply changes: %w", err)
 		}
 		db.countChanges(ctx, 1)
+		db.committed(recs[:1])
 		return nil
 	}
 	if err := db.prepareWrites(ctx); err != nil {
 		return fmt.Errorf("apply changes: %w", err)
 	}
 	var s *txStmts
-	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+	var written []scimbridge.ChangeRecord
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if lease != nil {
 			if err := db.checkLease(ctx, tx, *lease); err != nil {
 				return err
@@ -56,8 +66,12 @@ func (db *DB) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeEvent, 
 		w := &batchWriter{db: db, s: s, emails: make(map[string]*scimbridge.Profile, len(batch))}
 		events := make([]scimbridge.Event, 0, len(batch))
 		for i := range batch {
+			w.record = &recs[i]
 			if err := w.add(ctx, &batch[i].Change); err != nil {
 				return err
+			}
+			if shown[i] {
+				w.recs = append(w.recs, recs[i])
 			}
 			if !batch[i].Event.Time.IsZero() {
 				events = append(events, changeEvent(&batch[i]))
@@ -66,6 +80,10 @@ func (db *DB) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeEvent, 
 		if err := w.finish(ctx); err != nil {
 			return err
 		}
+		if err := db.insertChanges(ctx, s.exec, w.recs); err != nil {
+			return err
+		}
+		written = w.recs
 		return db.insertEventsTx(ctx, s, events)
 	})
 	if s != nil {
@@ -75,6 +93,7 @@ func (db *DB) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeEvent, 
 		return fmt.Errorf("apply changes: %w", err)
 	}
 	db.countChanges(ctx, len(batch))
+	db.committed(written)
 	return nil
 }
 
@@ -106,6 +125,11 @@ type batchWriter struct {
 	// insert; order keeps the insertion order deterministic.
 	emails map[string]*scimbridge.Profile
 	order  []string
+	// record is the change record of the change being added (its source
+	// and time name the membership records of a detach); recs are the
+	// records to write, in order.
+	record *scimbridge.ChangeRecord
+	recs   []scimbridge.ChangeRecord
 }
 
 // Rows per multi-row INSERT: 500 profiles are 20,000 parameters and 1,000
@@ -256,27 +280,33 @@ func versionError(err error, expected, current int64) error {
 // desired-state hash is dropped: a manual profile has no source whose
 // desired state it could match.
 func (db *DB) ReleaseProfiles(ctx context.Context, orgID string, source scimbridge.Source, ev scimbridge.Event) (int, error) {
-	var n int64
+	var n int
+	var recs []scimbridge.ChangeRecord
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, db.rebind(`UPDATE profiles SET source = ?, desired_hash = NULL, version = version + 1, updated_at = ?
-			WHERE org_id = ? AND source = ? AND detached_at IS NULL`),
-			string(scimbridge.SourceManual), db.tm(db.now()), orgID, string(source))
+		ids, err := scanIDs(tx.QueryContext(ctx, db.rebind(`UPDATE profiles SET source = ?, desired_hash = NULL, version = version + 1, updated_at = ?
+			WHERE org_id = ? AND source = ? AND detached_at IS NULL RETURNING id`),
+			string(scimbridge.SourceManual), db.tm(db.now()), orgID, string(source)))
 		if err != nil {
 			return err
 		}
-		if n, err = res.RowsAffected(); err != nil {
-			return err
-		}
+		n = len(ids)
 		if ev.OrgID == "" {
 			ev.OrgID = orgID
 		}
 		if ev.Kind == "" {
 			ev.Kind = scimbridge.ChangeRelease
 		}
+		if recs, err = db.releaseRecords(ctx, tx, orgID, ids, ev); err != nil {
+			return err
+		}
+		if err := db.insertChanges(ctx, db.txExec(tx), recs); err != nil {
+			return err
+		}
 		return db.insertEvents(ctx, tx, []scimbridge.Event{ev})
 	})
 	if err != nil {
 		return 0, fmt.Errorf("release profiles: %w", err)
 	}
-	return int(n), nil
+	db.committed(recs)
+	return n, nil
 }

@@ -48,16 +48,19 @@ func (db *DB) oneStatement(batch []scimbridge.ChangeEvent, lease *scimbridge.Lea
 // those past the new count deleted (a delete and an insert of the same key
 // cannot share a statement), and the event is inserted only when the
 // profile row was.
-func (db *DB) applyOne(ctx context.Context, ce *scimbridge.ChangeEvent) error {
+func (db *DB) applyOne(ctx context.Context, ce *scimbridge.ChangeEvent, rec *scimbridge.ChangeRecord) error {
 	c := &ce.Change
 	p := &c.Profile
 	hasEvent := !ce.Event.Time.IsZero()
 	var query string
 	var args []any
 	if c.Kind == scimbridge.ChangeCreate {
-		query, args = db.createStatement(p, len(p.Emails), hasEvent)
+		query, args = db.createStatement(p, len(p.Emails), rec != nil, hasEvent)
 	} else {
-		query, args = db.updateStatement(p, c.ExpectedVersion, len(p.Emails), hasEvent)
+		query, args = db.updateStatement(p, c.ExpectedVersion, len(p.Emails), rec != nil, hasEvent)
+	}
+	if rec != nil {
+		args = db.changeArgs(rec, args)
 	}
 	if hasEvent {
 		ev := changeEvent(ce)
@@ -91,13 +94,16 @@ func (db *DB) applyOne(ctx context.Context, ce *scimbridge.ChangeEvent) error {
 }
 
 // createStatement is the statement of a create with emails emails, and its
-// arguments but the event's.
-func (db *DB) createStatement(p *scimbridge.Profile, emails int, event bool) (string, []any) {
+// arguments but the change record's and the event's.
+func (db *DB) createStatement(p *scimbridge.Profile, emails int, change, event bool) (string, []any) {
 	args := db.profileArgs(p)
 	parts := []string{profileInsert}
 	if emails > 0 {
 		parts = append(parts, emailInsert+strings.Repeat(emailRow, emails-1))
 		args = db.emailArgs(p, args)
+	}
+	if change {
+		parts = append(parts, changeInsert)
 	}
 	if event {
 		parts = append(parts, eventInsert)
@@ -106,9 +112,10 @@ func (db *DB) createStatement(p *scimbridge.Profile, emails int, event bool) (st
 }
 
 // updateStatement is the statement of an update with emails emails, and
-// its arguments but the event's. It returns one row: how many profile rows
-// it updated (0 on a version miss).
-func (db *DB) updateStatement(p *scimbridge.Profile, expected int64, emails int, event bool) (string, []any) {
+// its arguments but the change record's and the event's. It returns one
+// row: how many profile rows it updated (0 on a version miss); the change
+// record and the event are inserted only when the profile row was.
+func (db *DB) updateStatement(p *scimbridge.Profile, expected int64, emails int, change, event bool) (string, []any) {
 	args := append(db.profileArgs(p)[2:], p.OrgID, p.ID, expected)
 	parts := []string{profileUpdate + " RETURNING id, org_id",
 		"DELETE FROM profile_emails WHERE profile_id IN (SELECT id FROM c0) AND position >= ?"}
@@ -133,15 +140,24 @@ func (db *DB) updateStatement(p *scimbridge.Profile, expected int64, emails int,
 			args = append(args, i, e.Value, textkey.Key(e.Value), ns(e.Type), ns(e.Display), emailPrimary(e))
 		}
 	}
+	if change {
+		parts = append(parts, insertSelect("changes", changeColumns, changeColumnTypes))
+	}
 	if event {
-		casts := make([]string, len(eventColumnTypes))
-		for i, t := range eventColumnTypes {
-			casts[i] = "?::" + t
-		}
-		parts = append(parts, "INSERT INTO events ("+strings.Join(eventColumns, ", ")+") SELECT "+
-			strings.Join(casts, ", ")+" FROM c0")
+		parts = append(parts, insertSelect("events", eventColumns, eventColumnTypes))
 	}
 	return withCTEs(parts, "SELECT COUNT(*) FROM c0"), args
+}
+
+// insertSelect inserts one row of parameters into table when c0 has one
+// (the profile row was updated).
+func insertSelect(table string, columns, types []string) string {
+	casts := make([]string, len(types))
+	for i, t := range types {
+		casts[i] = "?::" + t
+	}
+	return "INSERT INTO " + table + " (" + strings.Join(columns, ", ") + ") SELECT " +
+		strings.Join(casts, ", ") + " FROM c0"
 }
 
 // withCTEs makes ctes (named c0, c1, ...) the WITH clause of main.

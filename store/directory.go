@@ -15,7 +15,8 @@ import (
 //
 // Search is a case-insensitive prefix match on the key columns the unique
 // indexes already carry (user_name_key, email_key) and on display_name_key
-// (profiles_org_display_name_key_live; groups_org_display_name_key for
+// (profiles_org_display_name_key_live, on its first 200 characters;
+// groups_org_display_name_key for
 // groups): each is one range scan of an index (key >= prefix AND key <
 // prefixEnd(prefix)), and the matches are then ordered by id. Substring
 // search would need a trigram index neither database has by default, so it
@@ -29,6 +30,21 @@ func keyRange(search string) (lo, hi string) {
 		hi = lo + "\U0010FFFF"
 	}
 	return lo, hi
+}
+
+// displayNameIndexed is how many characters of display_name_key the
+// directory's index holds (profiles_org_display_name_key_live).
+const displayNameIndexed = 200
+
+// truncateRunes is s cut to at most n characters.
+func truncateRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 // directoryLimit checks a directory page size.
@@ -85,9 +101,21 @@ func (db *DB) DirectoryUsers(ctx context.Context, q scimbridge.DirectoryQuery) (
 				column+" >= ? AND "+column+" < ?")
 			args = append(args, q.OrgID, lo, hi)
 		}
-		for _, column := range []string{"user_name_key", "email_key", "display_name_key"} {
+		for _, column := range []string{"user_name_key", "email_key"} {
 			branch("detached_at IS NULL", column)
 		}
+		// displayName's index holds its first displayNameIndexed
+		// characters: the range on them finds the candidates, the range
+		// on the whole key keeps the matches.
+		lo200 := truncateRunes(lo, displayNameIndexed)
+		hi200, ok := prefixEnd(lo200)
+		if !ok {
+			hi200 = lo200 + "\U0010FFFF"
+		}
+		branches = append(branches, "SELECT id FROM profiles WHERE org_id = ? AND detached_at IS NULL AND "+
+			"substr(display_name_key, 1, 200) >= ? AND substr(display_name_key, 1, 200) < ? AND "+
+			"display_name_key >= ? AND display_name_key < ?")
+		args = append(args, q.OrgID, lo200, hi200, lo, hi)
 		if q.IncludeDetached {
 			branch("detached_at IS NOT NULL", "user_name_key")
 			branch("detached_at IS NOT NULL", "email_key")

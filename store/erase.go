@@ -38,6 +38,7 @@ func (db *DB) EraseProfile(ctx context.Context, orgID, profileID string, at time
 		return keys, false, notFound("profile")
 	}
 	erased := false
+	var written []scimbridge.ChangeRecord
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		var userName, email, formerUserName, formerEmail sql.NullString
 		var erasedAt any
@@ -62,7 +63,8 @@ func (db *DB) EraseProfile(ctx context.Context, orgID, profileID string, at time
 		if _, err := tx.ExecContext(ctx, db.rebind(detachGroupsBump), now, profileID); err != nil {
 			return fmt.Errorf("leave groups: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, db.rebind(detachMembersDelete), profileID); err != nil {
+		left, err := scanIDs(tx.QueryContext(ctx, db.rebind(detachMembersDelete), profileID))
+		if err != nil {
 			return fmt.Errorf("leave groups: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, db.rebind(emailDelete), profileID); err != nil {
@@ -76,13 +78,32 @@ func (db *DB) EraseProfile(ctx context.Context, orgID, profileID string, at time
 		if err != nil {
 			return fmt.Errorf("erase profile: %w", err)
 		}
-		// The user.erased change record of the changes feed is written
-		// here, in this transaction, when the feed lands.
+		// The person's earlier change records keep their positions and
+		// types but lose the resource they carried.
+		if _, err := tx.ExecContext(ctx, db.rebind(`UPDATE changes SET resource = NULL
+			WHERE org_id = ? AND resource_id = ? AND resource IS NOT NULL`), orgID, profileID); err != nil {
+			return fmt.Errorf("erase change records: %w", err)
+		}
+		// The feed says the person was erased, and that they left their
+		// groups, in the transaction of the erasure; the record carries no
+		// resource, so nothing personal.
+		base := scimbridge.ChangeRecord{OrgID: orgID, Type: scimbridge.ChangeUserErased, ResourceID: profileID,
+			Source: scimbridge.EventAdmin, RequestID: ev.RequestID, Time: at}
+		recs := make([]scimbridge.ChangeRecord, 0, len(left)+1)
+		for _, g := range left {
+			recs = append(recs, memberRecord(scimbridge.ChangeMemberRemoved, orgID, g, profileID, &base))
+		}
+		recs = append(recs, base)
+		if err := db.insertChanges(ctx, db.txExec(tx), recs); err != nil {
+			return err
+		}
+		written = recs
 		return db.insertEvents(ctx, tx, []scimbridge.Event{ev})
 	})
 	if err != nil {
 		return keys, false, fmt.Errorf("erase profile: %w", err)
 	}
+	db.committed(written)
 	return keys, erased, nil
 }
 

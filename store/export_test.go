@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/scimbridge/scimbridge"
 )
 
@@ -64,3 +66,33 @@ func (db *DB) Backfill0004(ctx context.Context) error {
 func (db *DB) GroupMembersStatement() string {
 	return db.rebind(groupMembersSelect)
 }
+
+// HeldTx is a write transaction a test keeps open while others commit.
+type HeldTx struct {
+	db *DB
+	tx *sqlx.Tx
+}
+
+// BeginHeld starts a write transaction and, on PostgreSQL, has it take its
+// transaction id now.
+func (db *DB) BeginHeld(ctx context.Context) (*HeldTx, error) {
+	tx, err := db.write.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if db.dialect == DialectPostgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_current_xact_id()`); err != nil {
+			tx.Rollback()
+			return nil, err
+		}
+	}
+	return &HeldTx{db: db, tx: tx}, nil
+}
+
+// Record writes rec in the held transaction, as a directory change does.
+func (h *HeldTx) Record(ctx context.Context, rec scimbridge.ChangeRecord) error {
+	return h.db.insertChanges(ctx, h.db.txExec(h.tx), []scimbridge.ChangeRecord{rec})
+}
+
+func (h *HeldTx) Commit() error { return h.tx.Commit() }
+func (h *HeldTx) Rollback()     { h.tx.Rollback() }

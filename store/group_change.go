@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -37,6 +38,14 @@ func (db *DB) ApplyGroupChanges(ctx context.Context, batch []scimbridge.GroupCha
 	if len(batch) == 0 && lease == nil {
 		return nil
 	}
+	recs := make([]scimbridge.ChangeRecord, len(batch))
+	for i := range batch {
+		var err error
+		if recs[i], err = db.groupRecord(&batch[i]); err != nil {
+			return fmt.Errorf("apply group changes: %w", err)
+		}
+	}
+	var written []scimbridge.ChangeRecord
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		if lease != nil {
 			if err := db.checkLease(ctx, tx, *lease); err != nil {
@@ -56,19 +65,25 @@ func (db *DB) ApplyGroupChanges(ctx context.Context, batch []scimbridge.GroupCha
 			}
 		}
 		events := make([]scimbridge.Event, 0, len(batch))
+		var out []scimbridge.ChangeRecord
 		for i := range batch {
-			if err := db.writeGroupChange(ctx, tx, &batch[i].Change); err != nil {
+			if err := db.writeGroupChange(ctx, tx, &batch[i].Change, recs[i], &out); err != nil {
 				return err
 			}
 			if !batch[i].Event.Time.IsZero() {
 				events = append(events, groupChangeEvent(&batch[i]))
 			}
 		}
+		if err := db.insertChanges(ctx, db.txExec(tx), out); err != nil {
+			return err
+		}
+		written = out
 		return db.insertEvents(ctx, tx, events)
 	})
 	if err != nil {
 		return fmt.Errorf("apply group changes: %w", err)
 	}
+	db.committed(written)
 	// Memberships count as changes for the planner's statistics: without
 	// them PostgreSQL pages a large group by sorting all its members.
 	n := len(batch)
@@ -124,12 +139,32 @@ func groupChangeEvent(ce *scimbridge.GroupChangeEvent) scimbridge.Event {
 }
 
 // writeGroupChange writes one group change in tx: the group row, then the
-// members it adds, then those it removes. A deleted group's memberships go
-// with it (ON DELETE CASCADE).
-func (db *DB) writeGroupChange(ctx context.Context, tx *sqlx.Tx, c *scimbridge.GroupChange) error {
+// members it adds, then those it removes; it appends to out rec (the
+// group's change record, with the names of the attributes an update
+// changed) and a record per membership actually added or removed. A
+// deleted group's memberships go with it (ON DELETE CASCADE) and have no
+// records of their own: group.deleted says they are gone.
+func (db *DB) writeGroupChange(ctx context.Context, tx *sqlx.Tx, c *scimbridge.GroupChange,
+	rec scimbridge.ChangeRecord, out *[]scimbridge.ChangeRecord) error {
 	g := &c.Group
 	var res sql.Result
 	var err error
+	if c.Kind == scimbridge.ChangeGroupUpdate {
+		var name, externalID string
+		err := tx.QueryRowContext(ctx, db.rebind(`SELECT display_name, external_id FROM groups WHERE org_id = ? AND id = ?`),
+			g.OrgID, g.ID).Scan(&name, strDest{&externalID})
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("group")
+		} else if err != nil {
+			return fmt.Errorf("read group: %w", err)
+		}
+		if name != g.DisplayName {
+			rec.Attributes = append(rec.Attributes, "displayName")
+		}
+		if externalID != g.ExternalID {
+			rec.Attributes = append(rec.Attributes, "externalId")
+		}
+	}
 	switch c.Kind {
 	case scimbridge.ChangeGroupCreate:
 		_, err = tx.ExecContext(ctx, db.rebind(groupInsert), db.groupArgs(g)...)
@@ -156,13 +191,29 @@ func (db *DB) writeGroupChange(ctx context.Context, tx *sqlx.Tx, c *scimbridge.G
 			return db.groupVersionMiss(ctx, tx, g.OrgID, g.ID, c.ExpectedVersion)
 		}
 	}
+	at := len(*out)
+	*out = append(*out, rec)
 	if c.Kind == scimbridge.ChangeGroupDelete {
 		return nil
 	}
-	if err := db.addMembers(ctx, tx, g, dedupe(c.AddMembers)); err != nil {
+	added, err := db.addMembers(ctx, tx, g, dedupe(c.AddMembers))
+	if err != nil {
 		return err
 	}
-	return db.removeMembers(ctx, tx, g, dedupe(c.RemoveMembers))
+	removed, err := db.removeMembers(ctx, tx, g, dedupe(c.RemoveMembers))
+	if err != nil {
+		return err
+	}
+	if c.Kind == scimbridge.ChangeGroupUpdate && len(added)+len(removed) > 0 {
+		(*out)[at].Attributes = append((*out)[at].Attributes, "members")
+	}
+	for _, id := range added {
+		*out = append(*out, memberRecord(scimbridge.ChangeMemberAdded, g.OrgID, g.ID, id, &rec))
+	}
+	for _, id := range removed {
+		*out = append(*out, memberRecord(scimbridge.ChangeMemberRemoved, g.OrgID, g.ID, id, &rec))
+	}
+	return nil
 }
 
 // groupVersionMiss tells a missing group (ENOTFOUND) from a stale version
@@ -179,9 +230,10 @@ func (db *DB) groupVersionMiss(ctx context.Context, tx *sqlx.Tx, orgID, id strin
 		"group version %d does not match the current version %d", expected, current)
 }
 
-// addMembers inserts the memberships of ids not there yet; checkMembers
-// has checked them.
-func (db *DB) addMembers(ctx context.Context, tx *sqlx.Tx, g *scimbridge.Group, ids []string) error {
+// addMembers inserts the memberships of ids not there yet and returns the
+// ids it added, sorted; checkMembers has checked them.
+func (db *DB) addMembers(ctx context.Context, tx *sqlx.Tx, g *scimbridge.Group, ids []string) ([]string, error) {
+	var added []string
 	for start := 0; start < len(ids); start += memberChunk {
 		chunk := ids[start:min(start+memberChunk, len(ids))]
 		var b strings.Builder
@@ -194,12 +246,15 @@ func (db *DB) addMembers(ctx context.Context, tx *sqlx.Tx, g *scimbridge.Group, 
 			b.WriteString("(?, ?, ?)")
 			args = append(args, g.OrgID, g.ID, id)
 		}
-		b.WriteString(" ON CONFLICT (group_id, profile_id) DO NOTHING")
-		if _, err := tx.ExecContext(ctx, db.rebind(b.String()), args...); err != nil {
-			return fmt.Errorf("add members: %w", err)
+		b.WriteString(" ON CONFLICT (group_id, profile_id) DO NOTHING RETURNING profile_id")
+		got, err := scanIDs(tx.QueryContext(ctx, db.rebind(b.String()), args...))
+		if err != nil {
+			return nil, fmt.Errorf("add members: %w", err)
 		}
+		added = append(added, got...)
 	}
-	return nil
+	slices.Sort(added)
+	return added, nil
 }
 
 // checkMembers refuses (EINVALID, invalidValue) any id that is not a
@@ -259,8 +314,10 @@ func notMember(id string) error {
 	return scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidValue", "member %q is not a user of the organization", id)
 }
 
-// removeMembers deletes the memberships of ids; absent ones are ignored.
-func (db *DB) removeMembers(ctx context.Context, tx *sqlx.Tx, g *scimbridge.Group, ids []string) error {
+// removeMembers deletes the memberships of ids and returns the ids it
+// removed, sorted; absent ones are ignored.
+func (db *DB) removeMembers(ctx context.Context, tx *sqlx.Tx, g *scimbridge.Group, ids []string) ([]string, error) {
+	var removed []string
 	for start := 0; start < len(ids); start += memberChunk {
 		chunk := ids[start:min(start+memberChunk, len(ids))]
 		args := make([]any, 0, len(chunk)+1)
@@ -268,12 +325,15 @@ func (db *DB) removeMembers(ctx context.Context, tx *sqlx.Tx, g *scimbridge.Grou
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		query := "DELETE FROM group_members WHERE group_id = ? AND profile_id IN (" + placeholders(len(chunk)) + ")"
-		if _, err := tx.ExecContext(ctx, db.rebind(query), args...); err != nil {
-			return fmt.Errorf("remove members: %w", err)
+		query := "DELETE FROM group_members WHERE group_id = ? AND profile_id IN (" + placeholders(len(chunk)) + ") RETURNING profile_id"
+		got, err := scanIDs(tx.QueryContext(ctx, db.rebind(query), args...))
+		if err != nil {
+			return nil, fmt.Errorf("remove members: %w", err)
 		}
+		removed = append(removed, got...)
 	}
-	return nil
+	slices.Sort(removed)
+	return removed, nil
 }
 
 // dedupe returns ids without repeats, in first-seen order.
@@ -298,7 +358,7 @@ func dedupe(ids []string) []string {
 const (
 	detachGroupsBump = `UPDATE groups SET version = version + 1, updated_at = ?, desired_hash = NULL
 	WHERE id IN (SELECT group_id FROM group_members WHERE profile_id = ?)`
-	detachMembersDelete = `DELETE FROM group_members WHERE profile_id = ?`
+	detachMembersDelete = `DELETE FROM group_members WHERE profile_id = ? RETURNING group_id`
 )
 
 // leaveGroups removes a detached profile from every group in the
@@ -307,8 +367,13 @@ func (w *batchWriter) leaveGroups(ctx context.Context, p *scimbridge.Profile) er
 	if _, err := w.s.exec(ctx, detachGroupsBump, w.db.tm(p.UpdatedAt), p.ID); err != nil {
 		return fmt.Errorf("leave groups: %w", err)
 	}
-	if _, err := w.s.exec(ctx, detachMembersDelete, p.ID); err != nil {
+	groups, err := scanIDs(w.s.query(ctx, detachMembersDelete, p.ID))
+	if err != nil {
 		return fmt.Errorf("leave groups: %w", err)
+	}
+	slices.Sort(groups)
+	for _, g := range groups {
+		w.recs = append(w.recs, memberRecord(scimbridge.ChangeMemberRemoved, p.OrgID, g, p.ID, w.record))
 	}
 	return nil
 }

@@ -207,7 +207,7 @@ func (db *DB) prepareWrites(ctx context.Context) error {
 	if db.writesPrepared.Load() {
 		return nil
 	}
-	for _, q := range []string{profileInsert, profileUpdate, emailDelete, emailInsert, eventInsert, versionSelect, profileByID} {
+	for _, q := range []string{profileInsert, profileUpdate, emailDelete, emailInsert, eventInsert, versionSelect, profileByID, changeInsert} {
 		if _, err := db.writeStmts.get(ctx, q); err != nil {
 			return err
 		}

@@ -55,6 +55,9 @@ type DB struct {
 	// writesPrepared says prepareWrites has run.
 	readStmts, writeStmts *stmtCache
 	writesPrepared        atomic.Bool
+	// renderer and changeNotify serve the changes feed (changerecords.go).
+	renderer     scimbridge.ChangeRenderer
+	changeNotify func(orgID string)
 }
 
 var _ scimbridge.Store = (*DB)(nil)

@@ -123,6 +123,12 @@ func testDirectoryUsers(t *testing.T, s scimbridge.Store) {
 	ada.DisplayName = "Countess Ada"
 	create(t, s, ada)
 	all = append(all, ada.UserName)
+	// A displayName longer than the part its index holds: found by a
+	// search longer than that part, and not by one that differs after it.
+	long := newProfile(org.ID, "long@acme.example")
+	long.DisplayName = strings.Repeat("Ü", 250) + " Tail"
+	create(t, s, long)
+	all = append(all, long.UserName)
 	gone := newProfile(org.ID, "gone@acme.example")
 	create(t, s, gone)
 	detached := gone
@@ -164,7 +170,10 @@ func testDirectoryUsers(t *testing.T, s scimbridge.Store) {
 			{"ada", []string{"ADA.L"}},        // userName
 			{"lovelace@m", []string{"ADA.L"}}, // email
 			{"countess a", []string{"ADA.L"}}, // displayName
-			{"acme", nil},                     // not a prefix of anything
+			{strings.Repeat("ü", 240), []string{"long@acme.example"}},
+			{strings.Repeat("ü", 250) + " tail", []string{"long@acme.example"}},
+			{strings.Repeat("ü", 250) + " tale", nil},
+			{"acme", nil}, // not a prefix of anything
 			{"zz", nil},
 		} {
 			got := directoryUsers(t, s, scimbridge.DirectoryQuery{OrgID: org.ID, Search: tc.search}, 3)

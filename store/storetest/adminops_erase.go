@@ -150,6 +150,23 @@ func testEraseProfile(t *testing.T, s scimbridge.Store) {
 		if rows := rowsText(t, s, `SELECT * FROM group_members WHERE profile_id = ?`, ada.ID); len(rows) > 0 {
 			t.Errorf("memberships left: %v", rows)
 		}
+		if bad := personalIn(rowsText(t, s, `SELECT * FROM changes WHERE org_id = ?`, org.ID)); len(bad) > 0 {
+			t.Errorf("change records keep personal values: %v", bad)
+		}
+	})
+	t.Run("FeedSaysErased", func(t *testing.T) {
+		var erasedRecs, left int
+		for _, r := range feedOf(t, s, org.ID, scimbridge.ChangePosition{}, 100) {
+			switch {
+			case r.Type == scimbridge.ChangeUserErased && r.ResourceID == ada.ID && len(r.Resource) == 0:
+				erasedRecs++
+			case r.Type == scimbridge.ChangeMemberRemoved && r.UserID == ada.ID && r.GroupID == g.ID:
+				left++
+			}
+		}
+		if erasedRecs != 1 || left != 1 {
+			t.Errorf("feed has %d user.erased and %d member_removed records of the erased person, want 1 and 1", erasedRecs, left)
+		}
 	})
 	t.Run("Tombstone", func(t *testing.T) {
 		p := mustGet(t, s, org.ID, ada.ID)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/store"
 )
 
@@ -25,6 +26,10 @@ const (
 	EnvRequirePostgres = "SCIMBRIDGE_TEST_REQUIRE_POSTGRES"
 	defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 )
+
+// Renderer renders the resources of the change records the helpers'
+// stores write, as the daemon's store does.
+var Renderer = scim.ChangeRenderer{BaseURL: "https://scim.test/api/connect/v1"}
 
 // templateLockKey serialises template creation and cloning across the test
 // processes go test runs in parallel.
@@ -40,6 +45,7 @@ func OpenSQLite(t testing.TB) *store.DB {
 		t.Fatalf("open sqlite: %v", err)
 	}
 	t.Cleanup(func() { db.Close() })
+	db.SetChangeRenderer(Renderer)
 	if err := db.Migrate(context.Background(), nil); err != nil {
 		t.Fatalf("migrate sqlite: %v", err)
 	}
@@ -58,6 +64,7 @@ func OpenPostgres(t testing.TB) *store.DB {
 	}
 	// Registered after PostgresURL's drop, so it runs before it.
 	t.Cleanup(func() { db.Close() })
+	db.SetChangeRenderer(Renderer)
 	return db
 }
 

@@ -57,6 +57,9 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"GroupRemoval", testGroupRemoval},
 		{"GroupTenantIsolation", testGroupTenantIsolation},
 		{"GroupLargeMembership", testGroupLargeMembership},
+		{"ChangeRecords", testChangeRecords},
+		{"ChangeOrder", testChangeOrder},
+		{"PurgeChanges", testPurgeChanges},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

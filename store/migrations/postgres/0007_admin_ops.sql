@@ -14,8 +14,10 @@ CREATE INDEX events_org_user_class ON events (org_id, target_username_key, (stat
 
 -- The directory searches userName, email and displayName by
 -- case-insensitive prefix: a range of each key column among live profiles.
--- userName and email have their live unique indexes; displayName gets one.
-CREATE INDEX profiles_org_display_name_key_live ON profiles (org_id, display_name_key)
+-- userName and email have their live unique indexes; displayName gets one
+-- on its first 200 characters, since a displayName may be longer than a
+-- PostgreSQL index entry can hold.
+CREATE INDEX profiles_org_display_name_key_live ON profiles (org_id, substr(display_name_key, 1, 200))
 	WHERE detached_at IS NULL;
 
 -- erased_at marks a profile whose personal attributes were erased (a
