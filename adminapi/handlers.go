@@ -238,7 +238,8 @@ func (s *Server) bridgeSet(w http.ResponseWriter, r *http.Request, c *call) erro
 	if ch.OAuthRefreshToken, err = secretJSON("oauth_refresh_token", in.OAuthRefreshToken); err != nil {
 		return err
 	}
-	_, existed := s.store.Bridge(r.Context(), c.org.ID)
+	_, readErr := s.store.Bridge(r.Context(), c.org.ID)
+	connected := scimbridge.ErrorCode(readErr) == scimbridge.ENOTFOUND // a new bridge
 	if _, err := s.admin.SetGoogleBridge(r.Context(), c.by, c.org.Slug, ch); err != nil {
 		return err
 	}
@@ -247,7 +248,7 @@ func (s *Server) bridgeSet(w http.ResponseWriter, r *http.Request, c *call) erro
 		return err
 	}
 	status := http.StatusOK
-	if existed != nil {
+	if connected {
 		status = http.StatusCreated
 	}
 	writeJSON(w, status, st)
