@@ -92,6 +92,11 @@ type AdminStore interface {
 	// ErasedMarker, batch rows per write transaction, and returns how many
 	// it changed.
 	EraseEvents(ctx context.Context, orgID string, keys EraseKeys, batch int) (int, error)
+	// EraseReportItems replaces the username, Google id, field changes
+	// and error of the organization's report items about the person (by
+	// profile id or a userName of keys) with ErasedMarker or nothing, and
+	// returns how many it changed.
+	EraseReportItems(ctx context.Context, orgID string, keys EraseKeys) (int, error)
 
 	// DeleteOrganization removes the organization and every row it owns
 	// in every table, batch rows per write transaction, and returns the

@@ -78,8 +78,8 @@ type GroupChangeEvent struct {
 	Event  Event
 }
 
-// GroupQuery lists groups of one organization, ordered by id. Every
-// non-empty field narrows the listing (AND).
+// GroupQuery lists groups of one organization, ordered by SortBy, then id.
+// Every non-empty field narrows the listing (AND).
 type GroupQuery struct {
 	OrgID string
 	// Sources limits the listing to these sources; empty means all.
@@ -89,7 +89,19 @@ type GroupQuery struct {
 	GoogleID    string
 	// MemberID keeps the groups that have this profile as a member.
 	MemberID string
-	Offset   int // 0-based
+	// Filter is a SCIM filter over the Group attributes (displayName,
+	// externalId, id, members.value, meta.created, meta.lastModified,
+	// meta.resourceType); nil for all.
+	Filter Filter
+	// SortBy is a sortable Group attribute ("displayName", "meta.created",
+	// ...); empty sorts by id. Order is the sort key (binary collation),
+	// then id.
+	SortBy     string
+	Descending bool
+	// AnyType marks a search over every resource type (POST /.search): an
+	// attribute only users have is unassigned for groups, not unknown.
+	AnyType bool
+	Offset  int // 0-based
 	// Limit is the page size; 0 returns only Total.
 	Limit int
 }

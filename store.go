@@ -38,7 +38,10 @@ type ProfileQuery struct {
 	// empty sorts by id. Order is the sort key (binary collation), then id.
 	SortBy     string
 	Descending bool
-	Offset     int // 0-based
+	// AnyType marks a search over every resource type (POST /.search): an
+	// attribute only groups have is unassigned for profiles, not unknown.
+	AnyType bool
+	Offset  int // 0-based
 	// Limit is the page size; 0 returns only Total.
 	Limit int
 	// MaxBytes, when positive, ends the page early once the profiles read
@@ -214,6 +217,7 @@ type Store interface {
 	LeaseStore
 	AdminStore
 	ChangeStore
+	WebhookStore
 	// Ping checks the database is reachable and its schema current.
 	Ping(ctx context.Context) error
 	Close() error

@@ -32,6 +32,9 @@ type Admin struct {
 	Google bridge.Endpoints
 	// Runner runs the approval of a held plan and discards one.
 	Runner *bridge.Runner
+	// GoogleOAuth is the operator's OAuth client for "Connect Google
+	// Workspace"; zero when the operator configured none.
+	GoogleOAuth GoogleOAuth
 }
 
 // Caller is who performs an operation, as its event records it.

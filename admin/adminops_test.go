@@ -18,7 +18,7 @@ import (
 )
 
 // addProfile creates an active SCIM profile with userName as its email.
-func addProfile(t *testing.T, db *store.DB, orgID, userName string) scimbridge.Profile {
+func addProfile(t testing.TB, db *store.DB, orgID, userName string) scimbridge.Profile {
 	t.Helper()
 	now := time.Now().UTC()
 	p := scimbridge.Profile{ID: uuid.NewString(), OrgID: orgID,

@@ -150,6 +150,12 @@ func editList(list, add, remove []string) []string {
 // credentials are checked against Google first: when they do not work,
 // nothing is stored. The bridge then runs soon, its failure count reset.
 func (a *Admin) SetGoogleBridge(ctx context.Context, by Caller, slug string, c BridgeChange) (scimbridge.Bridge, error) {
+	return a.setGoogleBridge(ctx, by, slug, c, "PUT", "/bridge/google")
+}
+
+// setGoogleBridge is SetGoogleBridge recording method and path as its
+// event's.
+func (a *Admin) setGoogleBridge(ctx context.Context, by Caller, slug string, c BridgeChange, method, path string) (scimbridge.Bridge, error) {
 	if err := c.Validate(); err != nil {
 		return scimbridge.Bridge{}, err
 	}
@@ -213,7 +219,7 @@ func (a *Admin) SetGoogleBridge(ctx context.Context, by Caller, slug string, c B
 	b.SealedCredentials, b.Settings, b.UpdatedAt = sealed, st, now
 	// New settings or credentials: run soon and start the count afresh.
 	b.NextSyncAt, b.ConsecutiveFailures, b.LastError, b.NeedsAttention = nil, 0, "", false
-	if err := a.Store.PutBridge(ctx, b, a.event(by, org, "PUT", "/bridge/google", status, st)); err != nil {
+	if err := a.Store.PutBridge(ctx, b, a.event(by, org, method, path, status, st)); err != nil {
 		return b, fmt.Errorf("store bridge: %w", err)
 	}
 	return b, nil
@@ -280,6 +286,8 @@ type KeyRotation struct {
 	Resealed []string          `json:"resealed"`
 	Current  []string          `json:"current"`
 	Failed   map[string]string `json:"failed,omitempty"`
+	// Webhooks counts the webhook endpoints whose secrets were re-sealed.
+	Webhooks int `json:"webhooks_resealed"`
 }
 
 // RotateKeys seals every bridge's credentials again under the keyring's
@@ -318,5 +326,5 @@ func (a *Admin) RotateKeys(ctx context.Context, by Caller) (KeyRotation, error) 
 		}
 		out.Resealed = append(out.Resealed, org.Slug)
 	}
-	return out, nil
+	return out, a.rotateWebhookKeys(ctx, by, &out)
 }

@@ -27,6 +27,8 @@ type Erasure struct {
 	AlreadyErased bool `json:"already_erased,omitempty"`
 	// Events is how many of the person's events lost their bodies.
 	Events int `json:"events"`
+	// ReportItems is how many report items lost the person's values.
+	ReportItems int `json:"report_items"`
 }
 
 // ErasePath is the admin API path (after the organization) of erasing
@@ -37,7 +39,9 @@ func ErasePath(id string) string { return "/users/" + id + "/erase" }
 // its id and becomes a tombstone (every personal attribute and identifier
 // gone, detached, inactive, out of every group), so its userName and email
 // are free for reuse; the bodies, error and target username of the
-// person's events are replaced by scimbridge.ErasedMarker; the erasure is
+// person's events, and the username, Google id and field changes of the
+// report items about them, are replaced by scimbridge.ErasedMarker (held
+// plans, which expire, are not rewritten); the erasure is
 // an event naming only the profile id. Erasing again is harmless: it
 // records nothing new and erases what events were written since.
 // ENOTFOUND for a profile of another organization.
@@ -77,6 +81,9 @@ func (a *Admin) EraseProfile(ctx context.Context, by Caller, slug, profileID str
 	out.Events += n
 	if err != nil {
 		return out, fmt.Errorf("erase events: %w", err)
+	}
+	if out.ReportItems, err = a.Store.EraseReportItems(ctx, org.ID, keys); err != nil {
+		return out, fmt.Errorf("erase report items: %w", err)
 	}
 	a.logger().Info("profile erased", "org", org.Slug, "profile", p.ID, "events", out.Events,
 		"already_erased", out.AlreadyErased, "actor", by.Actor)

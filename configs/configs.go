@@ -26,15 +26,18 @@ const (
 	defaultLogFormat        = "text"
 	defaultGoogleAPI        = "https://admin.googleapis.com/"
 	defaultGoogleTokenURL   = "https://oauth2.googleapis.com/token"
+	defaultGoogleAuthURL    = "https://accounts.google.com/o/oauth2/v2/auth"
 	defaultEventsRetention  = Duration(90 * day)
 	defaultEventsBuffer     = 100_000
 	defaultEventsBufferMiB  = 64
 	defaultReportsRetention = Duration(180 * day)
+	defaultChangesRetention = Duration(30 * day)
 	defaultRateLimit        = 50
 	defaultRateBurst        = 200
 	defaultAuthFailureLimit = 20
 	defaultShutdownTimeout  = Duration(30 * time.Second)
 	sqliteFileName          = "scimbridge.db"
+	defaultWebhookTimeout   = Duration(15 * time.Second)
 )
 
 // Config is the whole scimbridge configuration. The yaml tags are the key
@@ -80,6 +83,9 @@ type Config struct {
 	Events  Events  `yaml:"events"`
 	Reports Reports `yaml:"reports"`
 	SCIM    SCIM    `yaml:"scim"`
+	Changes Changes `yaml:"changes"`
+	// Webhooks configures the delivery of changes to webhook endpoints.
+	Webhooks Webhooks `yaml:"webhooks"`
 
 	// BootstrapSetting is the bootstrap key as written, nil when unset. Read
 	// the effective value with Bootstrap.
@@ -112,6 +118,16 @@ type Log struct {
 type Google struct {
 	APIEndpoint string `yaml:"api_endpoint"`
 	TokenURL    string `yaml:"token_url"`
+	// AuthURL is the OAuth authorisation endpoint of "Connect Google
+	// Workspace".
+	AuthURL string `yaml:"auth_url"`
+	// OAuthClientID is the operator's OAuth client ("web application")
+	// organizations connect through; unset, the OAuth connection is not
+	// offered.
+	OAuthClientID string `yaml:"oauth_client_id"`
+	// OAuthClientSecretFile holds the client's secret. Unset, the daemon
+	// reads $CREDENTIALS_DIRECTORY/google-oauth-client-secret.
+	OAuthClientSecretFile string `yaml:"oauth_client_secret_file"`
 }
 
 // Events configures the SCIM events log.
@@ -129,6 +145,13 @@ type Reports struct {
 	Retention Duration `yaml:"retention"`
 }
 
+// Changes configures the changes feed.
+type Changes struct {
+	// Retention is how long change records are kept; a cursor older than
+	// the records kept is refused (410) and the consumer snapshots again.
+	Retention Duration `yaml:"retention"`
+}
+
 // SCIM configures the SCIM server's limits.
 type SCIM struct {
 	// RateLimit is requests per second per token; 0 disables the limit.
@@ -139,6 +162,33 @@ type SCIM struct {
 	// client IP and token prefix before further refused requests get 429
 	// instead of 401 (a valid token is never blocked); 0 disables it.
 	AuthFailureLimit int `yaml:"auth_failure_limit"`
+}
+
+// Webhooks configures webhook delivery.
+type Webhooks struct {
+	// AllowedCIDRs are ranges deliveries may reach though private,
+	// loopback, link-local or metadata; plain http goes only to loopback
+	// addresses among them (development). Use AllowedPrefixes for the
+	// parsed form.
+	AllowedCIDRs []string `yaml:"allowed_cidrs"`
+	// CAFile is a PEM file of CA certificates trusted besides the
+	// system's for receivers' certificates.
+	CAFile string `yaml:"ca_file"`
+	// Timeout bounds one delivery attempt.
+	Timeout Duration `yaml:"timeout"`
+}
+
+// AllowedPrefixes returns webhooks.allowed_cidrs parsed, a bare IP as a
+// single-address prefix. Entries that do not parse are left out; Validate
+// reports them.
+func (w Webhooks) AllowedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range w.AllowedCIDRs {
+		if p, err := parsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Default returns the configuration used when no file and no SCIMBRIDGE_*
@@ -162,15 +212,17 @@ func defaults(getenv func(string) string) Config {
 		DataDir:   defaultDataDir(getenv),
 		Database:  Database{MaxOpenConns: defaultMaxOpenConns, StatementTimeout: defaultStatementTimeout},
 		Log:       Log{Level: defaultLogLevel, Format: defaultLogFormat},
-		Google:    Google{APIEndpoint: defaultGoogleAPI, TokenURL: defaultGoogleTokenURL},
+		Google:    Google{APIEndpoint: defaultGoogleAPI, TokenURL: defaultGoogleTokenURL, AuthURL: defaultGoogleAuthURL},
 		Events: Events{Retention: defaultEventsRetention, Buffer: defaultEventsBuffer,
 			BufferBytes: defaultEventsBufferMiB << 20},
 		Reports: Reports{Retention: defaultReportsRetention},
+		Changes: Changes{Retention: defaultChangesRetention},
 		SCIM: SCIM{
 			RateLimit:        defaultRateLimit,
 			RateBurst:        defaultRateBurst,
 			AuthFailureLimit: defaultAuthFailureLimit,
 		},
+		Webhooks:        Webhooks{Timeout: defaultWebhookTimeout},
 		ShutdownTimeout: defaultShutdownTimeout,
 	}
 }

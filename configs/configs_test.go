@@ -87,10 +87,13 @@ func TestDefault(t *testing.T) {
 			Google: Google{
 				APIEndpoint: "https://admin.googleapis.com/",
 				TokenURL:    "https://oauth2.googleapis.com/token",
+				AuthURL:     "https://accounts.google.com/o/oauth2/v2/auth",
 			},
 			Events:          Events{Retention: Duration(90 * 24 * time.Hour), Buffer: 100_000, BufferBytes: 64 << 20},
 			Reports:         Reports{Retention: Duration(180 * 24 * time.Hour)},
 			SCIM:            SCIM{RateLimit: 50, RateBurst: 200, AuthFailureLimit: 20},
+			Changes:         Changes{Retention: Duration(30 * 24 * time.Hour)},
+			Webhooks:        Webhooks{Timeout: Duration(15 * time.Second)},
 			ShutdownTimeout: Duration(30 * time.Second),
 		}
 		if !reflect.DeepEqual(c, want) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Problem is one thing wrong with the configuration.
@@ -105,6 +106,13 @@ func (c Config) Validate() error {
 	}
 	v.httpURL("google.api_endpoint", c.Google.APIEndpoint)
 	v.httpURL("google.token_url", c.Google.TokenURL)
+	v.httpURL("google.auth_url", c.Google.AuthURL)
+	switch id := c.Google.OAuthClientID; {
+	case id != strings.TrimSpace(id) || strings.ContainsAny(id, " \t\r\n"):
+		v.add("google.oauth_client_id", "must not contain spaces, got %q", id)
+	case id == "" && c.Google.OAuthClientSecretFile != "":
+		v.add("google.oauth_client_id", "required when the OAuth client's credential file is set")
+	}
 	v.positive("events.retention", c.Events.Retention)
 	if c.Events.Buffer < 1 {
 		v.add("events.buffer", "must be at least 1 event, got %d", c.Events.Buffer)
@@ -113,12 +121,22 @@ func (c Config) Validate() error {
 		v.add("events.buffer_bytes", "must be at least 1048576 (1 MiB), got %d", c.Events.BufferBytes)
 	}
 	v.positive("reports.retention", c.Reports.Retention)
+	v.positive("changes.retention", c.Changes.Retention)
 	v.positive("shutdown_timeout", c.ShutdownTimeout)
 	switch r := c.SCIM.RateLimit; {
 	case math.IsNaN(r) || math.IsInf(r, 0) || r < 0:
 		v.add("scim.rate_limit", "must be a number of requests per second, 0 or more (0 disables), got %v", r)
 	case r > 0 && c.SCIM.RateBurst < 1:
 		v.add("scim.rate_burst", "must be at least 1 when scim.rate_limit is above 0, got %d", c.SCIM.RateBurst)
+	}
+	for _, s := range c.Webhooks.AllowedCIDRs {
+		if _, err := parsePrefix(s); err != nil {
+			v.add("webhooks.allowed_cidrs", "%q is not a CIDR or IP address", s)
+		}
+	}
+	v.positive("webhooks.timeout", c.Webhooks.Timeout)
+	if c.Webhooks.Timeout.Duration() > 5*time.Minute {
+		v.add("webhooks.timeout", "must be at most 5m, got %s", c.Webhooks.Timeout.Duration())
 	}
 	if c.SCIM.AuthFailureLimit < 0 {
 		v.add("scim.auth_failure_limit", "must be 0 or more (0 disables), got %d", c.SCIM.AuthFailureLimit)

@@ -41,8 +41,10 @@ func commands() []command {
 		scimCommands(),
 		profileCommands(),
 		groupCommands(),
+		changesCommands(),
 		adminTokenCommands(),
 		eventCommands(),
+		webhookCommands(),
 		bridgeCommands(), // bridge, reports, keys: cli_bridge.go
 		versionCommands(),
 	)

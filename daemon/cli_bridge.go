@@ -32,7 +32,7 @@ func bridgeCommands() []command {
 		{name: "reports show", args: strings.TrimPrefix(reportsShowUsage, "reports show "), summary: "show a reconcile report: a summary, or its items", run: runReportsShow},
 		{name: "reports approve", args: "--org SLUG ID [--items]", summary: "approve a held plan: re-list Google and apply what is still planned", run: runReportsApprove},
 		{name: "reports discard", args: "--org SLUG ID", summary: "discard a held plan", run: runReportsDiscard},
-		{name: "keys rotate", summary: "re-seal every bridge's credentials under the current encryption key", run: runKeysRotate},
+		{name: "keys rotate", summary: "re-seal every bridge's credentials and webhook secret under the current encryption key", run: runKeysRotate},
 	}
 }
 
@@ -269,8 +269,8 @@ func runKeysRotate(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(c.stdout, "Current key %s: %s re-sealed, %d already current.\n", out.KeyID,
-			plural(len(out.Resealed), "bridge", "bridges"), len(out.Current))
+		fmt.Fprintf(c.stdout, "Current key %s: %s re-sealed, %d already current; %s re-sealed.\n", out.KeyID,
+			plural(len(out.Resealed), "bridge", "bridges"), len(out.Current), plural(out.Webhooks, "webhook secret", "webhook secrets"))
 		for slug, why := range out.Failed {
 			fmt.Fprintf(c.stdout, "  failed: %s: %s\n", slug, why)
 		}

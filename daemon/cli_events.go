@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/admin"
 	"github.com/scimbridge/scimbridge/configs"
 )
 
@@ -190,16 +191,11 @@ func runEventsList(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-// eventsCSVHeader names the columns of an events export.
-var eventsCSVHeader = []string{"id", "time", "source", "method", "path", "status", "count", "username",
-	"client_ip", "user_agent", "request_id", "duration_ms", "run_id", "kind", "profile_id", "error",
-	"request_body", "request_truncated", "response_body", "response_truncated", "actor"}
-
 // writeEventsCSV writes every event q matches, newest first, paging through
 // the log with its cursor so an export never holds it all.
 func writeEventsCSV(ctx context.Context, w io.Writer, db scimbridge.EventStore, q scimbridge.EventQuery) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(eventsCSVHeader); err != nil {
+	if err := cw.Write(admin.EventsCSVHeader); err != nil {
 		return fmt.Errorf("write CSV: %w", err)
 	}
 	q.Limit = 1000
@@ -209,12 +205,7 @@ func writeEventsCSV(ctx context.Context, w io.Writer, db scimbridge.EventStore, 
 			return fmt.Errorf("list events: %w", err)
 		}
 		for _, e := range page.Events {
-			err := cw.Write([]string{strconv.FormatInt(e.ID, 10), e.Time.UTC().Format(time.RFC3339Nano),
-				string(e.Source), e.Method, e.Path, strconv.Itoa(e.Status), strconv.Itoa(e.Count), e.TargetUserName,
-				e.ClientIP, e.UserAgent, e.RequestID, strconv.FormatFloat(durationMS(e.Duration), 'f', 3, 64),
-				e.RunID, string(e.Kind), e.ProfileID, e.Error,
-				e.RequestBody, strconv.FormatBool(e.RequestTruncated), e.ResponseBody, strconv.FormatBool(e.ResponseTruncated), e.Actor})
-			if err != nil {
+			if err := cw.Write(admin.EventCSVRow(e)); err != nil {
 				return fmt.Errorf("write CSV: %w", err)
 			}
 		}

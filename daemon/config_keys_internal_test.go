@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -11,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +22,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/configs"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/store/storetest"
@@ -119,13 +125,16 @@ func keyEffects() map[string]keyEffect {
 				t.Errorf("log.format=json: first line %q", first)
 			}
 		}},
-		"database.statement_timeout": {coveredBy: "TestServe_StatementTimeoutEndsHungRequests", mentions: "SCIMBRIDGE_DATABASE_STATEMENT_TIMEOUT"},
-		"tls_cert_file":              {coveredBy: "TestServe_TLS", mentions: "TLSCertFile"},
-		"tls_key_file":               {coveredBy: "TestServe_TLS", mentions: "TLSKeyFile"},
-		"encryption_key_file":        {coveredBy: "TestServe_RefusesWithoutRecordedKey", mentions: "SCIMBRIDGE_ENCRYPTION_KEY_FILE"},
-		"encryption_previous_keys":   {coveredBy: "TestServe_RefusesWithoutRecordedKey", mentions: "SCIMBRIDGE_ENCRYPTION_PREVIOUS_KEYS"},
-		"google.api_endpoint":        {coveredBy: "TestCLI_Bridge", mentions: "SCIMBRIDGE_GOOGLE_API_ENDPOINT"},
-		"google.token_url":           {coveredBy: "TestCLI_Bridge", mentions: "SCIMBRIDGE_GOOGLE_TOKEN_URL"},
+		"database.statement_timeout":      {coveredBy: "TestServe_StatementTimeoutEndsHungRequests", mentions: "SCIMBRIDGE_DATABASE_STATEMENT_TIMEOUT"},
+		"tls_cert_file":                   {coveredBy: "TestServe_TLS", mentions: "TLSCertFile"},
+		"tls_key_file":                    {coveredBy: "TestServe_TLS", mentions: "TLSKeyFile"},
+		"encryption_key_file":             {coveredBy: "TestServe_RefusesWithoutRecordedKey", mentions: "SCIMBRIDGE_ENCRYPTION_KEY_FILE"},
+		"encryption_previous_keys":        {coveredBy: "TestServe_RefusesWithoutRecordedKey", mentions: "SCIMBRIDGE_ENCRYPTION_PREVIOUS_KEYS"},
+		"google.api_endpoint":             {coveredBy: "TestCLI_Bridge", mentions: "SCIMBRIDGE_GOOGLE_API_ENDPOINT"},
+		"google.token_url":                {coveredBy: "TestCLI_Bridge", mentions: "SCIMBRIDGE_GOOGLE_TOKEN_URL"},
+		"google.auth_url":                 {coveredBy: "TestServe_GoogleOAuthConnect", mentions: "SCIMBRIDGE_GOOGLE_AUTH_URL"},
+		"google.oauth_client_id":          {coveredBy: "TestServe_GoogleOAuthConnect", mentions: "SCIMBRIDGE_GOOGLE_OAUTH_CLIENT_ID"},
+		"google.oauth_client_secret_file": {coveredBy: "TestServe_GoogleOAuthConnect", mentions: "SCIMBRIDGE_GOOGLE_OAUTH_CLIENT_SECRET_FILE"},
 		"trusted_proxies": {check: func(t *testing.T) {
 			// One failed authentication per client IP is allowed; behind
 			// a trusted proxy each forwarded address is its own client.
@@ -148,6 +157,33 @@ func keyEffects() map[string]keyEffect {
 		"events.retention": {check: func(t *testing.T) {
 			if s, _ := openTestServer(t, map[string]string{"SCIMBRIDGE_EVENTS_RETENTION": "3d"}); s.purger.events != 72*time.Hour {
 				t.Errorf("purge keeps events %s, want 72h", s.purger.events)
+			}
+		}},
+		"changes.retention": {check: func(t *testing.T) {
+			s, _ := openTestServer(t, map[string]string{"SCIMBRIDGE_CHANGES_RETENTION": "3d"})
+			if s.purger.changes != 72*time.Hour {
+				t.Errorf("purge keeps change records %s, want 72h", s.purger.changes)
+			}
+			// A record four days old goes, one two days old stays.
+			ctx := context.Background()
+			org := scimbridge.Organization{ID: uuid.NewString(), Slug: "retained", Name: "R", CreatedAt: time.Now()}
+			if err := s.db.CreateOrganization(ctx, org); err != nil {
+				t.Fatal(err)
+			}
+			for _, age := range []time.Duration{96 * time.Hour, 48 * time.Hour} {
+				g := scimbridge.Group{ID: uuid.NewString(), OrgID: org.ID, DisplayName: age.String(), Source: scimbridge.SourceSCIM,
+					Version: 1, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+				err := s.db.ApplyGroupChange(ctx, scimbridge.GroupChangeEvent{
+					Change: scimbridge.GroupChange{Kind: scimbridge.ChangeGroupCreate, Group: g},
+					Event:  scimbridge.Event{Time: time.Now().Add(-age), Method: "POST", Status: 201, Source: scimbridge.EventIdP}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.purger.once(ctx)
+			recs, err := s.db.ChangesAfter(ctx, org.ID, scimbridge.ChangePosition{}, 10)
+			if err != nil || len(recs) != 1 || time.Since(recs[0].Time) > 72*time.Hour {
+				t.Errorf("after the purge: %d records, %v; want the one two days old", len(recs), err)
 			}
 		}},
 		"events.buffer":       {coveredBy: "../scimserver.TestEventWriter_FullQueueDropsAndCounts", mentions: "EventBuffer"},
@@ -176,6 +212,29 @@ func keyEffects() map[string]keyEffect {
 			}
 			if codes[1] != 401 || codes[2] != 429 {
 				t.Errorf("statuses %v, want the third refused (429)", codes)
+			}
+		}},
+		// Delivery to a loopback receiver over plain http works only
+		// when allowed_cidrs lists it.
+		"webhooks.allowed_cidrs": {coveredBy: "TestServe_WebhookDelivery", mentions: "SCIMBRIDGE_WEBHOOKS_ALLOWED_CIDRS"},
+		"webhooks.ca_file": {check: func(t *testing.T) {
+			srv := httptest.NewTLSServer(http.NotFoundHandler())
+			defer srv.Close()
+			caFile := filepath.Join(t.TempDir(), "ca.pem")
+			os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
+			s, _ := openTestServer(t, map[string]string{"SCIMBRIDGE_WEBHOOKS_CA_FILE": caFile})
+			if s.webhooks == nil || s.webhooks.Guard.RootCAs == nil {
+				t.Fatal("no CA pool for webhook receivers")
+			}
+			opts := x509.VerifyOptions{Roots: s.webhooks.Guard.RootCAs, DNSName: "example.com"}
+			if _, err := srv.Certificate().Verify(opts); err != nil {
+				t.Errorf("the receiver's certificate is not trusted through webhooks.ca_file: %v", err)
+			}
+		}},
+		"webhooks.timeout": {check: func(t *testing.T) {
+			s, _ := openTestServer(t, map[string]string{"SCIMBRIDGE_WEBHOOKS_TIMEOUT": "7s"})
+			if s.webhooks == nil || s.webhooks.Timeout != 7*time.Second || s.webhooks.Client != nil && s.webhooks.Client.Timeout != 7*time.Second {
+				t.Errorf("webhook attempts time out after %v, want 7s", s.webhooks)
 			}
 		}},
 		"bootstrap":        {coveredBy: "TestServe_NoBootstrap", mentions: "BootstrapSetting"},

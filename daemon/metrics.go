@@ -38,6 +38,8 @@ type metrics struct {
 	googleCalls  prometheus.Counter
 	googleRetry  *prometheus.CounterVec // reason
 	googleErrors *prometheus.CounterVec // reason
+	// webhookDeliveries counts delivery attempts by outcome.
+	webhookDeliveries *prometheus.CounterVec
 }
 
 // metricsSources are what stateCollector reads at scrape time.
@@ -51,8 +53,9 @@ type metricsSources struct {
 
 // newMetrics registers every metric, the Go runtime's and the process's.
 func newMetrics(src *metricsSources) *metrics {
-	m := &metrics{registry: prometheus.NewRegistry()}
+	m := &metrics{registry: prometheus.NewRegistry(), webhookDeliveries: newWebhookDeliveries()}
 	f := func(c prometheus.Collector) { m.registry.MustRegister(c) }
+	f(m.webhookDeliveries)
 	m.scimRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: metricsNamespace, Name: "scim_requests_total",
 		Help: "SCIM requests answered, by method, route pattern and status code.",

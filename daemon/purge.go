@@ -8,13 +8,16 @@ import (
 	"github.com/scimbridge/scimbridge"
 )
 
-// purger deletes events older than their retention. (Reports are purged
+// purger deletes events, and webhook attempts, older than the events'
+// retention. (Reports are purged
 // by the bridge scheduler.)
 type purger struct {
 	db     scimbridge.Store
 	clock  scimbridge.Clock
 	logger *slog.Logger
 	events time.Duration // retention
+	// changes is the retention of change records (the changes feed).
+	changes time.Duration
 }
 
 // run purges after first, then every interval, until ctx is cancelled.
@@ -42,5 +45,22 @@ func (p purger) once(ctx context.Context) {
 		}
 	} else if n > 0 {
 		p.logger.Info("purged events", "count", n, "retention", p.events)
+	}
+	if p.changes > 0 {
+		if n, err := p.db.PurgeChanges(ctx, now.Add(-p.changes), purgeBatch); err != nil {
+			if ctx.Err() == nil {
+				p.logger.Error("purge change records", "err", err)
+			}
+		} else if n > 0 {
+			p.logger.Info("purged change records", "count", n, "retention", p.changes)
+		}
+	}
+	// Webhook attempts are kept as long as events.
+	if n, err := p.db.PurgeWebhookAttempts(ctx, now.Add(-p.events), purgeBatch); err != nil {
+		if ctx.Err() == nil {
+			p.logger.Error("purge webhook attempts", "err", err)
+		}
+	} else if n > 0 {
+		p.logger.Info("purged webhook attempts", "count", n, "retention", p.events)
 	}
 }

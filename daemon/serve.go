@@ -17,10 +17,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/admin"
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/configs"
 	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/scimserver"
+	"github.com/scimbridge/scimbridge/webhook"
 )
 
 // Options are what a caller of Serve supplies besides the configuration.
@@ -105,7 +107,10 @@ type Server struct {
 	publicURL string
 
 	scim      *scimserver.Server
+	admin     *admin.Admin // the admin operations, with the Google settings
+	changes   *changesFeed
 	scheduler *bridge.Scheduler
+	webhooks  *webhook.Worker // nil when the store keeps no changes feed
 	purger    purger
 	mainSrv   *http.Server
 	opsSrv    *http.Server
@@ -208,22 +213,35 @@ func (s *Server) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.admin, err = newServeAdmin(cfg, s.opts.Getenv, s.db, keyring, s.logger, s.opts.Clock); err != nil {
+		return err
+	}
 	s.scim = newSCIMService(cfg, s.publicURL, s.db, s.logger, s.opts.Clock)
 	m := newMetrics(&metricsSources{store: s.db, clock: s.opts.Clock, logger: s.logger, pools: s.db.Stats, scim: s.scim.Stats})
-	s.purger = purger{db: s.db, clock: s.opts.Clock, logger: s.logger, events: cfg.Events.Retention.Duration()}
+	s.purger = purger{db: s.db, clock: s.opts.Clock, logger: s.logger, events: cfg.Events.Retention.Duration(),
+		changes: cfg.Changes.Retention.Duration()}
 	s.scheduler = newBridgeScheduler(keyring, cfg, s.publicURL, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m)
+	if s.webhooks, err = newWebhookWorker(keyring, cfg, s.opts.Getenv, s.db, s.logger, s.opts.Clock, m); err != nil {
+		return err
+	}
 
 	mainMux := http.NewServeMux()
 	scimHandler := m.instrumentSCIM(s.scim.Handler(), s.scim.Route)
 	mainMux.Handle(scim.BasePath+"/", scimHandler)
 	errorLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
 	s.adminSide = newAdminSide(cfg, s.publicURL, s.db, keyring, s.scheduler.Runner, s.logger, s.opts.Clock)
+	// The feed is on the admin side: admin_listen and admin_allowed_cidrs
+	// apply to it too.
+	s.changes = newChangesFeed(s.db, cfg.Database.URL, s.logger)
+	s.changes.mount(s.adminSide.mux, &admin.Admin{Store: s.db, Clock: s.opts.Clock, Logger: s.logger}, s.db)
+	s.changes.register(m.registry)
 	if s.adminLn == nil {
 		s.adminSide.mountOn(mainMux)
 	} else {
 		s.adminSrv = &http.Server{Handler: s.adminSide.handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
 	}
 	s.mainSrv = &http.Server{Handler: scimserver.Mount(scimHandler, mainMux), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
+	s.mainSrv.RegisterOnShutdown(s.changes.stop)
 	s.opsSrv = &http.Server{Handler: opsHandler(s.db, s.logger, m.handler(s.logger), &s.stopping),
 		ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}
 	return nil
@@ -278,12 +296,16 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error {
 		return s.purger.run(gctx, purgeFirstDelay, purgeInterval)
 	})
+	g.Go(func() error { return s.changes.run(gctx) })
 	g.Go(func() error {
 		if err := s.scheduler.Run(gctx); err != nil {
 			return fmt.Errorf("run bridge scheduler: %w", err)
 		}
 		return nil
 	})
+	if s.webhooks != nil {
+		g.Go(func() error { return s.webhooks.Run(gctx) })
+	}
 
 	loop := mainLoop{db: s.db, clock: s.opts.Clock, logger: s.logger, notify: s.notify,
 		reload: &reloader{logger: s.logger, level: s.level, running: s.cfg, load: s.opts.LoadConfig,

@@ -150,6 +150,23 @@ func TestDiscovery(t *testing.T) {
 		if folded != 3 { // userName, displayName, emails.value
 			t.Errorf("%d case-insensitive filter attributes, want 3", folded)
 		}
+		walk(groupURN, "", group["attributes"].([]any))
+		folded = 0
+		for _, info := range store.GroupFilterAttributes() {
+			a := advertised[info.Schema+":"+info.Name]
+			if a == nil || info.Type != "string" {
+				continue
+			}
+			if a["caseExact"] != info.CaseExact {
+				t.Errorf("group %s: /Schemas says caseExact %v, filters compare with caseExact %v", info.Name, a["caseExact"], info.CaseExact)
+			}
+			if !info.CaseExact {
+				folded++
+			}
+		}
+		if folded != 2 { // displayName, members.value
+			t.Errorf("%d case-insensitive group filter attributes, want 2", folded)
+		}
 		mustStatus(t, e.do(req{method: "GET", path: "/Schemas/urn:nope"}), http.StatusNotFound)
 	})
 	t.Run("NoTokenNoDiscovery", func(t *testing.T) {

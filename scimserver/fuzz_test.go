@@ -92,7 +92,8 @@ const (
 // no request gets a 5xx or a redirect, that every error has the SCIM error
 // shape and content type, and that every request has exactly one event
 // with its status, unless it is a 401/429 folded into an aggregate event
-// (counted in Stats). In a path, {id} stands for an existing user's id.
+// (counted in Stats). In a path, {id} stands for an existing user's id and
+// {gid} for an existing group's (that user its member).
 func FuzzHandler(f *testing.F) {
 	db := &eventCounter{Store: storetest.OpenSQLite(f), status: map[string][]int{}}
 	env := &testEnv{t: f, db: db}
@@ -116,6 +117,16 @@ func FuzzHandler(f *testing.F) {
 	if err := json.Unmarshal(w.Body.Bytes(), &created); w.Code != http.StatusCreated || err != nil {
 		f.Fatalf("create seed user: %d %s", w.Code, w.Body)
 	}
+	seed, _ = json.Marshal(map[string]any{"schemas": []string{scim.SchemaGroup}, "displayName": "Seed",
+		"members": []map[string]any{{"value": created.ID}}})
+	r = httptest.NewRequest("POST", scim.BasePath+"/Groups", bytes.NewReader(seed))
+	r.Header.Set("Authorization", "Bearer "+token)
+	w = serve(r)
+	var group struct{ ID string }
+	if err := json.Unmarshal(w.Body.Bytes(), &group); w.Code != http.StatusCreated || err != nil {
+		f.Fatalf("create seed group: %d %s", w.Code, w.Body)
+	}
+	ids := strings.NewReplacer("{id}", created.ID, "{gid}", group.ID)
 
 	f.Fuzz(func(t *testing.T, method, path, query string, auth uint8, authRest, contentType, ifMatch string, body []byte, ip uint8) {
 		// What net/http refuses before any handler runs is made valid.
@@ -124,9 +135,10 @@ func FuzzHandler(f *testing.F) {
 		}
 		query, authRest, contentType, ifMatch = requestLineSafe(query), headerSafe(authRest), headerSafe(contentType), headerSafe(ifMatch)
 		id := fmt.Sprintf("fuzz-%d", n.Add(1))
+		body = []byte(ids.Replace(string(body))) // {id} and {gid} in a body too
 		r := &http.Request{
 			Method:     method,
-			URL:        &url.URL{Path: scim.BasePath + strings.ReplaceAll(path, "{id}", created.ID), RawQuery: query},
+			URL:        &url.URL{Path: scim.BasePath + ids.Replace(path), RawQuery: query},
 			Proto:      "HTTP/1.1",
 			ProtoMajor: 1,
 			ProtoMinor: 1,

@@ -206,6 +206,12 @@ func TestGroups_ListFiltersAndPaging(t *testing.T) {
 			f(`id eq "` + ids["One"] + `" and displayName eq "Two"`): 0,
 			f(`displayName eq "One" and displayName eq "Two"`):       0,
 			f(`members.value eq "nope"`):                             0,
+			f(`displayName co "T"`):                                  2,
+			f(`displayName eq "one" or displayName eq "three"`):      2,
+			f(`not (externalId pr)`):                                 2,
+			f(`meta.created ge "2000-01-01T00:00:00Z"`):              3,
+			f(`meta.lastModified lt "2000-01-01T00:00:00Z"`):         0,
+			f(`meta.resourceType eq "Group"`):                        3,
 		} {
 			if got := count(q); got != want {
 				t.Errorf("GET /Groups?%s: totalResults %v, want %v", q, got, want)
@@ -221,11 +227,13 @@ func TestGroups_ListFiltersAndPaging(t *testing.T) {
 		if s := search.json(t); s["totalResults"] != float64(1) || strings.Contains(string(search.body), `"members"`) {
 			t.Fatalf("search %s", search.body)
 		}
-		for _, bad := range []string{f(`displayName co "T"`), f(`title eq "x"`), f(`displayName eq "a" or displayName eq "b"`)} {
+		for bad, scimType := range map[string]string{f(`userName eq "x"`): "invalidFilter", f(`title eq "x"`): "invalidFilter",
+			f(`meta.created eq "yesterday"`): "invalidFilter", f(`displayName eq`): "invalidFilter",
+			"sortBy=members": "invalidValue", "sortBy=userName": "invalidValue", "sortOrder=sideways": "invalidValue"} {
 			res := e.do(req{method: "GET", path: "/Groups?" + bad})
 			mustStatus(t, res, http.StatusBadRequest)
-			if res.json(t)["scimType"] != "invalidFilter" {
-				t.Errorf("%s: %s; want invalidFilter", bad, res.body)
+			if res.json(t)["scimType"] != scimType {
+				t.Errorf("%s: %s; want %s", bad, res.body, scimType)
 			}
 		}
 	})

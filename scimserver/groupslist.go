@@ -10,156 +10,148 @@ import (
 	"github.com/scimbridge/scimbridge/scim"
 )
 
-// groupFilter is what a /Groups filter asks for: equality on displayName
-// (case-insensitive), externalId, id and members.value, joined by and.
-type groupFilter struct {
-	q  scimbridge.GroupQuery
-	id string
-	// none is set when the filter cannot match (one attribute equal to
-	// two values, a member id that is not a UUID).
-	none bool
-}
-
-// parseGroupFilter reads a /Groups filter; any other shape is 400
-// invalidFilter.
-func parseGroupFilter(f scimbridge.Filter, gf *groupFilter) error {
-	switch f := f.(type) {
-	case scimbridge.AndFilter:
-		if err := parseGroupFilter(f.Left, gf); err != nil {
-			return err
-		}
-		return parseGroupFilter(f.Right, gf)
-	case scimbridge.ValuePathFilter:
-		c, ok := f.Filter.(scimbridge.CompareFilter)
-		if ok && strings.EqualFold(f.Attr, "members") && strings.EqualFold(c.Attr, "value") {
-			return setGroupFilter(gf, "members.value", c)
-		}
-	case scimbridge.CompareFilter:
-		attr := f.Attr
-		if p := scim.SchemaGroup + ":"; len(attr) > len(p) && strings.EqualFold(attr[:len(p)], p) {
-			attr = attr[len(p):]
-		}
-		return setGroupFilter(gf, attr, f)
-	}
-	return errGroupFilter
-}
-
-var errGroupFilter = scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidFilter",
-	"a Groups filter compares displayName, externalId, id or members.value with eq, joined by and")
-
-func setGroupFilter(gf *groupFilter, attr string, c scimbridge.CompareFilter) error {
-	v, ok := c.Value.(string)
-	if !ok || c.Op != scimbridge.OpEq {
-		return errGroupFilter
-	}
-	var dst *string
-	switch strings.ToLower(attr) {
-	case "displayname":
-		dst = &gf.q.DisplayName
-	case "externalid":
-		dst = &gf.q.ExternalID
-	case "id":
-		dst, v = &gf.id, strings.ToLower(v)
-	case "members.value":
-		dst, v = &gf.q.MemberID, strings.ToLower(v)
-	default:
-		return errGroupFilter
-	}
-	if *dst != "" && *dst != v {
-		gf.none = true
-	}
-	*dst = v
-	return nil
-}
-
-// listGroups answers one page of the organization's SCIM groups, ordered
-// by id (sortBy is not applied to groups).
+// listGroups answers one page of the organization's SCIM groups: the
+// filter and sortBy go through the store's Group attribute catalogue
+// (displayName, externalId, id, members.value, meta.created,
+// meta.lastModified, meta.resourceType).
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p listParams) {
 	rec := recorderFrom(r.Context())
-	gf := groupFilter{q: scimbridge.GroupQuery{OrgID: rec.org.ID, Sources: []scimbridge.Source{scimbridge.SourceSCIM}}}
-	if strings.TrimSpace(p.filter) != "" {
-		f, err := scim.ParseFilter(p.filter)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		if err := parseGroupFilter(f, &gf); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		rec.target = gf.q.DisplayName
-	}
-	page, err := s.findGroups(r, gf, p.startIndex-1, p.count)
+	q, err := groupQuery(rec.org.ID, p, false)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	if q.Filter != nil {
+		rec.target = filterDisplayName(q.Filter)
+	}
+	page, err := s.store.ListGroups(r.Context(), q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	head := listHead(page.Total, p.startIndex)
 	var res bytes.Buffer
+	n, err := s.encodeGroups(r, &res, page.Groups, p, len(head)+listEnvelope)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeList(w, head, n, &res)
+}
+
+// groupQuery is the store query of a groups listing; anyType for a search
+// over every resource type.
+func groupQuery(orgID string, p listParams, anyType bool) (scimbridge.GroupQuery, error) {
+	q := scimbridge.GroupQuery{
+		OrgID:      orgID,
+		Sources:    []scimbridge.Source{scimbridge.SourceSCIM},
+		SortBy:     p.sortBy,
+		Descending: p.descending,
+		AnyType:    anyType,
+		Offset:     p.startIndex - 1,
+		Limit:      p.count,
+	}
+	if strings.TrimSpace(p.filter) != "" {
+		f, err := scim.ParseFilter(p.filter)
+		if err != nil {
+			return q, err
+		}
+		q.Filter = f
+	}
+	return q, nil
+}
+
+// encodeGroups appends groups as Group resources to res as encodeUsers
+// does users: comma-separated after what res holds, stopping before used
+// plus res would pass maxPageBytes, at least one resource a page.
+func (s *Server) encodeGroups(r *http.Request, res *bytes.Buffer, groups []scimbridge.Group, p listParams, used int) (int, error) {
 	n := 0
-	for _, g := range page.Groups {
+	for _, g := range groups {
 		b, err := s.encodeGroup(r, g, p.attributes, p.excluded)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return 0, err
 		}
-		if n > 0 && res.Len()+len(b) > maxPageBytes {
+		if res.Len() > 0 && used+res.Len()+1+len(b) > maxPageBytes {
 			break // itemsPerPage says how many the page holds
 		}
-		if n > 0 {
+		if res.Len() > 0 {
 			res.WriteByte(',')
 		}
 		res.Write(b)
 		n++
 	}
-	body := fmt.Appendf(nil, `{"schemas":[%q],"totalResults":%d,"startIndex":%d,"itemsPerPage":%d,"Resources":[`,
-		scim.SchemaListResponse, page.Total, p.startIndex, n)
-	body = append(append(body, res.Bytes()...), "]}"...)
-	writeSCIM(w, http.StatusOK, body)
+	return n, nil
 }
 
-// findGroups runs a group query; a filter on id looks that one group up
-// and checks the other conditions on it.
-func (s *Server) findGroups(r *http.Request, gf groupFilter, offset, limit int) (scimbridge.GroupPage, error) {
-	q := gf.q
-	if gf.none || q.MemberID != "" && !validID(q.MemberID) {
-		return scimbridge.GroupPage{}, nil
+// filterDisplayName returns the displayName a filter of the form
+// displayName eq "x" looks for (an IdP's lookup before a create), for the
+// event's target.
+func filterDisplayName(f scimbridge.Filter) string {
+	c, ok := f.(scimbridge.CompareFilter)
+	if !ok || c.Op != scimbridge.OpEq {
+		return ""
 	}
-	if gf.id == "" {
-		q.Offset, q.Limit = offset, limit
-		page, err := s.store.ListGroups(r.Context(), q)
+	attr := c.Attr
+	if i := strings.LastIndexByte(attr, ':'); i >= 0 {
+		attr = attr[i+1:]
+	}
+	if v, ok := c.Value.(string); ok && strings.EqualFold(attr, "displayName") {
+		return v
+	}
+	return ""
+}
+
+// searchAll serves POST /.search (RFC 7644 §3.4.3): one ListResponse over
+// Users, then Groups. The filter applies to each resource type, where an
+// attribute only the other type has is unassigned (eq matches nothing, ne
+// everything); sortBy orders each type's resources, users first.
+// totalResults counts both, and startIndex and count page through users,
+// then groups.
+func (s *Server) searchAll(w http.ResponseWriter, r *http.Request, p listParams) {
+	ctx := r.Context()
+	rec := recorderFrom(ctx)
+	uq, err := userQuery(rec.org.ID, p, true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	gq, err := groupQuery(rec.org.ID, p, true)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	users, err := s.store.ListProfiles(ctx, uq)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	// Groups start where users end: after the users this page skips or
+	// shows, and only once every user has been paged through.
+	offset := p.startIndex - 1
+	gq.Offset = max(0, offset-users.Total)
+	gq.Limit = 0
+	if offset+len(users.Profiles) >= users.Total {
+		gq.Limit = p.count - len(users.Profiles)
+	}
+	groups, err := s.store.ListGroups(ctx, gq)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	head := listHead(users.Total+groups.Total, p.startIndex)
+	var res bytes.Buffer
+	n, err := s.encodeUsers(ctx, &res, rec.org.ID, users.Profiles, p, len(head)+listEnvelope)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if n == len(users.Profiles) {
+		m, err := s.encodeGroups(r, &res, groups.Groups, p, len(head)+listEnvelope)
 		if err != nil {
-			return page, fmt.Errorf("list groups: %w", err)
+			s.writeError(w, r, fmt.Errorf("encode groups: %w", err))
+			return
 		}
-		return page, nil
+		n += m
 	}
-	if !validID(gf.id) {
-		return scimbridge.GroupPage{}, nil
-	}
-	g, err := s.store.Group(r.Context(), q.OrgID, gf.id)
-	if scimbridge.ErrorCode(err) == scimbridge.ENOTFOUND {
-		return scimbridge.GroupPage{}, nil
-	} else if err != nil {
-		return scimbridge.GroupPage{}, fmt.Errorf("load group: %w", err)
-	}
-	match := g.Source == scimbridge.SourceSCIM &&
-		(q.DisplayName == "" || strings.EqualFold(q.DisplayName, g.DisplayName)) &&
-		(q.ExternalID == "" || q.ExternalID == g.ExternalID)
-	if match && q.MemberID != "" {
-		groups, err := s.store.ProfileGroups(r.Context(), q.OrgID, q.MemberID)
-		if err != nil {
-			return scimbridge.GroupPage{}, fmt.Errorf("load profile groups: %w", err)
-		}
-		match = false
-		for _, pg := range groups {
-			match = match || pg.ID == g.ID
-		}
-	}
-	if !match {
-		return scimbridge.GroupPage{}, nil
-	}
-	page := scimbridge.GroupPage{Total: 1}
-	if offset == 0 && limit > 0 {
-		page.Groups = []scimbridge.Group{g}
-	}
-	return page, nil
+	writeList(w, head, n, &res)
 }

@@ -2,6 +2,7 @@ package scimserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -83,11 +84,38 @@ func (s *Server) listFromSearch(list func(http.ResponseWriter, *http.Request, li
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p listParams) {
 	ctx := r.Context()
 	rec := recorderFrom(ctx)
+	q, err := userQuery(rec.org.ID, p, false)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if q.Filter != nil {
+		rec.target = filterUserName(q.Filter)
+	}
+	page, err := s.store.ListProfiles(ctx, q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	head := listHead(page.Total, p.startIndex)
+	var res bytes.Buffer
+	n, err := s.encodeUsers(ctx, &res, rec.org.ID, page.Profiles, p, len(head)+listEnvelope)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeList(w, head, n, &res)
+}
+
+// userQuery is the store query of a users listing; anyType for a search
+// over every resource type.
+func userQuery(orgID string, p listParams, anyType bool) (scimbridge.ProfileQuery, error) {
 	q := scimbridge.ProfileQuery{
-		OrgID:      rec.org.ID,
+		OrgID:      orgID,
 		Sources:    []scimbridge.Source{scimbridge.SourceSCIM},
 		SortBy:     p.sortBy,
 		Descending: p.descending,
+		AnyType:    anyType,
 		Offset:     p.startIndex - 1,
 		Limit:      p.count,
 		// The store stops reading at the page's byte budget too, so a
@@ -97,46 +125,50 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p listParams)
 	if strings.TrimSpace(p.filter) != "" {
 		f, err := scim.ParseFilter(p.filter)
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return q, err
 		}
 		q.Filter = f
-		rec.target = filterUserName(f)
 	}
-	page, err := s.store.ListProfiles(ctx, q)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	return q, nil
+}
+
+// listHead is the start of a ListResponse, up to its itemsPerPage.
+func listHead(total, startIndex int) []byte {
+	return fmt.Appendf(nil, `{"schemas":[%q],"totalResults":%d,"startIndex":%d,`,
+		scim.SchemaListResponse, total, startIndex)
+}
+
+// encodeUsers appends profiles as User resources to res, comma-separated
+// after what res holds, and returns how many it added. Resources are
+// encoded one by one, and res stops growing before used plus its length
+// would pass maxPageBytes: a page of large users is cut short (itemsPerPage
+// says how many it holds) rather than built whole. The page always holds
+// at least one resource.
+func (s *Server) encodeUsers(ctx context.Context, res *bytes.Buffer, orgID string, profiles []scimbridge.Profile, p listParams, used int) (int, error) {
+	if len(profiles) == 0 {
+		return 0, nil
 	}
-	resolve := s.newManagerResolver(rec.org.ID, page.Profiles)
-	ids := make([]string, len(page.Profiles))
-	for i, prof := range page.Profiles {
+	resolve := s.newManagerResolver(orgID, profiles)
+	ids := make([]string, len(profiles))
+	for i, prof := range profiles {
 		ids[i] = prof.ID
 	}
-	groups, err := s.store.ProfilesGroups(ctx, rec.org.ID, ids)
+	groups, err := s.store.ProfilesGroups(ctx, orgID, ids)
 	if err != nil {
-		s.writeError(w, r, fmt.Errorf("load user groups: %w", err))
-		return
+		return 0, fmt.Errorf("load user groups: %w", err)
 	}
-	// Resources are encoded one by one into the body, which stops growing
-	// before it would pass maxPageBytes: a page of large users is cut short
-	// (itemsPerPage says how many it holds) rather than built whole.
-	head := fmt.Appendf(nil, `{"schemas":[%q],"totalResults":%d,"startIndex":%d,`,
-		scim.SchemaListResponse, page.Total, p.startIndex)
-	var res bytes.Buffer
 	opts := scim.EncodeOptions{BaseURL: s.baseURL, Attributes: p.attributes, ExcludedAttributes: p.excluded}
 	n := 0
-	for _, prof := range page.Profiles {
+	for _, prof := range profiles {
 		mark := res.Len()
-		if n > 0 {
+		if mark > 0 {
 			res.WriteByte(',')
 		}
 		opts.Groups = s.groupRefs(groups[prof.ID])
-		if err := encodeUserTo(ctx, &res, prof, opts, resolve); err != nil {
-			s.writeError(w, r, err)
-			return
+		if err := encodeUserTo(ctx, res, prof, opts, resolve); err != nil {
+			return 0, err
 		}
-		if n > 0 && len(head)+listEnvelope+res.Len() > maxPageBytes {
+		if mark > 0 && used+res.Len() > maxPageBytes {
 			res.Truncate(mark)
 			break
 		}
@@ -144,9 +176,15 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p listParams)
 		if n == 1 {
 			// Room for the page at the first resource's size, so the body
 			// is not copied as it grows.
-			res.Grow(min(res.Len()*(len(page.Profiles)-1), maxPageBytes-res.Len()))
+			res.Grow(min(res.Len()*(len(profiles)-1), max(0, maxPageBytes-used-res.Len())))
 		}
 	}
+	return n, nil
+}
+
+// writeList writes a ListResponse: head (listHead), itemsPerPage n and the
+// resources in res.
+func writeList(w http.ResponseWriter, head []byte, n int, res *bytes.Buffer) {
 	items := fmt.Appendf(nil, `"itemsPerPage":%d,"Resources":[`, n)
 	h := w.Header()
 	h.Set("Content-Type", scimContentType)

@@ -20,7 +20,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+b+"/Users", s.listFromQuery(s.listUsers))
 	mux.HandleFunc("POST "+b+"/Users", s.handleCreateUser)
 	mux.HandleFunc("POST "+b+"/Users/.search", s.listFromSearch(s.listUsers))
-	mux.HandleFunc("POST "+b+"/.search", s.listFromSearch(s.listUsers))
+	mux.HandleFunc("POST "+b+"/.search", s.listFromSearch(s.searchAll))
 	mux.HandleFunc("GET "+b+"/Users/{id}", s.handleGetUser)
 	mux.HandleFunc("PUT "+b+"/Users/{id}", s.handleReplaceUser)
 	mux.HandleFunc("PATCH "+b+"/Users/{id}", s.handlePatchUser)

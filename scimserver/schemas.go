@@ -132,8 +132,10 @@ func groupRefAttr(name, description, refType, mutability string) schemaAttr {
 }
 
 // groupAttributes are the core Group attributes. displayName is unique
-// among the organization's SCIM groups and compares case-insensitively;
-// filters compare displayName, externalId, id and members.value with eq.
+// among the organization's SCIM groups and compares case-insensitively, as
+// members.value (an id) does; filters take the whole grammar on
+// displayName, externalId, id, members.value and meta.created,
+// meta.lastModified and meta.resourceType (the store's Group catalogue).
 var groupAttributes = []schemaAttr{
 	{Name: "displayName", Type: "string", Required: true, CaseExact: false,
 		Description: "The group's name, unique and compared case-insensitively.",

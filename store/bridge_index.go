@@ -184,7 +184,11 @@ func (db *DB) profilesIn(ctx context.Context, args []any) (out []scimbridge.Prof
 
 func (db *DB) profilesInTx(ctx context.Context, tx *sql.Tx, args []any) ([]scimbridge.Profile, error) {
 	in := placeholders(len(args) - 1)
-	rows, err := tx.QueryContext(ctx, db.rebind(`SELECT `+byIDColumns+` FROM profiles WHERE org_id = ? AND id IN (`+in+`)`), args...)
+	// By primary key only, the organization checked on each row: with
+	// org_id in the WHERE clause PostgreSQL (org_id has no statistics) and
+	// an analysed SQLite may walk the whole organization's index instead.
+	orgID, _ := args[0].(string)
+	rows, err := tx.QueryContext(ctx, db.rebind(`SELECT `+byIDColumns+` FROM profiles WHERE id IN (`+in+`)`), args[1:]...)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +200,9 @@ func (db *DB) profilesInTx(ctx context.Context, tx *sql.Tx, args []any) ([]scimb
 		var state, source, role string
 		if err := rows.Scan(byIDDests(&p, &state, &source, &role)...); err != nil {
 			return nil, err
+		}
+		if p.OrgID != orgID {
+			continue // another organization's profile is not there
 		}
 		p.State, p.Source, p.Role = scimbridge.State(state), scimbridge.Source(source), scimbridge.Role(role)
 		index[p.ID] = len(out)

@@ -48,7 +48,9 @@ func (db *DB) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeEvent, 
 			return fmt.Errorf("apply changes: %w", err)
 		}
 		db.countChanges(ctx, 1)
-		db.committed(recs[:1])
+		if rec != nil {
+			db.committed(recs[:1])
+		}
 		return nil
 	}
 	if err := db.prepareWrites(ctx); err != nil {

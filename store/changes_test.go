@@ -58,11 +58,19 @@ func TestChanges_LateCommitIsNotPassed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The committed record waits behind the open transaction: the lag
+	// gauge shows it.
+	if lag, err := db.ChangesLag(ctx); err != nil || lag <= 0 {
+		t.Errorf("lag while a lower transaction is open = %v, %v; want above 0", lag, err)
+	}
 
 	if err := held.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	storetest.Settle(t, db)
+	if lag, err := db.ChangesLag(ctx); err != nil || lag != 0 {
+		t.Errorf("lag once every record is readable = %v, %v; want 0", lag, err)
+	}
 	recs, err := db.ChangesAfter(ctx, org.ID, scimbridge.ChangePosition{}, 10)
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -192,4 +193,89 @@ func (db *DB) EraseEvents(ctx context.Context, orgID string, keys scimbridge.Era
 		total += len(found)
 		after = found[len(found)-1].id
 	}
+}
+
+// EraseReportItems replaces the personal values of the organization's
+// report items about the person: those naming the profile id, or one of
+// the userNames it held. Their username becomes ErasedMarker and their
+// Google id, field changes and error go; kind, reason and position stay,
+// so a report's counts still add up. It returns how many items changed.
+func (db *DB) EraseReportItems(ctx context.Context, orgID string, keys scimbridge.EraseKeys) (int, error) {
+	likes := []string{`%"profile_id":"` + keys.ProfileID + `"%`}
+	for _, u := range keys.UserNames {
+		b, err := json.Marshal(u)
+		if err != nil {
+			return 0, fmt.Errorf("erase report items: %w", err)
+		}
+		likes = append(likes, strings.ToLower(`%"username":`+string(b)+`%`))
+	}
+	// lower() on both sides: a username matches whatever its case (ASCII
+	// on SQLite, whose lower() knows no other letters).
+	cond := strings.TrimSuffix(strings.Repeat("lower(ri.item) LIKE ? OR ", len(likes)), " OR ")
+	args := []any{orgID}
+	for _, l := range likes {
+		args = append(args, l)
+	}
+	rows, err := db.read.QueryContext(ctx, db.rebind(`SELECT ri.report_id, ri.position, ri.item FROM report_items ri
+		JOIN reports r ON r.id = ri.report_id WHERE r.org_id = ? AND (`+cond+`)`), args...)
+	if err != nil {
+		return 0, fmt.Errorf("erase report items: %w", err)
+	}
+	type found struct {
+		report   string
+		position int
+		item     string
+	}
+	var items []found
+	for rows.Next() {
+		var f found
+		var raw []byte
+		if err := rows.Scan(&f.report, &f.position, &raw); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("erase report items: %w", err)
+		}
+		var it scimbridge.ReportItem
+		if err := json.Unmarshal(raw, &it); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("erase report items: decode: %w", err)
+		}
+		match := it.ProfileID == keys.ProfileID
+		for _, u := range keys.UserNames {
+			match = match || strings.EqualFold(it.UserName, u)
+		}
+		if !match || (it.UserName == scimbridge.ErasedMarker && it.GoogleID == "" && it.Fields == nil && it.Error == "") {
+			continue
+		}
+		it.UserName, it.GoogleID, it.Fields = scimbridge.ErasedMarker, "", nil
+		if it.Error != "" {
+			it.Error = scimbridge.ErasedMarker
+		}
+		b, err := json.Marshal(it)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("erase report items: encode: %w", err)
+		}
+		f.item = string(b)
+		items = append(items, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("erase report items: %w", err)
+	}
+	for start := 0; start < len(items); start += 500 {
+		chunk := items[start:min(start+500, len(items))]
+		err := db.inTx(ctx, func(tx *sqlx.Tx) error {
+			for _, f := range chunk {
+				if _, err := tx.ExecContext(ctx, db.rebind(`UPDATE report_items SET item = ? WHERE report_id = ? AND position = ?`),
+					f.item, f.report, f.position); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return start, fmt.Errorf("erase report items: %w", err)
+		}
+	}
+	return len(items), nil
 }

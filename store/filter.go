@@ -1,7 +1,7 @@
 package store
 
 // The SCIM filter compiler: a scimbridge.Filter tree becomes one boolean SQL
-// expression over alias p (profiles), with ? placeholders. Attribute names
+// expression over alias p (profiles) or g (groups), with ? placeholders. Attribute names
 // and sort keys resolve only through the catalogue below, so no text of the
 // client's ever reaches SQL except as a bind parameter.
 
@@ -21,6 +21,7 @@ import (
 // Schema URNs that may prefix an attribute name.
 const (
 	coreUserSchema       = "urn:ietf:params:scim:schemas:core:2.0:User"
+	coreGroupSchema      = "urn:ietf:params:scim:schemas:core:2.0:Group"
 	enterpriseUserSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 )
 
@@ -60,7 +61,9 @@ type attr struct {
 	name   string
 	kind   attrKind
 	column string
-	email  bool // a column of profile_emails e, compared through EXISTS
+	// child marks a column of a child table (profile_emails e, group_members
+	// m), compared through the catalogue's childExists.
+	child bool
 	// key marks a case-insensitive attribute: column holds textkey.Key of the
 	// value and values go through textkey.Key too. Every other string
 	// attribute is case-exact, and /Schemas advertises it so.
@@ -73,7 +76,52 @@ type attr struct {
 	sortNullable bool
 }
 
-// catalogue lists every filterable attribute. It is read-only.
+// catalog is the filterable attributes of one resource type, over one
+// table alias. Catalogs are read-only.
+type catalog struct {
+	alias   string // "p" or "g"
+	schemas []string
+	entries []attr
+	index   map[string]attr
+	// childExists wraps a condition over one child row (e or m).
+	childExists func(pg bool, cond string) string
+}
+
+func newCatalog(alias string, schemas []string, entries []attr, aliases map[string]string,
+	childExists func(pg bool, cond string) string) *catalog {
+	m := make(map[string]attr, len(entries)+len(aliases))
+	for _, a := range entries {
+		m[strings.ToLower(a.name)] = a
+	}
+	for alias, name := range aliases {
+		m[alias] = m[strings.ToLower(name)]
+	}
+	return &catalog{alias: alias, schemas: schemas, entries: entries, index: m, childExists: childExists}
+}
+
+// userCatalog and groupCatalog are the attributes of /Users and /Groups.
+var (
+	userCatalog = newCatalog("p", []string{coreUserSchema, enterpriseUserSchema}, catalogue, attrAliases, emailsExists)
+	// groupCatalog: members.value compares member ids through the
+	// membership table.
+	groupCatalog = newCatalog("g", []string{coreGroupSchema}, groupCatalogue,
+		map[string]string{"members": "members.value"}, membersExists)
+)
+
+// groupCatalogue lists every filterable Group attribute. It is read-only.
+var groupCatalogue = []attr{
+	{schema: coreGroupSchema, name: "id", column: "g.id", uuid: true, sort: "g.id"},
+	{schema: coreGroupSchema, name: "externalId", column: "g.external_id", sort: "g.external_id", sortNullable: true},
+	{schema: coreGroupSchema, name: "displayName", column: "g.display_name_key", key: true, sort: "g.display_name_key"},
+	// A member id is compared in its canonical lower-case form, so the
+	// attribute compares case-insensitively (key: a UUID is its own key).
+	{schema: coreGroupSchema, name: "members.value", column: "m.profile_id", child: true, uuid: true, key: true},
+	{schema: coreGroupSchema, name: "meta.created", kind: kindTime, column: "g.created_at", sort: "g.created_at"},
+	{schema: coreGroupSchema, name: "meta.lastModified", kind: kindTime, column: "g.updated_at", sort: "g.updated_at"},
+	{schema: coreGroupSchema, name: "meta.resourceType", column: "CAST('Group' AS TEXT)"},
+}
+
+// catalogue lists every filterable User attribute. It is read-only.
 var catalogue = []attr{
 	{schema: coreUserSchema, name: "id", column: "p.id", uuid: true, sort: "p.id"},
 	{schema: coreUserSchema, name: "externalId", column: "p.external_id", sort: "p.external_id", sortNullable: true},
@@ -97,13 +145,14 @@ var catalogue = []attr{
 		sort: "CASE WHEN p.state = 'active' THEN 1 ELSE 0 END"},
 	// Sorting on emails uses the profile email (the primary entry, else the
 	// first work entry, else the first entry).
-	{schema: coreUserSchema, name: "emails.value", column: "e.value_key", email: true, key: true,
+	{schema: coreUserSchema, name: "emails.value", column: "e.value_key", child: true, key: true,
 		sort: "p.email_key", sortNullable: true},
-	{schema: coreUserSchema, name: "emails.type", column: "e.type", email: true},
-	{schema: coreUserSchema, name: "emails.display", column: "e.display", email: true},
-	{schema: coreUserSchema, name: "emails.primary", kind: kindBool, column: "e.is_primary", email: true},
+	{schema: coreUserSchema, name: "emails.type", column: "e.type", child: true},
+	{schema: coreUserSchema, name: "emails.display", column: "e.display", child: true},
+	{schema: coreUserSchema, name: "emails.primary", kind: kindBool, column: "e.is_primary", child: true},
 	{schema: coreUserSchema, name: "meta.created", kind: kindTime, column: "p.created_at", sort: "p.created_at"},
 	{schema: coreUserSchema, name: "meta.lastModified", kind: kindTime, column: "p.updated_at", sort: "p.updated_at"},
+	{schema: coreUserSchema, name: "meta.resourceType", column: "CAST('User' AS TEXT)"},
 	{schema: enterpriseUserSchema, name: "employeeNumber", column: "p.employee_number", sort: "p.employee_number", sortNullable: true},
 	{schema: enterpriseUserSchema, name: "department", column: "p.department", sort: "p.department", sortNullable: true},
 	{schema: enterpriseUserSchema, name: "costCenter", column: "p.cost_center", sort: "p.cost_center", sortNullable: true},
@@ -115,24 +164,16 @@ var catalogue = []attr{
 // attrAliases name a complex attribute for its value sub-attribute.
 var attrAliases = map[string]string{"emails": "emails.value", "manager": "manager.value"}
 
-// catalogueIndex maps lower-cased names (and aliases) to entries. Read-only.
-var catalogueIndex = indexCatalogue()
+// FilterAttributes returns the User attributes filters and sortBy accept.
+func FilterAttributes() []AttributeInfo { return userCatalog.info() }
 
-func indexCatalogue() map[string]attr {
-	m := make(map[string]attr, len(catalogue)+len(attrAliases))
-	for _, a := range catalogue {
-		m[strings.ToLower(a.name)] = a
-	}
-	for alias, name := range attrAliases {
-		m[alias] = m[strings.ToLower(name)]
-	}
-	return m
-}
+// GroupFilterAttributes returns the Group attributes filters and sortBy
+// accept.
+func GroupFilterAttributes() []AttributeInfo { return groupCatalog.info() }
 
-// FilterAttributes returns the attributes filters and sortBy accept.
-func FilterAttributes() []AttributeInfo {
-	out := make([]AttributeInfo, 0, len(catalogue))
-	for _, a := range catalogue {
+func (cat *catalog) info() []AttributeInfo {
+	out := make([]AttributeInfo, 0, len(cat.entries))
+	for _, a := range cat.entries {
 		out = append(out, AttributeInfo{
 			Schema:    a.schema,
 			Name:      a.name,
@@ -144,21 +185,33 @@ func FilterAttributes() []AttributeInfo {
 	return out
 }
 
-// lookupAttr resolves an attribute path case-insensitively, with or without
+// lookupAttr resolves a User attribute path (see catalog.lookup).
+func lookupAttr(path string) (attr, bool) { return userCatalog.lookup(path) }
+
+// lookup resolves an attribute path case-insensitively, with or without
 // its schema URN prefix.
-func lookupAttr(path string) (attr, bool) {
+func (cat *catalog) lookup(path string) (attr, bool) {
 	name, schema := strings.ToLower(path), ""
-	for _, s := range []string{coreUserSchema, enterpriseUserSchema} {
+	for _, s := range cat.schemas {
 		if rest, ok := strings.CutPrefix(name, strings.ToLower(s)+":"); ok {
 			name, schema = rest, s
 			break
 		}
 	}
-	a, ok := catalogueIndex[name]
+	a, ok := cat.index[name]
 	if !ok || schema != "" && a.schema != schema {
 		return attr{}, false
 	}
 	return a, true
+}
+
+// otherCatalog is the catalog of the other resource type, for a filter of
+// a search over every resource type.
+func (cat *catalog) other() *catalog {
+	if cat == userCatalog {
+		return groupCatalog
+	}
+	return userCatalog
 }
 
 // invalidFilterf is the client error of a filter that cannot be compiled.
@@ -172,13 +225,20 @@ func invalidFilterf(format string, args ...any) error {
 // expression, so NOT is exact: ne and not match unassigned (NULL)
 // attributes too.
 func compileFilter(dialect string, f scimbridge.Filter) (where string, args []any, err error) {
+	return compileFilterFor(dialect, userCatalog, false, f)
+}
+
+// compileFilterFor compiles f over cat. With anyType (a search over every
+// resource type) an attribute only the other resource type has is
+// unassigned here instead of unknown: eq matches nothing, ne everything.
+func compileFilterFor(dialect string, cat *catalog, anyType bool, f scimbridge.Filter) (where string, args []any, err error) {
 	if dialect != DialectSQLite && dialect != DialectPostgres {
 		return "", nil, fmt.Errorf("compile filter: unknown dialect %q", dialect)
 	}
 	if f == nil {
 		return "", nil, nil
 	}
-	c := &compiler{pg: dialect == DialectPostgres}
+	c := &compiler{pg: dialect == DialectPostgres, cat: cat, anyType: anyType}
 	where, err = c.node(f, "", 0)
 	if err != nil {
 		return "", nil, err
@@ -192,13 +252,25 @@ func compileFilter(dialect string, f scimbridge.Filter) (where string, args []an
 // sort as the smallest value on both databases (first ascending, last
 // descending).
 func sortExpr(dialect, name string) (string, error) {
+	return sortExprFor(dialect, userCatalog, false, name)
+}
+
+// sortExprFor is sortExpr over cat; with anyType an attribute only the
+// other resource type has sorts as unassigned here (by id).
+func sortExprFor(dialect string, cat *catalog, anyType bool, name string) (string, error) {
 	if dialect != DialectSQLite && dialect != DialectPostgres {
 		return "", fmt.Errorf("sort expression: unknown dialect %q", dialect)
 	}
+	idCol := cat.alias + ".id"
 	if name == "" {
-		return "p.id", nil
+		return idCol, nil
 	}
-	a, ok := lookupAttr(name)
+	a, ok := cat.lookup(name)
+	if !ok && anyType {
+		if b, found := cat.other().lookup(name); found && b.sort != "" {
+			return idCol, nil
+		}
+	}
 	if !ok {
 		return "", scimbridge.ScimErrorf(scimbridge.EINVALID, "invalidValue", "sortBy: unknown attribute %q", name)
 	}
@@ -207,7 +279,7 @@ func sortExpr(dialect, name string) (string, error) {
 	}
 	switch {
 	case a.uuid:
-		return "p.id", nil
+		return idCol, nil
 	case dialect == DialectSQLite || a.kind != kindString:
 		// SQLite orders NULL before every value, as PostgreSQL does below.
 		return a.sort, nil
@@ -228,6 +300,8 @@ var sqlOperators = map[scimbridge.FilterOp]string{
 // compiler accumulates the bind parameters of one filter.
 type compiler struct {
 	pg          bool
+	cat         *catalog
+	anyType     bool
 	args        []any
 	comparisons int
 }
@@ -289,11 +363,20 @@ func negate(s string) string {
 // want different shapes to use the (org_id, value_key) index on 100k
 // profiles: PostgreSQL a correlated EXISTS, SQLite an IN over the
 // organization's matching email rows (its correlated EXISTS scans).
-func (c *compiler) emailsExists(cond string) string {
-	if c.pg {
+func emailsExists(pg bool, cond string) string {
+	if pg {
 		return "EXISTS (SELECT 1 FROM profile_emails e WHERE e.profile_id = p.id AND e.org_id = p.org_id AND " + cond + ")"
 	}
 	return "p.id IN (SELECT e.profile_id FROM profile_emails e WHERE e.org_id = p.org_id AND " + cond + ")"
+}
+
+// membersExists wraps a condition over one membership row m, through the
+// membership index by profile on both databases.
+func membersExists(pg bool, cond string) string {
+	if pg {
+		return "EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.org_id = g.org_id AND " + cond + ")"
+	}
+	return "g.id IN (SELECT m.group_id FROM group_members m WHERE m.org_id = g.org_id AND " + cond + ")"
 }
 
 // valuePath compiles attr[filter]. Inside the brackets names resolve as
@@ -307,25 +390,32 @@ func (c *compiler) valuePath(f scimbridge.ValuePathFilter, scope string, depth i
 	if f.Attr == "" || f.Filter == nil {
 		return "", invalidFilterf("value path %q has no attribute or no filter", f.Attr)
 	}
-	if !hasSubAttributes(f.Attr) {
+	if !c.cat.hasSubAttributes(f.Attr) {
+		if c.anyType && c.cat.other().hasSubAttributes(f.Attr) {
+			// The other type's complex attribute: here it has no entries.
+			if _, err := (&compiler{pg: c.pg, cat: c.cat.other()}).node(f.Filter, f.Attr, depth+1); err != nil {
+				return "", err
+			}
+			return "1=0", nil
+		}
 		return "", invalidFilterf("attribute %q has no sub-attributes to filter on", f.Attr)
 	}
 	s, err := c.node(f.Filter, f.Attr, depth+1)
 	if err != nil {
 		return "", err
 	}
-	if a, ok := lookupAttr(f.Attr + ".value"); ok && a.email {
-		return c.emailsExists(s), nil
+	if a, ok := c.cat.lookup(f.Attr + ".value"); ok && a.child {
+		return c.cat.childExists(c.pg, s), nil
 	}
 	return s, nil
 }
 
 // hasSubAttributes reports whether path names a complex attribute of the
-// catalogue (emails, name, meta, manager).
-func hasSubAttributes(path string) bool {
-	for _, a := range catalogue {
+// catalogue (emails, name, meta, manager; members).
+func (cat *catalog) hasSubAttributes(path string) bool {
+	for _, a := range cat.entries {
 		if _, sub, ok := strings.Cut(a.name, "."); ok {
-			if _, found := lookupAttr(path + "." + sub); found {
+			if _, found := cat.lookup(path + "." + sub); found {
 				return true
 			}
 		}
@@ -343,12 +433,17 @@ func (c *compiler) compare(f scimbridge.CompareFilter, scope string) (string, er
 	if scope != "" {
 		path = scope + "." + f.Attr
 	}
-	a, ok := lookupAttr(path)
+	op := scimbridge.FilterOp(strings.ToLower(string(f.Op)))
+	a, ok := c.cat.lookup(path)
+	if !ok && c.anyType {
+		if b, found := c.cat.other().lookup(path); found {
+			return c.unassigned(b, op, f.Value, path)
+		}
+	}
 	if !ok {
 		return "", invalidFilterf("unknown attribute %q", path)
 	}
-	op := scimbridge.FilterOp(strings.ToLower(string(f.Op)))
-	if !a.email || scope != "" {
+	if !a.child || scope != "" {
 		return c.cond(a, op, f.Value, path)
 	}
 	// emails.x outside a value path: some email matches; ne: no email is
@@ -361,7 +456,22 @@ func (c *compiler) compare(f scimbridge.CompareFilter, scope string) (string, er
 	if err != nil {
 		return "", err
 	}
-	return not + c.emailsExists(s), nil
+	return not + c.cat.childExists(c.pg, s), nil
+}
+
+// unassigned compiles a comparison on an attribute this resource type
+// lacks (a of the other type, checked as the other type would): what an
+// unassigned attribute matches.
+func (c *compiler) unassigned(a attr, op scimbridge.FilterOp, v any, path string) (string, error) {
+	probe := &compiler{pg: c.pg, cat: c.cat.other()}
+	if _, err := probe.cond(a, op, v, path); err != nil {
+		return "", err
+	}
+	null := v == nil || v == ""
+	if op == scimbridge.OpNe && !null || op == scimbridge.OpEq && null {
+		return "1=1", nil
+	}
+	return "1=0", nil
 }
 
 // cond compiles one comparison on a's column (a row of e for emails).

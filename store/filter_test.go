@@ -382,8 +382,8 @@ func TestFilterAttributes(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", name, got, w)
 		}
 	}
-	if len(byName) != 30 {
-		t.Errorf("got %d attributes, want 30", len(byName))
+	if len(byName) != 31 {
+		t.Errorf("got %d attributes, want 31", len(byName))
 	}
 	// The returned slice is a copy.
 	FilterAttributes()[0].Name = "changed"
@@ -408,7 +408,8 @@ var (
 	fuzzAttrs = []string{"userName", "USERNAME", "title", "id", "externalId", "active", "emails", "emails.value",
 		"emails.type", "emails.primary", "emails.display", "meta.created", "meta.lastModified", "name.givenName",
 		"name", "manager", "manager.value", "value", "type", "primary", "display", "givenName", "bogus", "",
-		testCore + "userName", testEnterprise + "department", testCore + "department", "meta", "created"}
+		testCore + "userName", testEnterprise + "department", testCore + "department", "meta", "created",
+		"members", "members.value", "displayName", "meta.resourceType", coreGroupSchema + ":displayName"}
 	fuzzOps = []scimbridge.FilterOp{"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le", "pr", "EQ", "xx", ""}
 )
 

@@ -87,7 +87,8 @@ func (db *DB) Group(ctx context.Context, orgID, id string) (scimbridge.Group, er
 	return g, nil
 }
 
-// ListGroups pages through the organization's groups in id order.
+// ListGroups pages through the organization's groups, filtered and sorted
+// through the Group attribute catalogue.
 func (db *DB) ListGroups(ctx context.Context, q scimbridge.GroupQuery) (scimbridge.GroupPage, error) {
 	if q.Offset < 0 || q.Limit < 0 {
 		return scimbridge.GroupPage{}, scimbridge.Errorf(scimbridge.EINVALID, "offset and limit must not be negative")
@@ -113,6 +114,27 @@ func (db *DB) ListGroups(ctx context.Context, q scimbridge.GroupQuery) (scimbrid
 		where = append(where, "g.id IN (SELECT m.group_id FROM group_members m WHERE m.profile_id = ? AND m.org_id = ?)")
 		args = append(args, q.MemberID, q.OrgID)
 	}
+	if q.Filter != nil {
+		fcond, fargs, err := compileFilterFor(db.dialect, groupCatalog, q.AnyType, q.Filter)
+		if err != nil {
+			return scimbridge.GroupPage{}, invalidFilter(err)
+		}
+		if fcond != "" {
+			where, args = append(where, "("+fcond+")"), append(args, fargs...)
+		}
+	}
+	order, err := sortExprFor(db.dialect, groupCatalog, q.AnyType, q.SortBy)
+	if err != nil {
+		return scimbridge.GroupPage{}, invalidFilter(err)
+	}
+	dir := ""
+	if q.Descending {
+		dir = " DESC"
+	}
+	orderBy := order + dir
+	if order != "g.id" {
+		orderBy += ", g.id" + dir
+	}
 	cond := " WHERE " + strings.Join(where, " AND ")
 	tx, err := db.readTx(ctx)
 	if err != nil {
@@ -126,7 +148,7 @@ func (db *DB) ListGroups(ctx context.Context, q scimbridge.GroupQuery) (scimbrid
 	if q.Limit == 0 || q.Offset >= page.Total {
 		return page, nil
 	}
-	rows, err := tx.QueryContext(ctx, db.rebind(groupSelect+cond+" ORDER BY g.id LIMIT ? OFFSET ?"),
+	rows, err := tx.QueryContext(ctx, db.rebind(groupSelect+cond+" ORDER BY "+orderBy+" LIMIT ? OFFSET ?"),
 		append(args, q.Limit, q.Offset)...)
 	if err != nil {
 		return scimbridge.GroupPage{}, fmt.Errorf("list groups: %w", err)

@@ -280,12 +280,13 @@ func (db *DB) checkMemberChunk(ctx context.Context, tx *sqlx.Tx, orgID string, i
 	if db.dialect == DialectPostgres {
 		lock = " FOR SHARE"
 	}
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, orgID)
+	args := make([]any, 0, len(ids))
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	rows, err := tx.QueryContext(ctx, db.rebind(`SELECT id FROM profiles WHERE org_id = ? AND detached_at IS NULL AND id IN (`+
+	// By primary key, the organization checked on each row: with org_id
+	// in the WHERE clause the planners may walk the organization's index.
+	rows, err := tx.QueryContext(ctx, db.rebind(`SELECT id, org_id FROM profiles WHERE detached_at IS NULL AND id IN (`+
 		placeholders(len(ids))+")"+lock), args...)
 	if err != nil {
 		return fmt.Errorf("check members: %w", err)
@@ -293,11 +294,11 @@ func (db *DB) checkMemberChunk(ctx context.Context, tx *sqlx.Tx, orgID string, i
 	defer rows.Close()
 	found := make(map[string]bool, len(ids))
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var id, org string
+		if err := rows.Scan(&id, &org); err != nil {
 			return fmt.Errorf("check members: %w", err)
 		}
-		found[id] = true
+		found[id] = org == orgID
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("check members: %w", err)

@@ -23,13 +23,18 @@ import (
 // by org_id, children before the tables they reference, at most batch rows
 // per write transaction, so the writers of other organizations wait at
 // most one short batch at a time. The credentials that let anyone act on
-// the organization (its SCIM configuration, admin tokens, bridge and
-// lease) go first. The last transaction sweeps what was written meanwhile,
-// deletes the organization row and records the deletion's event, which
-// belongs to no organization and so outlives it.
+// the organization or receive its changes (its SCIM configuration, admin
+// tokens, bridge and lease, webhook endpoints) go first, then its profiles.
+// The last transaction sweeps what was written meanwhile, deletes the
+// organization row and records the deletion's event, which belongs to no
+// organization and so outlives it.
 
-// accessTables are deleted first among the tables ready to go.
-var accessTables = map[string]int{"scim_configs": 0, "admin_tokens": 1, "leases": 2, "bridges": 3}
+// accessTables are deleted first among the tables ready to go, in this
+// order. Profiles come right after: their deletion takes their
+// memberships a few at a time, where deleting a group would take all of
+// its members (100,000 in one transaction) at once.
+var accessTables = map[string]int{"scim_configs": 0, "admin_tokens": 1, "leases": 2, "bridges": 3,
+	"webhook_endpoints": 4, "profiles": 5}
 
 // ownedTable is a table with an org_id column.
 type ownedTable struct {

@@ -372,7 +372,7 @@ func (db *DB) listStatements(q scimbridge.ProfileQuery) (listStatements, error) 
 		where = append(where, "p.detached_at IS NULL")
 	}
 	if q.Filter != nil {
-		cond, fargs, err := compileFilter(db.dialect, q.Filter)
+		cond, fargs, err := compileFilterFor(db.dialect, userCatalog, q.AnyType, q.Filter)
 		if err != nil {
 			return st, invalidFilter(err)
 		}
@@ -381,7 +381,7 @@ func (db *DB) listStatements(q scimbridge.ProfileQuery) (listStatements, error) 
 			st.args = append(st.args, fargs...)
 		}
 	}
-	order, err := sortExpr(db.dialect, q.SortBy)
+	order, err := sortExprFor(db.dialect, userCatalog, q.AnyType, q.SortBy)
 	if err != nil {
 		return st, invalidFilter(err)
 	}

@@ -33,7 +33,9 @@ func (db *DB) recordSealingKeys(ctx context.Context, tx *sqlx.Tx) error {
 		}
 	}
 	var sealed [][]byte
-	if err := tx.SelectContext(ctx, &sealed, `SELECT sealed_credentials FROM bridges WHERE sealed_credentials IS NOT NULL`); err != nil {
+	if err := tx.SelectContext(ctx, &sealed, `SELECT sealed_credentials FROM bridges WHERE sealed_credentials IS NOT NULL
+		UNION ALL SELECT sealed_secret FROM webhook_endpoints
+		UNION ALL SELECT sealed_previous_secret FROM webhook_endpoints WHERE sealed_previous_secret IS NOT NULL`); err != nil {
 		return fmt.Errorf("read sealed secrets: %w", err)
 	}
 	inUse := map[string]bool{}

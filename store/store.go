@@ -50,6 +50,8 @@ type DB struct {
 	changes atomic.Int64
 	// analyser refreshes PostgreSQL's planner statistics (stats.go).
 	analyser analyser
+	// eventStats refreshes the events table's (events_stats.go).
+	eventStats eventsAnalyser
 	// readStmts and writeStmts keep the prepared statements of the read
 	// and write pools (one cache on PostgreSQL, where they are one pool);
 	// writesPrepared says prepareWrites has run.
@@ -310,6 +312,7 @@ func (db *DB) Optimize(ctx context.Context) error {
 func (db *DB) Close() error {
 	var errs []error
 	db.analyser.stop()
+	db.eventStats.stop()
 	db.readStmts.close()
 	db.writeStmts.close()
 	if db.dialect == DialectSQLite {

@@ -75,6 +75,7 @@ type Server struct {
 	rateLimited int
 
 	auth authState
+	flow oauthFlow
 }
 
 type cacheKey struct {
@@ -95,11 +96,13 @@ func NewServer() *Server {
 	return s
 }
 
-// Handler serves the token endpoint at TokenPath, users.list at UsersPath,
+// Handler serves the token endpoint at TokenPath, the OAuth authorisation
+// endpoint at AuthPath, users.list at UsersPath,
 // groups.list at GroupsPath and members.list under it.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+TokenPath, s.handleToken)
+	mux.HandleFunc("GET "+AuthPath, s.handleAuth)
 	mux.HandleFunc("GET "+UsersPath, s.handleUsers)
 	mux.HandleFunc("GET "+GroupsPath, s.handleGroups)
 	mux.HandleFunc("GET "+GroupsPath+"/{groupKey}/members", s.handleMembers)

@@ -215,6 +215,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	a := &s.auth
 	var info tokenInfo
 	switch r.PostForm.Get("grant_type") {
+	case "authorization_code":
+		s.exchangeCode(w, r)
+		return
 	case jwtBearerGrant:
 		sub, scopes, status, code, desc := a.checkAssertion(r.PostForm.Get("assertion"))
 		if code != "" {

@@ -29,6 +29,7 @@ func RunAdminOps(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		fn   func(t *testing.T, s scimbridge.Store)
 	}{
 		{"DirectoryUsers", testDirectoryUsers},
+		{"DirectorySearchDense", testDirectorySearchDense},
 		{"DirectoryGroups", testDirectoryGroups},
 		{"EventByID", testEventByID},
 		{"EventAdminFilters", testEventAdminFilters},
@@ -416,4 +417,44 @@ func testReportItems(t *testing.T, s scimbridge.Store) {
 	}
 	_, err := s.ReportItems(ctx, other.ID, r.ID, "", -1, 10)
 	wantCode(t, err, scimbridge.ENOTFOUND)
+}
+
+// testDirectorySearchDense pages through a search matching more profiles
+// than the store reads through the key indexes (it then walks the
+// organization in id order) and one matching fewer.
+func testDirectorySearchDense(t *testing.T, s scimbridge.Store) {
+	org := newOrg(t, s, "acme")
+	other := newOrg(t, s, "other")
+	SeedProfiles(t, s, org.ID, 6000) // u1@example.com ... u6000@example.com
+	SeedProfiles(t, s, other.ID, 30)
+	create(t, s, newProfile(org.ID, "zed@example.com"))
+	got := directoryUsers(t, s, scimbridge.DirectoryQuery{OrgID: org.ID, Search: "U"}, 1000)
+	if len(got) != 6000 {
+		t.Errorf("dense search = %d users, want 6000", len(got))
+	}
+	for _, u := range got {
+		if !strings.HasPrefix(u, "u") {
+			t.Fatalf("dense search found %s", u)
+		}
+	}
+	got = directoryUsers(t, s, scimbridge.DirectoryQuery{OrgID: org.ID, Search: "u59"}, 50)
+	if len(got) != 111 { // u59, u590..u599, u5900..u5999
+		t.Errorf("sparse search = %d users, want 111", len(got))
+	}
+	if got := directoryUsers(t, s, scimbridge.DirectoryQuery{OrgID: other.ID, Search: "u"}, 1000); len(got) != 30 {
+		t.Errorf("other organization's search = %d users, want 30", len(got))
+	}
+	// A displayName of 4,000 bytes is written and found by a prefix
+	// longer than the indexed part.
+	long := newProfile(org.ID, "long@example.com")
+	long.DisplayName = strings.Repeat("Long Name ", 400)
+	create(t, s, long)
+	got = directoryUsers(t, s, scimbridge.DirectoryQuery{OrgID: org.ID, Search: long.DisplayName[:250]}, 10)
+	if len(got) != 1 || got[0] != long.UserName {
+		t.Errorf("search by a 250-character displayName prefix = %v", got)
+	}
+	got = directoryUsers(t, s, scimbridge.DirectoryQuery{OrgID: org.ID, Search: long.DisplayName[:250] + "x"}, 10)
+	if len(got) != 0 {
+		t.Errorf("search past the indexed part = %v, want none", got)
+	}
 }

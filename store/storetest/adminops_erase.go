@@ -106,6 +106,24 @@ func testEraseProfile(t *testing.T, s scimbridge.Store) {
 	if err := s.AppendEvents(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
+	reports := map[string]string{}
+	for _, o := range []scimbridge.Organization{org, other} {
+		id := ada.ID
+		if o.ID == other.ID {
+			id = twin.ID
+		}
+		r := scimbridge.Report{ID: uuid.NewString(), OrgID: o.ID, Trigger: scimbridge.TriggerManual,
+			Status: scimbridge.ReportApplied, StartedAt: base, Items: []scimbridge.ReportItem{
+				{Kind: scimbridge.ChangeUpdate, ProfileID: id, GoogleID: "g-1815", UserName: ada.UserName,
+					Fields: []scimbridge.FieldChange{{Field: "title", Before: "Countess", After: "Analyst"}}},
+				{Kind: "skip", GoogleID: "g-1815", UserName: strings.ToUpper(ada.UserName), Reason: "excluded"},
+				{Kind: scimbridge.ChangeCreate, ProfileID: bob.ID, UserName: bob.UserName},
+			}}
+		if err := s.PutReport(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		reports[o.ID] = r.ID
+	}
 	erase := func(orgID, id string) (scimbridge.EraseKeys, bool, int) {
 		t.Helper()
 		ev := scimbridge.Event{Time: at(time.Hour), Method: "POST", Path: "/api/admin/v1/orgs/acme/users/" + id + "/erase",
@@ -118,7 +136,11 @@ func testEraseProfile(t *testing.T, s scimbridge.Store) {
 		if err != nil {
 			t.Fatalf("erase events: %v", err)
 		}
-		return keys, erased, n
+		items, err := s.EraseReportItems(ctx, orgID, keys)
+		if err != nil {
+			t.Fatalf("erase report items: %v", err)
+		}
+		return keys, erased, n + 100*items
 	}
 
 	t.Run("OtherOrganization", func(t *testing.T) {
@@ -132,9 +154,10 @@ func testEraseProfile(t *testing.T, s scimbridge.Store) {
 		t.Errorf("erase = %+v, %v", keys, erased)
 	}
 	// The create event (by profile_id), the GET, 409, filtered GET and
-	// PATCH (by path or target username).
-	if n != 5 {
-		t.Errorf("erased events = %d, want 5", n)
+	// PATCH (by path or target username); the update item (by profile id)
+	// and the skip (by username).
+	if n != 5+100*2 {
+		t.Errorf("erased events + 100 x report items = %d, want 205", n)
 	}
 
 	t.Run("NoPersonalValueLeft", func(t *testing.T) {
@@ -146,6 +169,10 @@ func testEraseProfile(t *testing.T, s scimbridge.Store) {
 		}
 		if bad := personalIn(rowsText(t, s, `SELECT * FROM events WHERE org_id = ?`, org.ID)); len(bad) > 0 {
 			t.Errorf("events keep personal values: %v", bad)
+		}
+		items := rowsText(t, s, `SELECT * FROM report_items WHERE report_id = ?`, reports[org.ID])
+		if bad := personalIn(items); len(bad) > 0 || len(items) != 3 || !strings.Contains(strings.Join(items, ""), "bob@acme") {
+			t.Errorf("report items keep personal values: %v (%v)", bad, items)
 		}
 		if rows := rowsText(t, s, `SELECT * FROM group_members WHERE profile_id = ?`, ada.ID); len(rows) > 0 {
 			t.Errorf("memberships left: %v", rows)
@@ -221,6 +248,10 @@ func testEraseProfile(t *testing.T, s scimbridge.Store) {
 		if strings.Contains(strings.Join(rows, "\n"), scimbridge.ErasedMarker) {
 			t.Errorf("other organization's events erased: %v", rows)
 		}
+		items := rowsText(t, s, `SELECT * FROM report_items WHERE report_id = ?`, reports[other.ID])
+		if bad := personalIn(items); len(bad) < 2 {
+			t.Errorf("other organization's report items lost their values: %v", items)
+		}
 	})
 }
 
@@ -274,6 +305,7 @@ func seedOrganization(t *testing.T, s scimbridge.Store, org scimbridge.Organizat
 		ExpiresAt: time.Now().Add(time.Hour)}); err != nil || !ok {
 		t.Fatalf("lease: %v %v", ok, err)
 	}
+	seedWebhook(t, s, org)
 	return r.ID
 }
 

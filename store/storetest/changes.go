@@ -49,11 +49,11 @@ func Settle(t testing.TB, s scimbridge.Store) {
 	}
 }
 
-// feedOf returns every readable record of orgID ("" for all) after after,
+// feedOf returns every readable record (call Settle first to wait for
+// those just committed) of orgID ("" for all) after after,
 // read in pages of page records, failing unless positions strictly rise.
 func feedOf(t *testing.T, s scimbridge.Store, orgID string, after scimbridge.ChangePosition, page int) []scimbridge.ChangeRecord {
 	t.Helper()
-	Settle(t, s)
 	var out []scimbridge.ChangeRecord
 	for {
 		recs, err := s.ChangesAfter(context.Background(), orgID, after, page)
@@ -181,6 +181,7 @@ func testChangeRecords(t *testing.T, s scimbridge.Store) {
 		t.Fatalf("release = %d, %v", n, err)
 	}
 
+	Settle(t, s)
 	got := feedOf(t, s, org.ID, scimbridge.ChangePosition{}, 100)
 	want := []string{
 		"user.created " + ann.ID,
@@ -262,6 +263,7 @@ func testChangeRecords(t *testing.T, s scimbridge.Store) {
 	if err := s.PutHeldPlan(ctx, org.ID, "rep-1", []byte(`{}`), at(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	Settle(t, s)
 	bridge := feedOf(t, s, org.ID, from, 100)
 	if want := []string{"bridge.needs_attention " + org.ID, "bridge.plan_held rep-1"}; !reflect.DeepEqual(summaries(bridge), want) {
 		t.Errorf("bridge records = %v, want %v", summaries(bridge), want)
@@ -292,6 +294,7 @@ func testChangeOrder(t *testing.T, s scimbridge.Store) {
 			wantB = append(wantB, line)
 		}
 	}
+	Settle(t, s)
 	for _, page := range []int{1, 5, 100} {
 		if got := summaries(feedOf(t, s, a.ID, scimbridge.ChangePosition{}, page)); !reflect.DeepEqual(got, wantA) {
 			t.Errorf("alpha page %d:\n got %v\nwant %v", page, got, wantA)
@@ -332,6 +335,7 @@ func testPurgeChanges(t *testing.T, s scimbridge.Store) {
 		p.UpdatedAt = at(time.Duration(i) * time.Hour)
 		ps = append(ps, create(t, s, p))
 	}
+	Settle(t, s)
 	all := feedOf(t, s, org.ID, scimbridge.ChangePosition{}, 100)
 	if len(all) != 7 {
 		t.Fatalf("%d records, want 7", len(all))
@@ -386,6 +390,7 @@ func testPurgeChanges(t *testing.T, s scimbridge.Store) {
 		}
 	}
 	p := create(t, s, newProfile(org.ID, "late@x.example"))
+	Settle(t, s)
 	if got := feedOf(t, s, org.ID, head, 10); len(got) != 1 || got[0].ResourceID != p.ID {
 		t.Errorf("after the head: %v", summaries(got))
 	}

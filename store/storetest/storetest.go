@@ -60,6 +60,8 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"ChangeRecords", testChangeRecords},
 		{"ChangeOrder", testChangeOrder},
 		{"PurgeChanges", testPurgeChanges},
+		{"GroupFilters", testGroupFilters},
+		{"Webhooks", testWebhooks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

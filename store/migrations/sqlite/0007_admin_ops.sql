@@ -15,9 +15,15 @@ CREATE INDEX events_org_user_class ON events (org_id, target_username_key, (stat
 -- The directory searches userName, email and displayName by
 -- case-insensitive prefix: a range of each key column among live profiles.
 -- userName and email have their live unique indexes; displayName gets one
--- on its first 200 characters, since a displayName may be longer than a
--- PostgreSQL index entry can hold.
+-- on its first 200 characters: a displayName may hold 4,096 bytes, more
+-- than a PostgreSQL index row takes (2,704), and a search longer than 200
+-- characters tests the rest on the rows that range finds.
 CREATE INDEX profiles_org_display_name_key_live ON profiles (org_id, substr(display_name_key, 1, 200))
+	WHERE detached_at IS NULL;
+-- The directory filtered by source or state reads each (source, state)
+-- pair it keeps as one range in id order and merges them: a rare source
+-- or state costs what a common one does.
+CREATE INDEX profiles_org_source_state_live ON profiles (org_id, source, state, id)
 	WHERE detached_at IS NULL;
 
 -- erased_at marks a profile whose personal attributes were erased (a
