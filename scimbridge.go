@@ -68,9 +68,13 @@ const (
 
 // AdminToken authenticates the admin API. Only the SHA-256 is stored.
 type AdminToken struct {
-	ID         string     `json:"id"`
-	OrgID      string     `json:"org_id"`
-	Role       AdminRole  `json:"role"`
+	ID    string `json:"id"`
+	OrgID string `json:"org_id,omitempty"` // empty for an operator token
+	// Operator tokens (scbo_) act on every organization; Role is then empty.
+	Operator bool      `json:"operator,omitempty"`
+	Role     AdminRole `json:"role,omitempty"`
+	// Name says what the token is for; events name the actor with it.
+	Name       string     `json:"name,omitempty"`
 	TokenHash  []byte     `json:"-"`
 	Prefix     string     `json:"prefix"` // first characters, for listing
 	CreatedAt  time.Time  `json:"created_at"`

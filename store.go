@@ -145,11 +145,25 @@ type CredentialStore interface {
 	AdminTokens(ctx context.Context, orgID string) ([]AdminToken, error)
 	AdminTokenByHash(ctx context.Context, hash []byte) (AdminToken, error)
 	RevokeAdminToken(ctx context.Context, orgID, id string, at time.Time, ev Event) error
+	// TouchAdminToken sets an admin or operator token's last_used_at to at
+	// unless it was set less than a minute earlier.
+	TouchAdminToken(ctx context.Context, id string, at time.Time) error
+
+	// Operator tokens (every organization): their events name no
+	// organization. RevokeOperatorToken is ENOTFOUND for an unknown id.
+	CreateOperatorToken(ctx context.Context, t AdminToken, ev Event) error
+	OperatorTokens(ctx context.Context) ([]AdminToken, error)
+	OperatorTokenByHash(ctx context.Context, hash []byte) (AdminToken, error)
+	RevokeOperatorToken(ctx context.Context, id string, at time.Time, ev Event) error
 }
 
 // BridgeStore keeps Google bridges, reports and held plans.
 type BridgeStore interface {
 	PutBridge(ctx context.Context, b Bridge, ev Event) error
+	// DeleteBridge removes the organization's bridge and its held plan,
+	// with its event; ENOTFOUND when there is none. Profiles and reports
+	// stay.
+	DeleteBridge(ctx context.Context, orgID string, ev Event) error
 	// SealingKeyIDs returns the ids of the encryption keys that sealed the
 	// stored secrets (PutBridge records them), sorted.
 	SealingKeyIDs(ctx context.Context) ([]string, error)

@@ -11,8 +11,11 @@ import (
 const (
 	scimTokenPrefix  = "scb_"
 	adminTokenPrefix = "scba_"
-	tokenSecretLen   = 43 // base62 characters carrying 32 random bytes
-	base62           = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	// OperatorTokenPrefix starts operator tokens, which act on every
+	// organization.
+	OperatorTokenPrefix = "scbo_"
+	tokenSecretLen      = 43 // base62 characters carrying 32 random bytes
+	base62              = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
 
 // NewSCIMToken returns a fresh SCIM bearer token for the organization,
@@ -26,6 +29,13 @@ func NewSCIMToken(slug string) (token string, hash []byte) {
 // NewAdminToken returns a fresh admin token (scba_<43 base62>) and its hash.
 func NewAdminToken() (token string, hash []byte) {
 	token = adminTokenPrefix + randomBase62()
+	return token, HashToken(token)
+}
+
+// NewOperatorToken returns a fresh operator token (scbo_<43 base62>) and
+// its hash.
+func NewOperatorToken() (token string, hash []byte) {
+	token = OperatorTokenPrefix + randomBase62()
 	return token, HashToken(token)
 }
 

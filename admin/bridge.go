@@ -24,6 +24,10 @@ const credentialCheckTimeout = 2 * time.Minute
 var ErrCredentialsRequired = scimbridge.Errorf(scimbridge.EINVALID,
 	"a new bridge needs credentials: a service-account key with the admin email it impersonates, or an OAuth refresh token")
 
+// ErrCredentialsRejected wraps the error of credentials that did not work
+// against Google: the caller's mistake, not the daemon's.
+var ErrCredentialsRejected = errors.New("the credentials do not work, nothing was stored")
+
 // BridgeChange is a change of an organization's Google bridge. Nil fields
 // keep their stored value; a new bridge starts from the defaults (mode
 // sync, guard on, hold guarded, every domain and org unit, the default
@@ -192,8 +196,10 @@ func (a *Admin) setGoogleBridge(ctx context.Context, by Caller, slug string, c B
 	switch {
 	case len(c.ServiceAccountKey) > 0:
 		creds, err = bridge.ParseServiceAccount(c.ServiceAccountKey, c.AdminEmail, a.Google.TokenURL)
+		err = invalidCredentials(err)
 	case len(c.OAuthRefreshToken) > 0:
 		creds, err = bridge.ParseOAuthRefreshToken(c.OAuthRefreshToken, a.Google.TokenURL)
+		err = invalidCredentials(err)
 	case exists:
 		if creds, err = bridge.OpenCredentials(a.Keyring, org.ID, b.SealedCredentials); err != nil {
 			return b, fmt.Errorf("%s: give the credentials again: %w", bridge.CannotDecrypt, err)
@@ -217,7 +223,7 @@ func (a *Admin) setGoogleBridge(ctx context.Context, by Caller, slug string, c B
 		err = checkGroups(checkCtx, dir, st)
 	}
 	if err != nil {
-		return b, fmt.Errorf("the credentials do not work, nothing was stored: %w", err)
+		return b, fmt.Errorf("%w: %w", ErrCredentialsRejected, err)
 	}
 	sealed, err := bridge.SealCredentials(a.Keyring, org.ID, creds)
 	if err != nil {
@@ -235,6 +241,15 @@ func (a *Admin) setGoogleBridge(ctx context.Context, by Caller, slug string, c B
 		return b, fmt.Errorf("store bridge: %w", err)
 	}
 	return b, nil
+}
+
+// invalidCredentials is a credentials file that does not parse: the
+// caller's mistake (EINVALID), said as the parser says it.
+func invalidCredentials(err error) error {
+	if err == nil || scimbridge.ErrorCode(err) != scimbridge.EINTERNAL {
+		return err
+	}
+	return scimbridge.Errorf(scimbridge.EINVALID, "%s", err.Error())
 }
 
 // ApproveReport approves the held plan of the report: the approval is a

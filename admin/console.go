@@ -262,31 +262,3 @@ func (a *Admin) SignOut(ctx context.Context, token string) error {
 	}
 	return a.Store.EndConsoleSession(ctx, s.ID, a.Clock())
 }
-
-// RunGoogleBridge runs the organization's bridge once now (a dry run
-// plans and reports without applying) and returns its report; the run is
-// an event naming its report.
-func (a *Admin) RunGoogleBridge(ctx context.Context, by Caller, slug string, dryRun bool) (scimbridge.Report, error) {
-	org, err := a.Org(ctx, slug)
-	if err != nil {
-		return scimbridge.Report{}, err
-	}
-	if a.Runner == nil {
-		return scimbridge.Report{}, fmt.Errorf("run bridge: no runner")
-	}
-	rep, runErr := a.Runner.RunOnce(ctx, org.ID, scimbridge.TriggerManual, dryRun)
-	if rep.ID == "" {
-		return rep, runErr
-	}
-	status := 200
-	if runErr != nil {
-		status = 500
-	}
-	ev := a.event(by, org, "POST", "/bridge/google/run", status, map[string]bool{"dry_run": dryRun})
-	ev.RunID = rep.ID
-	ev.ResponseBody = jsonText(map[string]any{"report_id": rep.ID, "status": rep.Status, "counts": rep.Counts})
-	if err := a.record(context.WithoutCancel(ctx), ev); err != nil {
-		return rep, err
-	}
-	return rep, runErr
-}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/scimbridge/scimbridge"
 )
 
@@ -90,38 +88,9 @@ func (a *Admin) DisableSCIM(ctx context.Context, by Caller, slug string) error {
 
 // CreateAdminToken creates an admin token with role and returns it, shown
 // once, with its stored fields. expires is 0 for a token that does not
-// expire.
+// expire. CreateToken also names it.
 func (a *Admin) CreateAdminToken(ctx context.Context, by Caller, slug string, role scimbridge.AdminRole, expires time.Duration) (string, scimbridge.AdminToken, error) {
-	if role != scimbridge.AdminOwner && role != scimbridge.AdminViewer {
-		return "", scimbridge.AdminToken{}, scimbridge.Errorf(scimbridge.EINVALID, "invalid role %q: use owner or viewer", role)
-	}
-	if expires < 0 {
-		return "", scimbridge.AdminToken{}, scimbridge.Errorf(scimbridge.EINVALID, "invalid expiry %s: must be positive", expires)
-	}
-	org, err := a.Org(ctx, slug)
-	if err != nil {
-		return "", scimbridge.AdminToken{}, err
-	}
-	token, hash := scimbridge.NewAdminToken()
-	now := a.Clock()
-	t := scimbridge.AdminToken{
-		ID:        uuid.NewString(),
-		OrgID:     org.ID,
-		Role:      role,
-		TokenHash: hash,
-		Prefix:    token[:len("scba_")+6],
-		CreatedAt: now,
-	}
-	if expires > 0 {
-		at := now.Add(expires)
-		t.ExpiresAt = &at
-	}
-	ev := a.event(by, org, "POST", "/admin-tokens", 201, map[string]any{"role": role, "expires_at": t.ExpiresAt})
-	ev.ResponseBody = jsonText(t) // the token itself is never in it
-	if err := a.Store.CreateAdminToken(ctx, t, ev); err != nil {
-		return "", t, fmt.Errorf("create admin token: %w", err)
-	}
-	return token, t, nil
+	return a.CreateToken(ctx, by, slug, TokenSpec{Role: role, Expires: expires})
 }
 
 // RevokeAdminToken revokes the organization's admin token id.

@@ -47,6 +47,13 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// OpsListen is the host:port serving /healthz, /readyz and /metrics.
 	OpsListen string `yaml:"ops_listen"`
+	// AdminListen, when set, is the host:port serving the admin API (and
+	// the console) on their own, instead of the main listener.
+	AdminListen string `yaml:"admin_listen"`
+	// AdminAllowedCIDRs, when set, are the only client addresses (CIDRs or
+	// single IPs) the admin API and console answer; others get 403. Use
+	// AdminAllowedPrefixes for the parsed form.
+	AdminAllowedCIDRs []string `yaml:"admin_allowed_cidrs"`
 	// PublicURL is the base URL clients use to reach the main listener.
 	// Unset, it is derived from Listen.
 	PublicURL string `yaml:"public_url"`
@@ -323,6 +330,18 @@ func (c Config) IsLoopbackListen() bool {
 func (c Config) TrustedProxyPrefixes() []netip.Prefix {
 	var out []netip.Prefix
 	for _, s := range c.TrustedProxies {
+		if p, err := parsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// AdminAllowedPrefixes returns admin_allowed_cidrs parsed as
+// TrustedProxyPrefixes parses trusted_proxies; nil allows every address.
+func (c Config) AdminAllowedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range c.AdminAllowedCIDRs {
 		if p, err := parsePrefix(s); err == nil {
 			out = append(out, p)
 		}

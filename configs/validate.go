@@ -50,6 +50,18 @@ func (c Config) Validate() error {
 	if _, port, err := net.SplitHostPort(c.Listen); err == nil && port != "0" && c.Listen == c.OpsListen {
 		v.add("ops_listen", "must differ from listen")
 	}
+	if c.AdminListen != "" {
+		v.hostPort("admin_listen", c.AdminListen)
+		if _, port, err := net.SplitHostPort(c.AdminListen); err == nil && port != "0" &&
+			(c.AdminListen == c.Listen || c.AdminListen == c.OpsListen) {
+			v.add("admin_listen", "must differ from listen and ops_listen (leave it unset to serve the admin API on listen)")
+		}
+	}
+	for _, s := range c.AdminAllowedCIDRs {
+		if _, err := parsePrefix(s); err != nil {
+			v.add("admin_allowed_cidrs", "%q is not a CIDR or IP address", s)
+		}
+	}
 	if u := v.httpURL("public_url", c.PublicURL); u != nil {
 		if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 			v.add("public_url", "must not have a query or fragment")

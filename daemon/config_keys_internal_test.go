@@ -56,6 +56,27 @@ func keyEffects() map[string]keyEffect {
 				t.Errorf("ops listener on %s, want %s", s.opsLn.Addr(), addr)
 			}
 		}},
+		"admin_listen": {check: func(t *testing.T) {
+			addr := freeAddr(t)
+			if s, _ := openTestServer(t, map[string]string{"SCIMBRIDGE_ADMIN_LISTEN": addr}); s.adminLn == nil || s.adminLn.Addr().String() != addr {
+				t.Errorf("admin listener %v, want %s", s.adminLn, addr)
+			}
+		}},
+		"admin_allowed_cidrs": {check: func(t *testing.T) {
+			// Refused before authentication: 403 instead of 401.
+			for cidrs, want := range map[string]int{"": 401, "192.0.2.0/24": 403, "127.0.0.0/8": 401} {
+				s, _ := openTestServer(t, map[string]string{"SCIMBRIDGE_ADMIN_ALLOWED_CIDRS": cidrs})
+				main, _ := runTestServer(t, s)
+				res, err := http.Get(main + "/api/admin/v1/orgs")
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != want {
+					t.Errorf("admin_allowed_cidrs %q: status %d, want %d", cidrs, res.StatusCode, want)
+				}
+			}
+		}},
 		"public_url": {check: func(t *testing.T) {
 			const u = "https://scim.example.test/base"
 			s, _ := openTestServer(t, map[string]string{"SCIMBRIDGE_PUBLIC_URL": u})

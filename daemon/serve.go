@@ -61,6 +61,7 @@ type Options struct {
 type Addrs struct {
 	Main      net.Addr // SCIM API
 	Ops       net.Addr // /healthz, /readyz, /metrics
+	Admin     net.Addr // admin API and console: Main unless admin_listen is set
 	PublicURL string   // public_url, with the bound port when it was 0
 }
 
@@ -101,6 +102,7 @@ type Server struct {
 	db        database
 	mainLn    net.Listener
 	opsLn     net.Listener
+	adminLn   net.Listener // nil: the admin side is on the main listener
 	useTLS    bool
 	publicURL string
 
@@ -112,6 +114,8 @@ type Server struct {
 	purger    purger
 	mainSrv   *http.Server
 	opsSrv    *http.Server
+	adminSrv  *http.Server
+	adminSide *adminSide
 	// stopping makes /readyz answer 503 while Run shuts down.
 	stopping atomic.Bool
 	// stopBy is when shutdown must be over, set once Run starts stopping
@@ -187,6 +191,11 @@ func (s *Server) Open(ctx context.Context) error {
 	if s.opsLn, err = net.Listen("tcp", cfg.OpsListen); err != nil {
 		return fmt.Errorf("listen on %s (ops): %w", cfg.OpsListen, err)
 	}
+	if cfg.AdminListen != "" {
+		if s.adminLn, err = net.Listen("tcp", cfg.AdminListen); err != nil {
+			return fmt.Errorf("listen on %s (admin): %w", cfg.AdminListen, err)
+		}
+	}
 	s.publicURL = boundPublicURL(cfg.PublicURL, s.mainLn.Addr())
 
 	s.notify.status("starting: migrating the database")
@@ -219,11 +228,19 @@ func (s *Server) Open(ctx context.Context) error {
 	mainMux := http.NewServeMux()
 	scimHandler := m.instrumentSCIM(s.scim.Handler(), s.scim.Route)
 	mainMux.Handle(scim.BasePath+"/", scimHandler)
-	s.changes = newChangesFeed(s.db, cfg.Database.URL, s.logger)
-	s.changes.mount(mainMux, &admin.Admin{Store: s.db, Clock: s.opts.Clock, Logger: s.logger}, s.db)
-	s.changes.register(m.registry)
-	mountConsole(mainMux, s.admin, s.scheduler.Runner, s.publicURL, s.db, s.scim, s.logger, s.opts.Clock, s.useTLS)
 	errorLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
+	s.adminSide = newAdminSide(cfg, s.publicURL, s.admin, s.scheduler.Runner, s.logger)
+	// The feed and the console are on the admin side: admin_listen and
+	// admin_allowed_cidrs apply to them too.
+	s.changes = newChangesFeed(s.db, cfg.Database.URL, s.logger)
+	s.changes.mount(s.adminSide.mux, s.adminSide.admin, s.db)
+	s.changes.register(m.registry)
+	mountConsole(s.adminSide, s.publicURL, s.db, s.scim, s.logger, s.opts.Clock, s.useTLS)
+	if s.adminLn == nil {
+		s.adminSide.mountOn(mainMux)
+	} else {
+		s.adminSrv = &http.Server{Handler: s.adminSide.handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
+	}
 	s.mainSrv = &http.Server{Handler: scimserver.Mount(scimHandler, mainMux), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsConfig, ErrorLog: errorLog}
 	s.mainSrv.RegisterOnShutdown(s.changes.stop)
 	s.opsSrv = &http.Server{Handler: opsHandler(s.db, s.logger, m.handler(s.logger), &s.stopping),
@@ -269,6 +286,14 @@ func (s *Server) Run(ctx context.Context) error {
 		shutdownHTTP("main", s.mainSrv, timeout, s.logger)
 		return nil
 	})
+	if s.adminSrv != nil {
+		g.Go(func() error { return serveHTTP("admin", s.adminSrv, s.adminLn, s.useTLS) })
+		g.Go(func() error {
+			<-gctx.Done()
+			shutdownHTTP("admin", s.adminSrv, timeout, s.logger)
+			return nil
+		})
+	}
 	g.Go(func() error {
 		return s.purger.run(gctx, purgeFirstDelay, purgeInterval)
 	})
@@ -284,7 +309,8 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	loop := mainLoop{db: s.db, clock: s.opts.Clock, logger: s.logger, notify: s.notify,
-		reload: &reloader{logger: s.logger, level: s.level, running: s.cfg, load: s.opts.LoadConfig, scim: s.scim}}
+		reload: &reloader{logger: s.logger, level: s.level, running: s.cfg, load: s.opts.LoadConfig,
+			scim: reloadProxies{scimSettings: s.scim, admin: s.adminSide.api}}}
 	s.ready(loop.statusText(gctx))
 	loop.run(gctx, s.opts.Reload)
 
@@ -323,6 +349,11 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) ready(status string) {
 	s.logger.Info("listening", "listener", "main", "addr", s.mainLn.Addr().String(), "tls", s.useTLS, "public_url", s.publicURL)
 	s.logger.Info("listening", "listener", "ops", "addr", s.opsLn.Addr().String())
+	adminAddr := s.mainLn.Addr()
+	if s.adminLn != nil {
+		adminAddr = s.adminLn.Addr()
+		s.logger.Info("listening", "listener", "admin", "addr", adminAddr.String(), "tls", s.useTLS)
+	}
 	if !s.cfg.IsLoopbackListen() && !s.useTLS {
 		s.logger.Warn("main listener is reachable from other machines without TLS: set tls_cert_file and tls_key_file or put it behind a TLS proxy", "addr", s.mainLn.Addr().String())
 	}
@@ -330,7 +361,7 @@ func (s *Server) ready(status string) {
 	s.logger.Info("ready", "startup", time.Since(s.started).Round(time.Millisecond), "status", status)
 	if s.opts.Ready != nil {
 		select {
-		case s.opts.Ready <- Addrs{Main: s.mainLn.Addr(), Ops: s.opsLn.Addr(), PublicURL: s.publicURL}:
+		case s.opts.Ready <- Addrs{Main: s.mainLn.Addr(), Ops: s.opsLn.Addr(), Admin: adminAddr, PublicURL: s.publicURL}:
 		default:
 			s.logger.Warn("ready channel not receiving; addresses not sent")
 		}
@@ -340,7 +371,7 @@ func (s *Server) ready(status string) {
 // Close closes the listeners and the database. It is safe after a failed
 // Open and after Run.
 func (s *Server) Close() error {
-	for _, ln := range []net.Listener{s.mainLn, s.opsLn} {
+	for _, ln := range []net.Listener{s.mainLn, s.opsLn, s.adminLn} {
 		if ln != nil {
 			ln.Close() // already closed after Run
 		}

@@ -65,3 +65,9 @@ func inPrefixes(a netip.Addr, prefixes []netip.Prefix) bool {
 	}
 	return false
 }
+
+// ClientIP is the client address of a request as the events log records
+// it (see clientIP), for the admin API and console.
+func ClientIP(remoteAddr string, forwardedFor []string, trusted []netip.Prefix) string {
+	return clientIP(remoteAddr, forwardedFor, trusted)
+}

@@ -104,13 +104,13 @@ func (db *DB) TouchSCIMConfig(ctx context.Context, orgID string, at time.Time) e
 	return nil
 }
 
-const adminTokenColumns = `id, org_id, role, token_hash, prefix, created_at, expires_at, revoked_at, last_used_at`
+const adminTokenColumns = `id, org_id, role, token_hash, prefix, created_at, expires_at, revoked_at, last_used_at, name`
 
 func scanAdminToken(s interface{ Scan(...any) error }) (scimbridge.AdminToken, error) {
 	var t scimbridge.AdminToken
 	var role string
 	err := s.Scan(&t.ID, &t.OrgID, &role, &t.TokenHash, strDest{&t.Prefix}, timeDest{&t.CreatedAt},
-		nullTimeDest{&t.ExpiresAt}, nullTimeDest{&t.RevokedAt}, nullTimeDest{&t.LastUsedAt})
+		nullTimeDest{&t.ExpiresAt}, nullTimeDest{&t.RevokedAt}, nullTimeDest{&t.LastUsedAt}, strDest{&t.Name})
 	t.Role = scimbridge.AdminRole(role)
 	return t, err
 }
@@ -119,9 +119,9 @@ func scanAdminToken(s interface{ Scan(...any) error }) (scimbridge.AdminToken, e
 func (db *DB) CreateAdminToken(ctx context.Context, t scimbridge.AdminToken, ev scimbridge.Event) error {
 	err := db.inTx(ctx, func(tx *sqlx.Tx) error {
 		_, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO admin_tokens (`+adminTokenColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 			t.ID, t.OrgID, string(t.Role), t.TokenHash, ns(t.Prefix), db.tm(t.CreatedAt),
-			db.ntm(t.ExpiresAt), db.ntm(t.RevokedAt), db.ntm(t.LastUsedAt))
+			db.ntm(t.ExpiresAt), db.ntm(t.RevokedAt), db.ntm(t.LastUsedAt), ns(t.Name))
 		if err != nil {
 			return err
 		}

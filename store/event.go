@@ -175,11 +175,19 @@ func (db *DB) ListEvents(ctx context.Context, q scimbridge.EventQuery) (scimbrid
 		where = append(where, "substr(path, 1, ?) = ?")
 		args = append(args, utf8.RuneCountInString(q.PathPrefix), q.PathPrefix)
 	}
+	// With a username, SQLite (without statistics) would rather range over
+	// events_org_time than the username's few events: 1.6 s instead of
+	// 0.1 ms a page over a million events. A unary + keeps time out of
+	// its index choice.
+	timeCol := "time"
+	if q.UserName != "" && db.dialect == DialectSQLite {
+		timeCol = "+time"
+	}
 	if !q.Since.IsZero() {
-		where, args = append(where, "time >= ?"), append(args, db.tm(q.Since))
+		where, args = append(where, timeCol+" >= ?"), append(args, db.tm(q.Since))
 	}
 	if !q.Until.IsZero() {
-		where, args = append(where, "time < ?"), append(args, db.tm(q.Until))
+		where, args = append(where, timeCol+" < ?"), append(args, db.tm(q.Until))
 	}
 	if q.Cursor > 0 {
 		where, args = append(where, "id < ?"), append(args, q.Cursor)

@@ -41,6 +41,8 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"CountRecentChanges", testCountRecentChanges},
 		{"SCIMConfig", testSCIMConfig},
 		{"AdminTokens", testAdminTokens},
+		{"OperatorTokens", testOperatorTokens},
+		{"DeleteBridge", testDeleteBridge},
 		{"Bridges", testBridges},
 		{"SealingKeys", testSealingKeys},
 		{"Reports", testReports},
