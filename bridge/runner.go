@@ -116,6 +116,8 @@ type run struct {
 	attention bool
 	// google is the run's Directory client, for its counters.
 	google *Directory
+	// clock measures the run's phases.
+	clock phaseClock
 }
 
 // runFailure is a failed run's reason; attention says an admin must act.
@@ -344,7 +346,9 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 		loaded <- loadResult{s, err}
 	}()
 	lb := newListingBuilder(settings, r.listingHint(ctx, st.bridge.OrgID, st.report.ID))
+	st.clock.listing()
 	listing, err := dir.EachPage(ctx, settings.Customer, false, lb.add)
+	st.clock.listed(listing.Pages)
 	stored := <-loaded
 	if err != nil {
 		return listFailure(err)
@@ -367,7 +371,9 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 			return listFailure(err)
 		}
 	}
+	planStart := time.Now()
 	plan, err := r.plan(ctx, st.bridge.OrgID, &in, stored.side)
+	st.clock.plan(planStart)
 	if err != nil {
 		return fmt.Errorf("plan directory: %w", err)
 	}
