@@ -95,7 +95,7 @@ type Report struct {
 	Counts     ReportCounts `json:"counts"`
 	Error      string       `json:"error,omitempty"`
 	// Held is set on a report whose plan holds changes awaiting approval.
-	HeldUntil *time.Time   `json:"held_until,omitempty"`
+	HeldUntil *time.Time `json:"held_until,omitempty"`
 	// Phases is where a bridge run's time went; nil on reports written
 	// before runs recorded it.
 	Phases *ReportPhases `json:"phases,omitempty"`
