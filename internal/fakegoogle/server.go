@@ -370,6 +370,10 @@ func (s *Server) page(deleted bool, offset, max int, m mask) ([]byte, error) {
 			if i > start {
 				buf.WriteByte(',')
 			}
+			if raw, ok := src.(rawSource); ok {
+				raw.appendUser(&buf, i, userMask)
+				continue
+			}
 			b, err := renderUser(src.User(i), userMask)
 			if err != nil {
 				return nil, err

@@ -83,113 +83,223 @@ func (g *Generated) Retitle(start, step int, title string) int {
 
 var genCreated = time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// draws are a user's random choices, a function of the seed and its index.
-type draws struct {
-	given, family, domain, id, ou, dept, title, cc, lang string
-	contractor, guest, alias, suspended, archived        bool
+// genUser is one generated user's values, from which both its
+// admin.User and its JSON are built.
+type genUser struct {
+	id, email, given, family, ou, created string
+	guest, suspended, archived            bool
+	title, dept, cc, kind, location, lang string
+	employee, login, manager, assistant   string
+	aliases, nonEditable                  []string
 }
 
-func (g *Generated) draws(i int) draws {
+func (g *Generated) gen(i int) genUser {
 	r := rand.New(rand.NewPCG(g.seed, uint64(i)+0x5eed))
-	d := draws{
+	u := genUser{
 		given:  givenNames[r.IntN(len(givenNames))],
 		family: familyNames[r.IntN(len(familyNames))],
-		domain: "example.com",
 	}
+	domain := "example.com"
 	if r.IntN(10) == 0 {
-		d.domain = "example.org"
+		domain = "example.org"
 	}
-	if d.guest = r.IntN(200) == 0; d.guest {
-		d.domain = "partner.example.net"
+	if u.guest = r.IntN(200) == 0; u.guest {
+		domain = "partner.example.net"
 	}
-	d.id = fmt.Sprintf("1%02d%018d", r.IntN(100), i+1)
-	d.dept = departments[r.IntN(len(departments))]
-	d.contractor = r.IntN(8) == 0
-	d.ou = orgUnits[r.IntN(len(orgUnits))]
-	d.title = titles[r.IntN(len(titles))]
-	d.cc = fmt.Sprintf("CC-%03d", 100+r.IntN(40))
-	d.lang = languages[r.IntN(len(languages))]
-	d.alias = r.IntN(10) == 0
+	n := strconv.Itoa(i + 1)
+	u.email = emailLocal(u.given) + "." + emailLocal(u.family) + "." + n + "@" + domain
+	u.id = "1" + pad(r.IntN(100), 2) + pad(i+1, 18)
+	u.dept = departments[r.IntN(len(departments))]
+	u.kind = "Employee"
+	if r.IntN(8) == 0 {
+		u.kind = "Contractor"
+	}
+	u.ou = orgUnits[r.IntN(len(orgUnits))]
+	u.title = titles[r.IntN(len(titles))]
+	u.cc = "CC-" + strconv.Itoa(100+r.IntN(40))
+	u.lang = languages[r.IntN(len(languages))]
+	alias := r.IntN(10) == 0
 	switch x := r.IntN(100); {
 	case x < 2:
-		d.suspended = true
+		u.suspended = true
 	case x < 3:
-		d.archived = true
+		u.archived = true
 	}
-	return d
+	u.created = genCreated.Add(time.Duration(i) * time.Minute).Format(time.RFC3339)
+	u.employee = "E" + pad(i+1, 7)
+	if i > 0 {
+		u.manager = g.email((i - 1) / 8)
+	}
+	g.mu.RLock()
+	if t, ok := g.titles[i]; ok {
+		u.title = t
+	}
+	g.mu.RUnlock()
+	local := emailLocal(u.given) + "." + n
+	if g.shape != ShapeFull {
+		if alias {
+			u.aliases = []string{local + "@" + domain}
+		}
+		return u
+	}
+	u.aliases = []string{local + "@" + domain, emailLocal(u.family) + "." + n + "@" + domain}
+	u.nonEditable = []string{local + "@example.test-google-a.com"}
+	u.location = "Building " + strconv.Itoa(1+i%40)
+	u.login = "u" + n
+	u.assistant = "assistant." + strconv.Itoa(i%500+1) + "@" + domain
+	return u
 }
 
-// email is user i's primary email: unique through its index.
-func (d draws) email(i int) string {
-	return emailLocal(d.given) + "." + emailLocal(d.family) + "." + strconv.Itoa(i+1) + "@" + d.domain
+// email is user i's primary email (unique through its index), drawn as
+// gen draws it.
+func (g *Generated) email(i int) string {
+	r := rand.New(rand.NewPCG(g.seed, uint64(i)+0x5eed))
+	given := givenNames[r.IntN(len(givenNames))]
+	family := familyNames[r.IntN(len(familyNames))]
+	domain := "example.com"
+	if r.IntN(10) == 0 {
+		domain = "example.org"
+	}
+	if r.IntN(200) == 0 {
+		domain = "partner.example.net"
+	}
+	return emailLocal(given) + "." + emailLocal(family) + "." + strconv.Itoa(i+1) + "@" + domain
+}
+
+// pad formats v in decimal with leading zeros to width digits.
+func pad(v, width int) string {
+	s := strconv.Itoa(v)
+	for len(s) < width {
+		s = "0" + s
+	}
+	return s
 }
 
 // User implements UserSource.
 func (g *Generated) User(i int) *admin.User {
-	d := g.draws(i)
-	email := d.email(i)
-	kind := "Employee"
-	if d.contractor {
-		kind = "Contractor"
-	}
-	title := d.title
-	g.mu.RLock()
-	if t, ok := g.titles[i]; ok {
-		title = t
-	}
-	g.mu.RUnlock()
+	v := g.gen(i)
 	u := &admin.User{
 		Kind:                       "admin#directory#user",
-		Id:                         d.id,
-		Etag:                       "\"etag-" + d.id + "\"",
+		Id:                         v.id,
+		Etag:                       "\"etag-" + v.id + "\"",
 		CustomerId:                 DefaultCustomerID,
-		PrimaryEmail:               email,
-		Name:                       &admin.UserName{GivenName: d.given, FamilyName: d.family, FullName: d.given + " " + d.family},
-		OrgUnitPath:                d.ou,
-		CreationTime:               genCreated.Add(time.Duration(i) * time.Minute).Format(time.RFC3339),
+		PrimaryEmail:               v.email,
+		Name:                       &admin.UserName{GivenName: v.given, FamilyName: v.family, FullName: v.given + " " + v.family},
+		OrgUnitPath:                v.ou,
+		CreationTime:               v.created,
 		AgreedToTerms:              true,
-		IsGuestUser:                d.guest,
-		IsMailboxSetup:             !d.guest,
+		IsGuestUser:                v.guest,
+		IsMailboxSetup:             !v.guest,
 		IncludeInGlobalAddressList: true,
-		Emails:                     []admin.UserEmail{{Address: email, Primary: true}},
-		Organizations: []admin.UserOrganization{{Name: "Example Corp", Title: title, Department: d.dept,
-			CostCenter: d.cc, Description: kind, Primary: true, Type: "work"}},
-		ExternalIds: []admin.UserExternalId{{Type: "organization", Value: fmt.Sprintf("E%07d", i+1)}},
-		Languages:   []admin.UserLanguage{{LanguageCode: d.lang, Preference: "preferred"}},
+		Suspended:                  v.suspended,
+		Archived:                   v.archived,
+		Aliases:                    v.aliases,
+		NonEditableAliases:         v.nonEditable,
 	}
-	var manager string
-	if i > 0 {
-		m := (i - 1) / 8
-		manager = g.draws(m).email(m)
-		u.Relations = []admin.UserRelation{{Type: "manager", Value: manager}}
+	if v.suspended {
+		u.SuspensionReason = "ADMIN"
 	}
-	if d.suspended {
-		u.Suspended, u.SuspensionReason = true, "ADMIN"
+	emails := []admin.UserEmail{{Address: v.email, Primary: true}}
+	for _, a := range v.aliases {
+		emails = append(emails, admin.UserEmail{Address: a})
 	}
-	u.Archived = d.archived
-	local := emailLocal(d.given) + "." + strconv.Itoa(i+1)
-	if g.shape != ShapeFull {
-		if d.alias {
-			alias := local + "@" + d.domain
-			u.Aliases = []string{alias}
-			u.Emails = append(u.Emails.([]admin.UserEmail), admin.UserEmail{Address: alias})
-		}
-		return u
+	u.Emails = emails
+	u.Organizations = []admin.UserOrganization{{Name: "Example Corp", Title: v.title, Department: v.dept,
+		CostCenter: v.cc, Description: v.kind, Primary: true, Type: "work", Location: v.location}}
+	ext := []admin.UserExternalId{{Type: "organization", Value: v.employee}}
+	if v.login != "" {
+		ext = append(ext, admin.UserExternalId{Type: "login_id", Value: v.login})
 	}
-	aliases := []string{local + "@" + d.domain, emailLocal(d.family) + "." + strconv.Itoa(i+1) + "@" + d.domain}
-	u.Aliases = aliases
-	u.NonEditableAliases = []string{local + "@example.test-google-a.com"}
-	u.Emails = append(u.Emails.([]admin.UserEmail), admin.UserEmail{Address: aliases[0]}, admin.UserEmail{Address: aliases[1]})
-	orgs := u.Organizations.([]admin.UserOrganization)
-	orgs[0].Location = "Building " + strconv.Itoa(1+i%40)
-	u.ExternalIds = append(u.ExternalIds.([]admin.UserExternalId),
-		admin.UserExternalId{Type: "login_id", Value: "u" + strconv.Itoa(i+1)})
-	rel := []admin.UserRelation{}
-	if manager != "" {
-		rel = append(rel, admin.UserRelation{Type: "manager", Value: manager})
+	u.ExternalIds = ext
+	u.Languages = []admin.UserLanguage{{LanguageCode: v.lang, Preference: "preferred"}}
+	var rel []admin.UserRelation
+	if v.manager != "" {
+		rel = append(rel, admin.UserRelation{Type: "manager", Value: v.manager})
 	}
-	u.Relations = append(rel, admin.UserRelation{Type: "assistant", Value: "assistant." + strconv.Itoa(i%500+1) + "@" + d.domain})
+	if v.assistant != "" {
+		rel = append(rel, admin.UserRelation{Type: "assistant", Value: v.assistant})
+	}
+	if len(rel) > 0 {
+		u.Relations = rel
+	}
 	return u
+}
+
+// appendUser writes user i's JSON under the mask, as renderUser would
+// from User(i).
+func (g *Generated) appendUser(b *bytes.Buffer, i int, m mask) {
+	v := g.gen(i)
+	o := openObj(b, m)
+	o.str("kind", "admin#directory#user")
+	o.str("id", v.id)
+	o.str("etag", "\"etag-"+v.id+"\"")
+	o.str("primaryEmail", v.email)
+	o.obj("name", func(n *jsonObj) {
+		n.str("givenName", v.given)
+		n.str("familyName", v.family)
+		n.str("fullName", v.given+" "+v.family)
+	})
+	o.boolean("isAdmin", false)
+	o.str("lastLoginTime", "")
+	o.str("creationTime", v.created)
+	o.boolean("agreedToTerms", true)
+	o.boolean("suspended", v.suspended)
+	o.boolean("archived", v.archived)
+	if v.suspended {
+		o.str("suspensionReason", "ADMIN")
+	}
+	o.boolean("changePasswordAtNextLogin", false)
+	o.boolean("ipWhitelisted", false)
+	o.objs("emails", 1+len(v.aliases), func(e *jsonObj, j int) {
+		if j == 0 {
+			e.str("address", v.email)
+			e.boolean("primary", true)
+			return
+		}
+		e.str("address", v.aliases[j-1])
+	})
+	o.objs("externalIds", 1+min(1, len(v.login)), func(e *jsonObj, j int) {
+		if j == 0 {
+			e.str("type", "organization")
+			e.str("value", v.employee)
+			return
+		}
+		e.str("type", "login_id")
+		e.str("value", v.login)
+	})
+	var rel [][2]string
+	if v.manager != "" {
+		rel = append(rel, [2]string{"manager", v.manager})
+	}
+	if v.assistant != "" {
+		rel = append(rel, [2]string{"assistant", v.assistant})
+	}
+	o.objs("relations", len(rel), func(e *jsonObj, j int) {
+		e.str("type", rel[j][0])
+		e.str("value", rel[j][1])
+	})
+	o.objs("organizations", 1, func(e *jsonObj, _ int) {
+		e.str("name", "Example Corp")
+		e.str("title", v.title)
+		e.boolean("primary", true)
+		e.str("type", "work")
+		e.str("department", v.dept)
+		e.str("description", v.kind)
+		e.str("location", v.location)
+		e.str("costCenter", v.cc)
+	})
+	o.objs("languages", 1, func(e *jsonObj, _ int) {
+		e.str("languageCode", v.lang)
+		e.str("preference", "preferred")
+	})
+	o.strs("aliases", v.aliases)
+	o.strs("nonEditableAliases", v.nonEditable)
+	o.str("customerId", DefaultCustomerID)
+	o.str("orgUnitPath", v.ou)
+	o.boolean("isMailboxSetup", !v.guest)
+	o.boolean("includeInGlobalAddressList", true)
+	o.boolean("isGuestUser", v.guest)
+	o.close()
 }
 
 // renderUser returns one user's JSON under a fields mask (nil: all).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"reflect"
 	"runtime"
 	"testing"
 
@@ -100,5 +101,39 @@ func TestGenerated_BoundedMemory(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > 20<<20 {
 		t.Fatalf("heap grew by %d bytes serving one page of a million users", grown)
+	}
+}
+
+// TestGenerated_RawJSONMatchesMarshal checks that the JSON the generated
+// directory writes itself is what marshalling its admin.User gives, whole
+// and under the bridge's mask, for both shapes.
+func TestGenerated_RawJSONMatchesMarshal(t *testing.T) {
+	full, err := parseMask(bridgeMask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, shape := range []Shape{ShapeLean, ShapeFull} {
+		g := NewGenerated(3000, 3, shape)
+		g.Retitle(5, 100, "Retitled")
+		for _, m := range []mask{nil, full["users"]} {
+			for i := 0; i < 3000; i += 7 {
+				want, err := renderUser(g.User(i), m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var buf bytes.Buffer
+				g.appendUser(&buf, i, m)
+				var a, b any
+				if err := json.Unmarshal(want, &a); err != nil {
+					t.Fatal(err)
+				}
+				if err := json.Unmarshal(buf.Bytes(), &b); err != nil {
+					t.Fatalf("%s user %d: %v\n%s", shape, i, err, buf.Bytes())
+				}
+				if !reflect.DeepEqual(a, b) {
+					t.Fatalf("%s user %d, mask %v:\nmarshal %s\nraw     %s", shape, i, m, want, buf.Bytes())
+				}
+			}
+		}
 	}
 }
