@@ -139,29 +139,34 @@ func (x *userIndex) heldKey(k string) bool {
 	return ok
 }
 
-// listed records one listed user and reports whether the plan needs it:
-// false when its stored profile is managed by the bridge, in scope, not
-// excluded, and its desired-state hash and state are unchanged (the
-// planner would count it unchanged without loading anything). A Google id
-// listed twice is an error, as the planner reports it.
-func (x *userIndex) listed(u *reconcile.DirectoryUser, pinned map[string]bool) (bool, error) {
+// listed records one listed user and says what the plan needs of it:
+// keep when the plan must see it; unchanged when its stored profile is
+// managed by the bridge, in scope, not excluded, and its desired-state
+// hash and state are unchanged (the planner would count it unchanged
+// without loading anything); neither for a user out of scope that no
+// stored profile matches (the planner would do nothing with it). A Google
+// id listed twice is an error, as the planner reports it.
+func (x *userIndex) listed(u *reconcile.DirectoryUser, pinned map[string]bool) (keep, unchanged bool, err error) {
 	gid := u.Desired.GoogleID()
 	if gid == "" {
-		return true, nil
+		return true, false, nil
 	}
 	e, ok := x.byGID[gid]
 	if !ok {
 		if _, dup := x.fresh[gid]; dup {
-			return false, scimbridge.Errorf(scimbridge.EINVALID, "google id %s is listed twice", gid)
+			return false, false, scimbridge.Errorf(scimbridge.EINVALID, "google id %s is listed twice", gid)
 		}
 		x.fresh[gid] = struct{}{}
-		return true, nil
+		if !u.InScope && !u.Excluded && !x.heldKey(textkey.Key(u.Desired.UserName())) {
+			return false, false, nil
+		}
+		return true, false, nil
 	}
 	if e.flags&entrySeen != 0 {
-		return false, scimbridge.Errorf(scimbridge.EINVALID, "google id %s is listed twice", gid)
+		return false, false, scimbridge.Errorf(scimbridge.EINVALID, "google id %s is listed twice", gid)
 	}
 	e.flags |= entrySeen
-	keep := true
+	keep = true
 	if u.InScope && !u.Excluded && !pinned[gid] && e.flags&(entryManaged|entryHashed) == entryManaged|entryHashed &&
 		(e.flags&entryActive != 0) == u.Desired.Active() {
 		h, _ := hashBytes(reconcile.Hash(u.Desired))
@@ -171,7 +176,7 @@ func (x *userIndex) listed(u *reconcile.DirectoryUser, pinned map[string]bool) (
 		e.flags |= entryLoad
 	}
 	x.byGID[gid] = e
-	return keep, nil
+	return keep, !keep, nil
 }
 
 // plannerInput fills in the stored side of the planner's input from the

@@ -90,15 +90,17 @@ func (b *listingBuilder) drain() {
 func (b *listingBuilder) compare(list []reconcile.DirectoryUser) {
 	for i := range list {
 		u := &list[i]
-		keep, err := b.index.listed(u, b.pinned)
+		keep, unchanged, err := b.index.listed(u, b.pinned)
 		if err != nil {
 			if b.err == nil {
 				b.err = err
 			}
 			continue
 		}
-		if !keep {
+		if unchanged {
 			b.unchanged++
+		}
+		if !keep {
 			continue
 		}
 		b.out = append(b.out, *u)
