@@ -123,7 +123,6 @@ func TestRunner_ListedTwiceAcrossPages(t *testing.T) {
 	})
 }
 
-
 // profileOf returns the live profile with Google id gid, in directories of
 // any size.
 func (e *syncEnv) profileOf(gid string) scimbridge.Profile {
