@@ -1,10 +1,13 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"fmt"
 	"hash/maphash"
+	"math/bits"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -31,8 +34,41 @@ const (
 // bits tell a changed user from an unchanged one as surely as 256.
 const hashPrefix = 16
 
-// indexEntry is the compact stored state of one profile with a Google id.
+// gidKey is a Google id (a decimal number of up to 38 digits, 21 in
+// practice) as a 128-bit number.
+type gidKey struct{ hi, lo uint64 }
+
+// parseGID returns the key of a Google id in canonical decimal form.
+func parseGID(s string) (gidKey, bool) {
+	if s == "" || len(s) > 38 || (s[0] == '0' && len(s) > 1) {
+		return gidKey{}, false
+	}
+	var k gidKey
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return gidKey{}, false
+		}
+		hi, lo := bits.Mul64(k.lo, 10)
+		lo, carry := bits.Add64(lo, uint64(c-'0'), 0)
+		k = gidKey{hi: k.hi*10 + hi + carry, lo: lo}
+	}
+	return k, true
+}
+
+func (a gidKey) compare(b gidKey) int {
+	switch {
+	case a.hi != b.hi:
+		return cmp.Compare(a.hi, b.hi)
+	default:
+		return cmp.Compare(a.lo, b.lo)
+	}
+}
+
+// indexEntry is the compact stored state of one profile with a Google
+// id: 64 bytes.
 type indexEntry struct {
+	gid     gidKey
 	id      uuid.UUID
 	version int64
 	hash    [hashPrefix]byte
@@ -40,43 +76,52 @@ type indexEntry struct {
 }
 
 // userIndex is the compact index of an organization's stored profiles:
-// Google id -> profile id, version, desired-state hash and state; the set
-// of Google ids the listing holds; and the hashes of every stored address,
-// so a listed user that takes an address someone holds is planned with
-// its holder.
+// Google id -> profile id, version, desired-state hash and state, sorted by
+// Google id; the set of Google ids the listing holds (a flag of each entry,
+// and fresh for ids no profile has); and the hashes of every stored
+// address, so a listed user that takes an address someone holds is
+// planned with its holder. Slices, not maps: an entry costs its 64 bytes
+// and an address 8, whatever the size of the directory.
 type userIndex struct {
-	byGID map[string]indexEntry
+	entries []indexEntry
 	// extras are the profiles kept in their light view: those without a
-	// Google id (matched by address) or whose id is not a UUID.
+	// Google id (matched by address), or whose Google id or profile id is
+	// not in the usual form.
 	extras []scimbridge.StoredProfile
-	// keys holds the hash of each stored userName and email key.
-	keys map[uint64]struct{}
+	// keys holds the sorted hashes of each stored userName and email key.
+	keys []uint64
 	seed maphash.Seed
 	// fresh holds the listed Google ids no stored profile has.
 	fresh map[string]struct{}
-	// activeManaged counts the active managed entries of byGID.
+	// activeManaged counts the active managed entries.
 	activeManaged int
 }
 
 // indexStreamer is the store method that reads the profile index one row
 // at a time; without it the whole index is read at once.
 type indexStreamer interface {
-	EachProfileIndex(ctx context.Context, orgID string, fn func(scimbridge.StoredProfile) error) error
+	EachProfileIndex(ctx context.Context, orgID string, size func(n int), fn func(scimbridge.StoredProfile) error) error
 }
 
 // loadIndex reads the organization's compact index.
 func (r *Runner) loadIndex(ctx context.Context, orgID string) (*userIndex, error) {
-	x := &userIndex{byGID: map[string]indexEntry{}, keys: map[uint64]struct{}{}, seed: maphash.MakeSeed(),
-		fresh: map[string]struct{}{}}
+	x := &userIndex{seed: maphash.MakeSeed(), fresh: map[string]struct{}{}}
+	size := func(n int) {
+		// A few rows more, for profiles written while the index is read.
+		n += n/100 + 16
+		x.entries = make([]indexEntry, 0, n)
+		x.keys = make([]uint64, 0, n+n/8)
+	}
 	var err error
 	if s, ok := r.Store.(indexStreamer); ok {
-		err = s.EachProfileIndex(ctx, orgID, func(p scimbridge.StoredProfile) error {
+		err = s.EachProfileIndex(ctx, orgID, size, func(p scimbridge.StoredProfile) error {
 			x.add(p)
 			return nil
 		})
 	} else {
 		var all []scimbridge.StoredProfile
 		if all, err = r.Store.ProfileIndex(ctx, orgID); err == nil {
+			size(len(all))
 			for i := range all {
 				x.add(all[i])
 			}
@@ -85,27 +130,28 @@ func (r *Runner) loadIndex(ctx context.Context, orgID string) (*userIndex, error
 	if err != nil {
 		return nil, fmt.Errorf("load stored profiles: %w", err)
 	}
+	slices.SortFunc(x.entries, func(a, b indexEntry) int { return a.gid.compare(b.gid) })
+	slices.Sort(x.keys)
+	x.keys = slices.Compact(x.keys)
 	return x, nil
 }
 
 // add indexes one stored profile.
 func (x *userIndex) add(p scimbridge.StoredProfile) {
-	for _, k := range []string{p.UserName, p.Email} {
-		if k := textkey.Key(k); k != "" {
-			x.keys[maphash.String(x.seed, k)] = struct{}{}
-		}
+	uk, ek := textkey.Key(p.UserName), textkey.Key(p.Email)
+	if uk != "" {
+		x.keys = append(x.keys, maphash.String(x.seed, uk))
+	}
+	if ek != "" && ek != uk {
+		x.keys = append(x.keys, maphash.String(x.seed, ek))
 	}
 	id, err := uuid.Parse(p.ID)
-	if p.GoogleID == "" || err != nil || id.String() != p.ID {
+	gid, ok := parseGID(p.GoogleID)
+	if !ok || err != nil || id.String() != p.ID {
 		x.extras = append(x.extras, p)
 		return
 	}
-	if _, dup := x.byGID[p.GoogleID]; dup {
-		// The store keeps Google ids unique; plan a duplicate on its view.
-		x.extras = append(x.extras, p)
-		return
-	}
-	e := indexEntry{id: id, version: p.Version}
+	e := indexEntry{gid: gid, id: id, version: p.Version}
 	if p.Active() {
 		e.flags |= entryActive
 	}
@@ -118,7 +164,20 @@ func (x *userIndex) add(p scimbridge.StoredProfile) {
 	if h, ok := hashBytes(p.DesiredHash); ok {
 		e.hash, e.flags = h, e.flags|entryHashed
 	}
-	x.byGID[p.GoogleID] = e
+	x.entries = append(x.entries, e)
+}
+
+// find returns the entry of a Google id, or nil.
+func (x *userIndex) find(gid string) *indexEntry {
+	k, ok := parseGID(gid)
+	if !ok {
+		return nil
+	}
+	i, found := slices.BinarySearchFunc(x.entries, k, func(e indexEntry, k gidKey) int { return e.gid.compare(k) })
+	if !found {
+		return nil
+	}
+	return &x.entries[i]
 }
 
 // hashBytes returns the first bytes of a hex desired-state hash.
@@ -135,7 +194,7 @@ func (x *userIndex) heldKey(k string) bool {
 	if k == "" {
 		return false
 	}
-	_, ok := x.keys[maphash.String(x.seed, k)]
+	_, ok := slices.BinarySearch(x.keys, maphash.String(x.seed, k))
 	return ok
 }
 
@@ -151,8 +210,8 @@ func (x *userIndex) listed(u *reconcile.DirectoryUser, pinned map[string]bool) (
 	if gid == "" {
 		return true, false, nil
 	}
-	e, ok := x.byGID[gid]
-	if !ok {
+	e := x.find(gid)
+	if e == nil {
 		if _, dup := x.fresh[gid]; dup {
 			return false, false, scimbridge.Errorf(scimbridge.EINVALID, "google id %s is listed twice", gid)
 		}
@@ -175,7 +234,6 @@ func (x *userIndex) listed(u *reconcile.DirectoryUser, pinned map[string]bool) (
 	if keep {
 		e.flags |= entryLoad
 	}
-	x.byGID[gid] = e
 	return keep, !keep, nil
 }
 
@@ -189,7 +247,8 @@ func (r *Runner) plannerInput(ctx context.Context, orgID string, x *userIndex, u
 	in *reconcile.DirectoryInput) error {
 	var ids []string
 	given := map[uuid.UUID]bool{}
-	for _, e := range x.byGID {
+	for i := range x.entries {
+		e := &x.entries[i]
 		// Absent: managed, active and not listed (planned absent, or an
 		// excluded pinned one).
 		absent := e.flags&entrySeen == 0 && e.flags&(entryManaged|entryActive) == entryManaged|entryActive
@@ -237,8 +296,8 @@ func (r *Runner) plannerInput(ctx context.Context, orgID string, x *userIndex, u
 			if p.Detached() || err != nil || given[id] || p.GoogleID == "" {
 				continue
 			}
-			e, ok := x.byGID[p.GoogleID]
-			if !ok || e.id != id {
+			e := x.find(p.GoogleID)
+			if e == nil || e.id != id {
 				continue
 			}
 			given[id] = true

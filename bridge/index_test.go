@@ -12,10 +12,11 @@ import (
 	"github.com/scimbridge/scimbridge/store"
 )
 
-// loadCounter counts the whole profiles a run loads, and passes the
-// streamed profile index through when stream is set.
+// loadCounter counts the whole profiles a run loads; it reads the profile
+// index at once unless wrapped in a streamingCounter.
 type loadCounter struct {
-	*hookStore
+	hooks  *hookStore
+	scimbridge.Store
 	db     *store.DB
 	stream bool
 	mu     sync.Mutex
@@ -26,7 +27,7 @@ func (c *loadCounter) ProfilesByID(ctx context.Context, orgID string, ids []stri
 	c.mu.Lock()
 	c.loaded = append(c.loaded, ids...)
 	c.mu.Unlock()
-	return c.hookStore.ProfilesByID(ctx, orgID, ids)
+	return c.Store.ProfilesByID(ctx, orgID, ids)
 }
 
 func (c *loadCounter) take() []string {
@@ -41,8 +42,18 @@ func (c *loadCounter) take() []string {
 // streamingCounter is a loadCounter whose store streams the index.
 type streamingCounter struct{ *loadCounter }
 
-func (c streamingCounter) EachProfileIndex(ctx context.Context, orgID string, fn func(scimbridge.StoredProfile) error) error {
-	return c.db.EachProfileIndex(ctx, orgID, fn)
+// AppendReportItems and PutReportFrom stream the report, as the daemon's
+// store does.
+func (c streamingCounter) AppendReportItems(ctx context.Context, orgID, reportID string, start int, items []scimbridge.ReportItem) error {
+	return c.hooks.AppendReportItems(ctx, orgID, reportID, start, items)
+}
+
+func (c streamingCounter) PutReportFrom(ctx context.Context, r scimbridge.Report, start int) error {
+	return c.hooks.PutReportFrom(ctx, r, start)
+}
+
+func (c streamingCounter) EachProfileIndex(ctx context.Context, orgID string, size func(int), fn func(scimbridge.StoredProfile) error) error {
+	return c.db.EachProfileIndex(ctx, orgID, size, fn)
 }
 
 // TestRunner_ComparesListingWithIndex checks that a run compares each
@@ -56,7 +67,7 @@ func TestRunner_ComparesListingWithIndex(t *testing.T) {
 		t.Run(fmt.Sprintf("Streamed=%v", streamed), func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, db *store.DB) {
 				e := newSyncEnv(t, db, func(s *scimbridge.BridgeSettings) { s.Guard = false })
-				c := &loadCounter{hookStore: e.hooks, db: db}
+				c := &loadCounter{hooks: e.hooks, Store: e.hooks, db: db}
 				e.runner.Store = c
 				if streamed {
 					e.runner.Store = streamingCounter{c}

@@ -8,6 +8,10 @@ import (
 // maxInterned bounds how many distinct strings one listing shares.
 const maxInterned = 50_000
 
+// maxPending bounds the listed users that wait for the compact index to
+// load (8 pages).
+const maxPending = 8 * PageSize
+
 // indexResult is the compact index as it finished loading.
 type indexResult struct {
 	index *userIndex
@@ -63,10 +67,17 @@ func (b *listingBuilder) add(page []GoogleUser) error {
 	}
 	b.n += len(out)
 	if b.index == nil && b.err == nil {
-		select {
-		case res := <-b.loaded:
+		if len(b.pending) < maxPending {
+			select {
+			case res := <-b.loaded:
+				b.index, b.err = res.index, res.err
+			default:
+			}
+		} else {
+			// Enough pages wait: the listing waits for the index too,
+			// so what waits stays small whatever the directory's size.
+			res := <-b.loaded
 			b.index, b.err = res.index, res.err
-		default:
 		}
 	}
 	if b.index == nil {

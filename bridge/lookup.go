@@ -16,7 +16,7 @@ func (r *Runner) profileIDOf(ctx context.Context, st *run, gid string) (id strin
 		return "", false, nil
 	}
 	if st.index != nil {
-		if e, found := st.index.byGID[gid]; found {
+		if e := st.index.find(gid); e != nil {
 			return e.id.String(), true, nil
 		}
 	}

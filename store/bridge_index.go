@@ -31,10 +31,11 @@ func (db *DB) ProfileIndex(ctx context.Context, orgID string) ([]scimbridge.Stor
 
 // EachProfileIndex calls fn with the light view of each non-detached
 // profile of the organization (as ProfileIndex returns them), one row at a
-// time, so a caller keeps only what it needs of a large directory. An
-// error from fn stops the scan and is returned.
-func (db *DB) EachProfileIndex(ctx context.Context, orgID string, fn func(scimbridge.StoredProfile) error) error {
-	return db.eachProfileIndex(ctx, orgID, nil, fn)
+// time, so a caller keeps only what it needs of a large directory; size,
+// when set, is first told how many rows there are about to be. An error
+// from fn stops the scan and is returned.
+func (db *DB) EachProfileIndex(ctx context.Context, orgID string, size func(n int), fn func(scimbridge.StoredProfile) error) error {
+	return db.eachProfileIndex(ctx, orgID, size, fn)
 }
 
 func (db *DB) eachProfileIndex(ctx context.Context, orgID string, size func(int), fn func(scimbridge.StoredProfile) error) error {
