@@ -15,7 +15,7 @@ import (
 // loadCounter counts the whole profiles a run loads; it reads the profile
 // index at once unless wrapped in a streamingCounter.
 type loadCounter struct {
-	hooks  *hookStore
+	hooks *hookStore
 	scimbridge.Store
 	db     *store.DB
 	stream bool
