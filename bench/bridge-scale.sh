@@ -31,8 +31,8 @@ USERS=${1:-${USERS:-100000}}
 SHAPE=${2:-${SHAPE:-full}}
 SEED=${SEED:-1}
 PASSES=${PASSES:-2}
-PGDB=scimbridge_scale
-FLOORDB=scimbridge_scale_floor
+PGDB=${PGDB:-scimbridge_scale}
+FLOORDB=${PGDB}_floor
 ADMIN=admin@example.com
 ORG=bench
 
