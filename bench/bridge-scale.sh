@@ -23,8 +23,8 @@
 #          projection, about 720 bytes of JSON a user); default full
 # Environment: SEED (default 1), PASSES (floor passes, default 2),
 # ONE_PERCENT=1 adds the one-percent sync, KEEP=1 keeps the work directory.
-# Databases scimbridge_scale and scimbridge_scale_floor are created and
-# dropped through psql -h 127.0.0.1 -U postgres.
+# Databases $PGDB (default scimbridge_scale) and ${PGDB}_floor are created
+# and dropped through psql -h 127.0.0.1 -U postgres.
 set -euo pipefail
 
 USERS=${1:-${USERS:-100000}}
