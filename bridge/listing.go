@@ -154,3 +154,28 @@ func (b *listingBuilder) intern(s string) string {
 	}
 	return s
 }
+
+// pipeline returns a page callback that hands each page (copied: the
+// client reuses its buffer) to fn in a goroutine of its own, so the next
+// page is fetched and decoded while this one is mapped and compared, and
+// a wait that returns once fn has seen every page handed over. fn must not
+// fail.
+func pipeline(fn func([]GoogleUser) error) (add func([]GoogleUser) error, wait func()) {
+	pages := make(chan []GoogleUser, 2)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for p := range pages {
+			fn(p)
+		}
+	}()
+	add = func(page []GoogleUser) error {
+		pages <- append([]GoogleUser(nil), page...)
+		return nil
+	}
+	wait = func() {
+		close(pages)
+		<-done
+	}
+	return add, wait
+}

@@ -346,7 +346,9 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 	}()
 	lb := newListingBuilder(settings, loaded)
 	st.clock.listing()
-	listing, err := dir.EachPage(ctx, settings.Customer, false, lb.add)
+	add, converted := pipeline(lb.add)
+	listing, err := dir.EachPage(ctx, settings.Customer, false, add)
+	converted()
 	st.clock.listed(listing.Pages)
 	index, users, ierr := lb.finish()
 	if err != nil {
