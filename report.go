@@ -102,8 +102,29 @@ type Report struct {
 	Counts     ReportCounts `json:"counts"`
 	Error      string       `json:"error,omitempty"`
 	// Held is set on a report whose plan holds changes awaiting approval.
-	HeldUntil *time.Time   `json:"held_until,omitempty"`
-	Items     []ReportItem `json:"items,omitempty"`
+	HeldUntil *time.Time `json:"held_until,omitempty"`
+	// Phases is where a bridge run's time went; nil on reports written
+	// before runs recorded it.
+	Phases *ReportPhases `json:"phases,omitempty"`
+	Items  []ReportItem  `json:"items,omitempty"`
+}
+
+// ReportPhases is where a bridge run's time went. Listing is the wall time
+// from the first page requested to the last received; planning and
+// applying are the time spent in each, summed, so when creates are applied
+// while the listing continues they overlap it.
+type ReportPhases struct {
+	ListingSeconds  float64 `json:"listing_seconds"`
+	PlanningSeconds float64 `json:"planning_seconds"`
+	ApplyingSeconds float64 `json:"applying_seconds"`
+	// Pages are the listing's users.list pages; Changes the changes
+	// applied (written).
+	Pages   int `json:"pages"`
+	Changes int `json:"changes"`
+	// PagesPerSecond is Pages over ListingSeconds; ChangesPerSecond is
+	// Changes over ApplyingSeconds (0 when nothing was).
+	PagesPerSecond   float64 `json:"pages_per_second"`
+	ChangesPerSecond float64 `json:"changes_per_second"`
 }
 
 // ReportItem is one change (or skip) of a run, with its reason.

@@ -42,7 +42,7 @@ func (r *Runner) applyPlan(ctx context.Context, st *run, plan reconcile.Director
 	a := &applier{store: r.Store, logger: st.logger, now: r.now, newID: r.newID, orgID: st.bridge.OrgID, org: st.org,
 		runID: st.report.ID, baseURL: r.scimBaseURL(),
 		lease: &scimbridge.LeaseCheck{OrgID: st.lease.OrgID, RunID: st.lease.RunID, Holder: st.lease.Holder},
-		tally: &st.tally}
+		tally: &st.tally, clock: &st.clock}
 	if err := a.apply(ctx, changes); err != nil {
 		return err
 	}
@@ -109,6 +109,8 @@ type applier struct {
 	baseURL string
 	lease   *scimbridge.LeaseCheck
 	tally   *tally
+	// clock, when set, is told the time spent committing.
+	clock *phaseClock
 }
 
 // units splits changes into the units that must commit together: a rename
@@ -275,6 +277,9 @@ func (a *applier) commit(ctx context.Context, changes []reconcile.PlannedChange)
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
 	defer cancel()
+	if a.clock != nil {
+		defer a.clock.apply(time.Now())
+	}
 	return a.store.ApplyChanges(cctx, evs, a.lease)
 }
 

@@ -276,6 +276,7 @@ func (r *Runner) finish(ctx, parent, runCtx context.Context, st *run, err error)
 	now := r.now()
 	rep.FinishedAt = &now
 	rep.Counts = st.tally.counts
+	rep.Phases = st.clock.report(appliedChanges(rep.Counts))
 	var prev map[string]bool
 	if len(st.tally.skipped) > 0 {
 		prev = r.previousSkips(ctx, rep.OrgID, rep.ID)

@@ -118,6 +118,10 @@ type run struct {
 	google *Directory
 	// groups is the group half of a run with groups on; nil otherwise.
 	groups *groupsRun
+	// clock measures the run's phases.
+	clock phaseClock
+	// index is the compact index of the stored profiles, once listed.
+	index *userIndex
 }
 
 // runFailure is a failed run's reason; attention says an admin must act.
@@ -337,49 +341,61 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 	if err := r.startGroups(ctx, st, dir); err != nil {
 		return err
 	}
-	// The stored side loads while Google lists; each page is converted as
-	// it arrives.
-	type loadResult struct {
-		side storedSide
-		err  error
-	}
-	loaded := make(chan loadResult, 1)
+	// The compact index of the stored side loads while Google lists; each
+	// page is converted and compared with it as it arrives, and only the
+	// users the plan needs are kept (every listed user with groups on:
+	// the group scope and the members need the whole set).
+	loaded := make(chan indexResult, 1)
 	go func() {
-		s, err := r.loadStored(ctx, st.bridge.OrgID)
-		loaded <- loadResult{s, err}
+		x, err := r.loadIndex(ctx, st.bridge.OrgID)
+		loaded <- indexResult{x, err}
 	}()
-	lb := newListingBuilder(settings, r.listingHint(ctx, st.bridge.OrgID, st.report.ID))
-	listing, err := dir.EachPage(ctx, settings.Customer, false, lb.add)
-	stored := <-loaded
+	lb := newListingBuilder(settings, loaded)
+	lb.keepAll = st.groups != nil
+	st.clock.listing()
+	add, converted := pipeline(lb.add)
+	listing, err := dir.EachPage(ctx, settings.Customer, false, add)
+	converted()
+	st.clock.listed(listing.Pages)
+	index, users, ierr := lb.finish()
 	if err != nil {
 		return listFailure(err)
 	}
-	if stored.err != nil {
-		return stored.err
+	if ierr != nil {
+		return fmt.Errorf("plan directory: %w", ierr)
 	}
-	users := lb.users()
+	st.index = index
 	if err := r.groupsListed(ctx, st, users); err != nil {
 		return err
 	}
-	st.logger.Info("directory listed", "users", len(users), "pages", listing.Pages, "retries", listing.Retries)
+	st.logger.Info("directory listed", "users", lb.n, "pages", listing.Pages, "retries", listing.Retries,
+		"unchanged", lb.unchanged)
 	dryRun := st.req.dryRun || !reconcile.PolicyFor(settings.Mode).Applies
 	if !dryRun {
 		if settings, err = r.pinExclusions(ctx, st, users); err != nil {
 			return err
 		}
 	}
+	planStart := time.Now()
 	in := reconcile.DirectoryInput{Org: st.org, Settings: settings, Now: r.now(), NewID: r.newID, Users: users,
-		Index: stored.side.index, Recent: stored.side.recent, DeferCreates: true}
+		DeferCreates: true, Listed: lb.n, Unchanged: lb.unchanged}
+	if in.Recent, err = r.recentChanges(ctx, st.bridge.OrgID); err != nil {
+		return err
+	}
+	if err := r.plannerInput(ctx, st.bridge.OrgID, index, users, &in); err != nil {
+		return err
+	}
 	if reconcile.NeedsDeletedCheck(in) {
 		if in.Deleted, err = deletedIDs(ctx, dir, settings.Customer); err != nil {
 			return listFailure(err)
 		}
 	}
-	plan, err := r.plan(ctx, st.bridge.OrgID, &in, stored.side)
+	plan, err := r.plan(ctx, st.bridge.OrgID, &in)
+	st.clock.plan(planStart)
 	if err != nil {
 		return fmt.Errorf("plan directory: %w", err)
 	}
-	in.Stored, in.Index, stored = nil, nil, loadResult{}
+	in.Stored, in.Index = nil, nil
 	st.logger.Info("directory planned", "apply", len(plan.Apply)+len(plan.Creates), "held", len(plan.Held),
 		"skipped", len(plan.Skipped), "unchanged", plan.Unchanged, "guarded", plan.Guard.Guarded)
 	if dryRun {

@@ -59,6 +59,12 @@ func (h *hookStore) PutReportFrom(ctx context.Context, r scimbridge.Report, star
 	return h.Store.(bridge.ReportStreamer).PutReportFrom(ctx, r, start)
 }
 
+// EachProfileIndex passes the streamed profile index through, as the
+// daemon's store serves it.
+func (h *hookStore) EachProfileIndex(ctx context.Context, orgID string, size func(int), fn func(scimbridge.StoredProfile) error) error {
+	return h.Store.(*store.DB).EachProfileIndex(ctx, orgID, size, fn)
+}
+
 // syncEnv is one organization with a Google bridge against a fake Google
 // served over HTTP and read by the real client.
 type syncEnv struct {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/reconcile"
 )
 
@@ -13,31 +12,20 @@ import (
 // change it plans can make another profile's change necessary).
 const maxLoadRounds = 4
 
-// storedSide is the stored half of a plan's input.
-type storedSide struct {
-	// index is every non-detached profile's light view.
-	index  []reconcile.StoredProfile
-	recent reconcile.RecentCounts
-}
-
-// loadStored reads the light view of the organization's stored profiles
-// and the guard's trailing counts.
-func (r *Runner) loadStored(ctx context.Context, orgID string) (storedSide, error) {
-	var s storedSide
+// recentChanges reads the guard's trailing counts.
+func (r *Runner) recentChanges(ctx context.Context, orgID string) (reconcile.RecentCounts, error) {
+	var c reconcile.RecentCounts
 	var err error
-	if s.index, err = r.Store.ProfileIndex(ctx, orgID); err != nil {
-		return s, fmt.Errorf("load stored profiles: %w", err)
-	}
-	s.recent.Deactivations, s.recent.Reactivations, err = r.Store.RecentBridgeChanges(ctx, orgID, r.now().Add(-guardWindow))
+	c.Deactivations, c.Reactivations, err = r.Store.RecentBridgeChanges(ctx, orgID, r.now().Add(-guardWindow))
 	if err != nil {
-		return s, fmt.Errorf("count recent changes: %w", err)
+		return c, fmt.Errorf("count recent changes: %w", err)
 	}
-	return s, nil
+	return c, nil
 }
 
 // plan plans the directory, loading whole the stored profiles the plan
 // changes and planning again, until it needs none it does not have.
-func (r *Runner) plan(ctx context.Context, orgID string, in *reconcile.DirectoryInput, s storedSide) (reconcile.DirectoryPlan, error) {
+func (r *Runner) plan(ctx context.Context, orgID string, in *reconcile.DirectoryInput) (reconcile.DirectoryPlan, error) {
 	var pos map[string]int
 	for round := 1; ; round++ {
 		plan, err := reconcile.PlanDirectory(*in)
@@ -77,24 +65,4 @@ func deletedIDs(ctx context.Context, dir *Directory, customer string) (map[strin
 		return nil
 	})
 	return ids, err
-}
-
-// listingHint guesses how many users the listing holds: as many as the
-// last planned run saw (0 when there is none).
-func (r *Runner) listingHint(ctx context.Context, orgID, runID string) int {
-	reps, err := r.Store.Reports(ctx, orgID, reportHistory)
-	if err != nil {
-		return 0
-	}
-	for _, rep := range reps {
-		if rep.ID == runID {
-			continue
-		}
-		switch rep.Status {
-		case scimbridge.ReportApplied, scimbridge.ReportHeld, scimbridge.ReportDryRun:
-			c := rep.Counts
-			return c.Created + c.Updated + c.Deactivated + c.Reactivated + c.Unchanged + c.Skipped + c.Failed + c.Held
-		}
-	}
-	return 0
 }

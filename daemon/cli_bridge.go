@@ -247,6 +247,9 @@ func runBridgeStatus(ctx context.Context, c *cli, args []string) error {
 	}
 	if r := st.LastReport; r != nil {
 		kv = append(kv, "last report", fmt.Sprintf("%s (%s, %s)", r.ID, r.Trigger, r.Status))
+		if r.Phases != nil {
+			kv = append(kv, "last run phases", phasesText(*r.Phases))
+		}
 	}
 	return keyValues(c.stdout, kv...)
 }

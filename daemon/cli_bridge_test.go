@@ -208,6 +208,10 @@ func TestCLI_Bridge(t *testing.T) {
 				if strings.Contains(out, "\r") || !strings.Contains(out, "applied") || !strings.Contains(out, "unchanged 39") {
 					t.Errorf("human report (not a terminal):\n%q", out)
 				}
+				st := e.mustRun("bridge", "status", "--org", "acme")
+				if !regexp.MustCompile(`last run phases: +listing [0-9.]+s \(1 pages, [0-9.]+/s\), planning [0-9.]+s, applying [0-9.]+s \(0 changes, 0.0/s\)`).MatchString(st) {
+					t.Errorf("status lacks the last run's phases:\n%s", st)
+				}
 				e.mustJSON(&list, "reports", "list", "--org", "acme", "--limit", "2", "--json")
 				if len(list) != 2 {
 					t.Fatalf("reports list --limit 2: %d reports", len(list))

@@ -178,3 +178,9 @@ func guardText(s scimbridge.BridgeSettings) string {
 	}
 	return "on: a guarded run holds its guarded changes for approval"
 }
+
+// phasesText is a run's phases on one line.
+func phasesText(p scimbridge.ReportPhases) string {
+	return fmt.Sprintf("listing %.3fs (%d pages, %.1f/s), planning %.3fs, applying %.3fs (%d changes, %.1f/s)",
+		p.ListingSeconds, p.Pages, p.PagesPerSecond, p.PlanningSeconds, p.ApplyingSeconds, p.Changes, p.ChangesPerSecond)
+}

@@ -40,6 +40,7 @@ type metrics struct {
 	googleErrors *prometheus.CounterVec // reason
 	// webhookDeliveries counts delivery attempts by outcome.
 	webhookDeliveries *prometheus.CounterVec
+	phases            *phaseMetrics
 }
 
 // metricsSources are what stateCollector reads at scrape time.
@@ -93,6 +94,7 @@ func newMetrics(src *metricsSources) *metrics {
 		m.google, m.googleCalls, m.googleRetry, m.googleErrors} {
 		f(c)
 	}
+	m.phases = newPhaseMetrics(f)
 	f(collectors.NewGoCollector())
 	f(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	f(buildInfo())
@@ -179,6 +181,7 @@ var _ bridge.Observer = (*metrics)(nil)
 // report counts and its Google client's calls, retries and errors.
 func (m *metrics) RunFinished(rep scimbridge.Report, google bridge.Stats) {
 	m.runs.WithLabelValues(string(rep.Status)).Inc()
+	m.phases.observe(rep)
 	n := rep.Counts
 	for kind, v := range map[string]int{"created": n.Created, "updated": n.Updated, "deactivated": n.Deactivated,
 		"reactivated": n.Reactivated, "skipped": n.Skipped, "failed": n.Failed, "held": n.Held} {

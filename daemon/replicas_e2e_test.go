@@ -272,6 +272,12 @@ func TestReplicas_BridgeOncePerScheduleTick(t *testing.T) {
 		if got := sum("scimbridge_bridge_changes_total", map[string]string{"kind": "created"}); got != float64(want*len(slugs)) {
 			t.Errorf("created in run reports across the replicas = %v, want %d", got, want*len(slugs))
 		}
+		if got := sum("scimbridge_bridge_listing_pages_total", nil); got < float64(2*len(slugs)) {
+			t.Errorf("listed pages in run reports across the replicas = %v, want at least one per run", got)
+		}
+		if got := sum("scimbridge_bridge_phase_seconds", map[string]string{"phase": "applying"}); got != float64(2*len(slugs)) {
+			t.Errorf("runs with an applying phase across the replicas = %v, want %d", got, 2*len(slugs))
+		}
 		if got := sum("scimbridge_google_api_calls_total", nil); got < float64(2*len(slugs)) {
 			t.Errorf("google API calls = %v, want at least one page per run", got)
 		}

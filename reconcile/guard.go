@@ -98,7 +98,11 @@ func surge(what string, run, total, limit, active int) string {
 // guard counts the run's deactivations and reactivations, marks them
 // Guarded and asks Guard.
 func (p *planner) guard(steps []*step) GuardResult {
-	in := GuardInput{Enabled: p.in.Settings.Guard, Listed: len(p.in.Users), Recent: p.in.Recent}
+	in := GuardInput{Enabled: p.in.Settings.Guard, Listed: len(p.in.Users), Recent: p.in.Recent,
+		Active: p.in.ActiveOmitted}
+	if p.in.Listed > 0 {
+		in.Listed = p.in.Listed
+	}
 	for _, s := range p.stored {
 		if bridgeManages(s) && s.Active() {
 			in.Active++

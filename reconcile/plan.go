@@ -54,6 +54,21 @@ type DirectoryInput struct {
 	// Deleted holds the Google ids the showDeleted pass confirmed deleted;
 	// nil when the pass did not run.
 	Deleted map[string]bool
+	// Listed is the size of the whole listing when Users holds only part
+	// of it: a caller that compared the listing with the stored state as
+	// it arrived leaves out the users it found unchanged (counted in
+	// Unchanged) or created. 0 means len(Users).
+	Listed int
+	// Unchanged counts the listed users left out of Users because their
+	// stored profile (left out of Stored and Index) needs no write.
+	Unchanged int
+	// ActiveOmitted counts the active profiles the bridge manages that
+	// are left out of Stored and Index, for the guard.
+	ActiveOmitted int
+	// Present holds the Google ids of profiles given in Stored or Index
+	// whose listed user was left out of Users as unchanged: they are
+	// listed (never absent) and need no write.
+	Present map[string]bool
 	Recent  RecentCounts
 	Now     time.Time
 	// NewID returns the profile id of each create.
@@ -127,9 +142,12 @@ func NeedsDeletedCheck(in DirectoryInput) bool {
 	if in.Deleted != nil {
 		return false
 	}
-	listed := make(map[string]bool, len(in.Users))
+	listed := make(map[string]bool, len(in.Users)+len(in.Present))
 	for i := range in.Users {
 		listed[in.Users[i].Desired.p.GoogleID] = true
+	}
+	for id := range in.Present {
+		listed[id] = true
 	}
 	pinned := stringSet(in.Settings.ExcludedGoogleID)
 	for _, s := range storedRefs(&in) {
@@ -229,6 +247,12 @@ func newPlanner(in DirectoryInput) (*planner, error) {
 	}
 	p.stored = storedRefs(&in)
 	for _, s := range p.stored {
+		if s.GoogleID != "" && in.Present[s.GoogleID] {
+			if seen[s.GoogleID] {
+				return nil, scimbridge.Errorf(scimbridge.EINVALID, "google id %s is listed twice", s.GoogleID)
+			}
+			p.role[s.ID] = roleWanted
+		}
 		if s.GoogleID != "" {
 			if _, dup := p.byGID[s.GoogleID]; !dup {
 				p.byGID[s.GoogleID] = s

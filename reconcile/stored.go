@@ -185,7 +185,7 @@ func (p *planner) materialize(st *step) (PlannedChange, error) {
 // assemble builds the plan from its ordered steps: the held ones, the
 // deferred creates that depend on nothing, and the rest to apply.
 func (p *planner) assemble(ordered []*step, g GuardResult) (DirectoryPlan, error) {
-	plan := DirectoryPlan{Skipped: p.skipped, Unchanged: p.unchanged, Guard: g}
+	plan := DirectoryPlan{Skipped: p.skipped, Unchanged: p.unchanged + p.in.Unchanged, Guard: g}
 	held, deferred := 0, 0
 	for _, s := range ordered {
 		switch {

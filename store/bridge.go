@@ -106,19 +106,25 @@ func (db *DB) UpdateBridgeState(ctx context.Context, b scimbridge.Bridge) error 
 	return mustAffect(res, "bridge")
 }
 
-const reportColumns = `id, org_id, trigger, status, started_at, finished_at, counts, error, held_until`
+const reportColumns = `id, org_id, trigger, status, started_at, finished_at, counts, error, held_until, phases`
 
 func scanReport(s interface{ Scan(...any) error }) (scimbridge.Report, error) {
 	var r scimbridge.Report
-	var trigger, status, counts string
+	var trigger, status, counts, phases string
 	err := s.Scan(&r.ID, &r.OrgID, &trigger, &status, timeDest{&r.StartedAt}, nullTimeDest{&r.FinishedAt},
-		&counts, strDest{&r.Error}, nullTimeDest{&r.HeldUntil})
+		&counts, strDest{&r.Error}, nullTimeDest{&r.HeldUntil}, strDest{&phases})
 	if err != nil {
 		return r, err
 	}
 	r.Trigger, r.Status = scimbridge.Trigger(trigger), scimbridge.ReportStatus(status)
 	if err := json.Unmarshal([]byte(counts), &r.Counts); err != nil {
 		return r, fmt.Errorf("decode report counts: %w", err)
+	}
+	if phases != "" {
+		r.Phases = new(scimbridge.ReportPhases)
+		if err := json.Unmarshal([]byte(phases), r.Phases); err != nil {
+			return r, fmt.Errorf("decode report phases: %w", err)
+		}
 	}
 	return r, nil
 }

@@ -18,11 +18,35 @@ import (
 // whole rows a plan changes.
 func (db *DB) ProfileIndex(ctx context.Context, orgID string) ([]scimbridge.StoredProfile, error) {
 	var out []scimbridge.StoredProfile
+	err := db.eachProfileIndex(ctx, orgID, func(n int) { out = make([]scimbridge.StoredProfile, 0, n) },
+		func(s scimbridge.StoredProfile) error {
+			out = append(out, s)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EachProfileIndex calls fn with the light view of each non-detached
+// profile of the organization (as ProfileIndex returns them), one row at a
+// time, so a caller keeps only what it needs of a large directory; size,
+// when set, is first told how many rows there are about to be. An error
+// from fn stops the scan and is returned.
+func (db *DB) EachProfileIndex(ctx context.Context, orgID string, size func(n int), fn func(scimbridge.StoredProfile) error) error {
+	return db.eachProfileIndex(ctx, orgID, size, fn)
+}
+
+func (db *DB) eachProfileIndex(ctx context.Context, orgID string, size func(int), fn func(scimbridge.StoredProfile) error) error {
 	err := db.scan(ctx, func(conn *sql.Conn) error {
-		var n int
-		if err := conn.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM profiles WHERE org_id = ? AND detached_at IS NULL`),
-			orgID).Scan(&n); err != nil {
-			return err
+		if size != nil {
+			var n int
+			if err := conn.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM profiles WHERE org_id = ? AND detached_at IS NULL`),
+				orgID).Scan(&n); err != nil {
+				return err
+			}
+			size(n)
 		}
 		rows, err := conn.QueryContext(ctx, db.rebind(`SELECT id, user_name, email, google_id, desired_hash, version,
 			state, source FROM profiles WHERE org_id = ? AND detached_at IS NULL`), orgID)
@@ -30,7 +54,6 @@ func (db *DB) ProfileIndex(ctx context.Context, orgID string) ([]scimbridge.Stor
 			return err
 		}
 		defer rows.Close()
-		out = make([]scimbridge.StoredProfile, 0, n)
 		for rows.Next() {
 			var s scimbridge.StoredProfile
 			var state, source string
@@ -42,14 +65,16 @@ func (db *DB) ProfileIndex(ctx context.Context, orgID string) ([]scimbridge.Stor
 			if s.Email == s.UserName {
 				s.Email = s.UserName // one string for both, as Google profiles have
 			}
-			out = append(out, s)
+			if err := fn(s); err != nil {
+				return err
+			}
 		}
 		return rows.Err()
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read profile index: %w", err)
+		return fmt.Errorf("read profile index: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // RecentBridgeChanges counts the deactivations and reactivations the
@@ -57,10 +82,14 @@ func (db *DB) ProfileIndex(ctx context.Context, orgID string) ([]scimbridge.Stor
 // trailing window), in one pass over the window's events.
 func (db *DB) RecentBridgeChanges(ctx context.Context, orgID string, since time.Time) (deactivations, reactivations int, err error) {
 	err = db.scan(ctx, func(conn *sql.Conn) error {
+		// The kinds are spelled out, not parameters, so both databases
+		// read the partial index events_org_guard_time (migration 0007)
+		// instead of every event of the window (a first sync writes one
+		// per user).
 		rows, err := conn.QueryContext(ctx, db.rebind(`SELECT kind, COUNT(*) FROM events
-			WHERE org_id = ? AND time >= ? AND source = ? AND kind IN (?, ?) AND status < 400 GROUP BY kind`),
-			orgID, db.tm(since), string(scimbridge.EventGoogle), string(scimbridge.ChangeDeactivate),
-			string(scimbridge.ChangeReactivate))
+			WHERE org_id = ? AND time >= ? AND source = ? AND kind IN ('`+string(scimbridge.ChangeDeactivate)+`', '`+
+			string(scimbridge.ChangeReactivate)+`') AND status < 400 GROUP BY kind`),
+			orgID, db.tm(since), string(scimbridge.EventGoogle))
 		if err != nil {
 			return err
 		}

@@ -45,15 +45,23 @@ func (db *DB) PutReportFrom(ctx context.Context, r scimbridge.Report, start int)
 	if err != nil {
 		return fmt.Errorf("put report: encode counts: %w", err)
 	}
+	var phases any
+	if r.Phases != nil {
+		b, err := json.Marshal(r.Phases)
+		if err != nil {
+			return fmt.Errorf("put report: encode phases: %w", err)
+		}
+		phases = string(b)
+	}
 	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
 		res, err := tx.ExecContext(ctx, db.rebind(`INSERT INTO reports (`+reportColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET trigger = excluded.trigger, status = excluded.status,
 				started_at = excluded.started_at, finished_at = excluded.finished_at, counts = excluded.counts,
-				error = excluded.error, held_until = excluded.held_until
+				error = excluded.error, held_until = excluded.held_until, phases = excluded.phases
 			WHERE reports.org_id = excluded.org_id`),
 			r.ID, r.OrgID, string(r.Trigger), string(r.Status), db.tm(r.StartedAt), db.ntm(r.FinishedAt),
-			string(counts), ns(r.Error), db.ntm(r.HeldUntil))
+			string(counts), ns(r.Error), db.ntm(r.HeldUntil), phases)
 		if err != nil {
 			return err
 		}

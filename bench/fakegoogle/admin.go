@@ -20,6 +20,9 @@ const adminPrefix = "/_admin/"
 type directory struct {
 	srv *fakegoogle.Server
 
+	// gen computes the users when they are not held (no groups).
+	gen *fakegoogle.Generated
+
 	mu    sync.Mutex
 	users []*admin.User
 	round int
@@ -59,16 +62,23 @@ func (d *directory) handleMutate(w http.ResponseWriter, r *http.Request) {
 	}
 	d.mu.Lock()
 	d.round++
-	var changed int
-	d.users, changed = mutate(d.users, percent, d.round)
-	d.srv.SetUsers(d.users)
+	var changed, total int
+	if d.gen != nil {
+		step := max(1, int(100/percent+0.5))
+		changed, total = d.gen.Retitle(d.round%step, step, fmt.Sprintf("Title round %d", d.round)), d.gen.Len()
+	} else {
+		d.users, changed = mutate(d.users, percent, d.round)
+		d.srv.SetUsers(d.users)
+		total = len(d.users)
+	}
+	round := d.round
 	d.mu.Unlock()
 	fields := d.srv.LastQuery().Get("fields")
 	if err := d.srv.Render(fields, false); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	writeJSON(w, map[string]any{"changed": changed, "round": d.round, "users": len(d.users)})
+	writeJSON(w, map[string]any{"changed": changed, "round": round, "users": total})
 }
 
 func (d *directory) handleStats(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	admin "google.golang.org/api/admin/directory/v1"
+
 	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 )
 
@@ -34,16 +36,26 @@ func main() {
 	}
 }
 
-// newDirectory generates users, and groups of about members members each
-// drawn from them, and serves them admitting quota API requests a minute
-// (0: any number).
-func newDirectory(users int, seed int64, groups, members, quota int) *directory {
+// newDirectory generates users of the shape, and groups of about members
+// members each drawn from them, and serves them admitting quota API
+// requests a minute (0: any number). Without groups the users are computed
+// page by page as they are listed, so a directory of millions costs the
+// fake no memory; groups draw their members from users held in memory.
+func newDirectory(users int, seed int64, shape fakegoogle.Shape, groups, members, quota int) *directory {
 	srv := fakegoogle.NewServer()
-	d := &directory{srv: srv, users: fakegoogle.GenerateUsers(users, seed)}
-	srv.SetUsers(d.users)
+	d := &directory{srv: srv}
+	gen := fakegoogle.NewGenerated(users, seed, shape)
 	if groups > 0 {
+		d.users = make([]*admin.User, users)
+		for i := range d.users {
+			d.users[i] = gen.User(i)
+		}
+		srv.SetUsers(d.users)
 		d.churn = &churnedGroups{base: fakegoogle.GenerateGroups(d.users, groups, members, seed), users: d.users}
 		srv.SetGroups(d.churn)
+	} else {
+		d.gen = gen
+		srv.SetSource(gen)
 	}
 	srv.SetQuota(quota)
 	return d
@@ -54,11 +66,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	listen := fs.String("listen", "127.0.0.1:0", "loopback address to listen on")
 	users := fs.Int("users", 1000, "number of generated users")
 	seed := fs.Int64("seed", 1, "seed of the generated directory")
+	shapeName := fs.String("shape", string(fakegoogle.ShapeLean), "generated users: lean, or full (Google's full projection, about 720 bytes each)")
 	dir := fs.String("dir", ".", "directory to write service-account-key.json and refresh-token.json into")
 	groups := fs.Int("groups", 0, "number of generated groups (members drawn from the users)")
 	members := fs.Int("members", 50, "about how many direct members each generated group has")
 	quota := fs.Int("quota", 0, "API requests a minute the fake admits (Google's default is 2400); 0: no limit")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	shape, err := fakegoogle.ParseShape(*shapeName)
+	if err != nil {
 		return err
 	}
 	host, _, err := net.SplitHostPort(*listen)
@@ -75,7 +92,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	tokenURL := base + fakegoogle.TokenPath
 
-	d := newDirectory(*users, *seed, *groups, *members, *quota)
+	d := newDirectory(*users, *seed, shape, *groups, *members, *quota)
 	srv := d.srv
 	keyFile := filepath.Join(*dir, "service-account-key.json")
 	if err := os.WriteFile(keyFile, srv.ServiceAccountKey(tokenURL), 0o600); err != nil {
@@ -95,6 +112,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		"service_account":    keyFile,
 		"refresh_token_file": refreshFile,
 		"users":              *users,
+		"shape":              shape,
 		"groups":             *groups,
 		"quota_per_minute":   *quota,
 	})

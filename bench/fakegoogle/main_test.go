@@ -20,7 +20,7 @@ func TestNewDirectory_GroupsAndQuota(t *testing.T) {
 		wantLimited bool
 	}{{"NoQuota", 0, false}, {"Quota", 3, true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newDirectory(30, 1, 250, 4, tc.quota)
+			d := newDirectory(30, 1, fakegoogle.ShapeLean, 250, 4, tc.quota)
 			ts := httptest.NewServer(d.handler())
 			t.Cleanup(ts.Close)
 			var f map[string]string

@@ -51,7 +51,9 @@ type Server struct {
 	mu         sync.Mutex
 	customerID string
 	users      []*admin.User
-	deleted    []*admin.User
+	// source, when set, computes the users of each page instead of users.
+	source  UserSource
+	deleted []*admin.User
 	// cache holds each user's JSON per (deleted, users fields mask).
 	cache map[cacheKey][][]byte
 
@@ -117,7 +119,16 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) SetUsers(users []*admin.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.users = users
+	s.users, s.source = users, nil
+	s.cache = map[cacheKey][][]byte{}
+}
+
+// SetSource replaces the directory by users computed page by page: the
+// server keeps no user and no rendered JSON of its own.
+func (s *Server) SetSource(src UserSource) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users, s.source = nil, src
 	s.cache = map[cacheKey][][]byte{}
 }
 
@@ -132,6 +143,9 @@ func (s *Server) Render(fields string, showDeleted bool) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.source != nil && !showDeleted {
+		return nil
+	}
 	var userMask mask
 	if m != nil {
 		var ok bool
@@ -320,8 +334,15 @@ func (s *Server) page(deleted bool, offset, max int, m mask) ([]byte, error) {
 	if deleted {
 		all = s.deleted
 	}
-	start := min(offset, len(all))
-	end := min(start+max, len(all))
+	total := len(all)
+	src := s.source
+	if deleted || src == nil {
+		src = nil
+	} else {
+		total = src.Len()
+	}
+	start := min(offset, total)
+	end := min(start+max, total)
 	var userMask mask
 	wantUsers, wantToken, wantKind, wantEtag := true, true, true, true
 	if m != nil {
@@ -343,9 +364,27 @@ func (s *Server) page(deleted bool, offset, max int, m mask) ([]byte, error) {
 	}
 	if wantEtag {
 		sep()
-		fmt.Fprintf(&buf, `"etag":"\"fake-%d-%d\""`, len(all), offset)
+		fmt.Fprintf(&buf, `"etag":"\"fake-%d-%d\""`, total, offset)
 	}
-	if wantUsers && end > start {
+	if wantUsers && end > start && src != nil {
+		sep()
+		buf.WriteString(`"users":[`)
+		for i := start; i < end; i++ {
+			if i > start {
+				buf.WriteByte(',')
+			}
+			if raw, ok := src.(rawSource); ok {
+				raw.appendUser(&buf, i, userMask)
+				continue
+			}
+			b, err := renderUser(src.User(i), userMask)
+			if err != nil {
+				return nil, err
+			}
+			buf.Write(b)
+		}
+		buf.WriteByte(']')
+	} else if wantUsers && end > start {
 		rendered, err := s.rendered(deleted, userMask)
 		if err != nil {
 			return nil, err
@@ -360,7 +399,7 @@ func (s *Server) page(deleted bool, offset, max int, m mask) ([]byte, error) {
 		}
 		buf.WriteByte(']')
 	}
-	if wantToken && end < len(all) {
+	if wantToken && end < total {
 		sep()
 		tok, _ := json.Marshal(encodePageToken(end))
 		buf.WriteString(`"nextPageToken":`)

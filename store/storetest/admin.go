@@ -209,6 +209,8 @@ func testReports(t *testing.T, s scimbridge.Store) {
 	r := scimbridge.Report{ID: uuid.NewString(), OrgID: org.ID, Trigger: scimbridge.TriggerSchedule,
 		Status: scimbridge.ReportApplied, StartedAt: base, FinishedAt: &fin,
 		Counts: scimbridge.ReportCounts{Created: 1, Deactivated: 1, Unchanged: 7},
+		Phases: &scimbridge.ReportPhases{ListingSeconds: 1.5, PlanningSeconds: 0.25, ApplyingSeconds: 0.125,
+			Pages: 3, Changes: 2, PagesPerSecond: 2, ChangesPerSecond: 16},
 		Items: []scimbridge.ReportItem{
 			{Kind: scimbridge.ChangeCreate, ProfileID: "p1", GoogleID: "g1", UserName: "a@x"},
 			{Kind: scimbridge.ChangeDeactivate, UserName: "b@x", Reason: "deleted in Google",

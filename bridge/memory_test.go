@@ -1,0 +1,133 @@
+package bridge_test
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/internal/fakegoogle"
+	"github.com/scimbridge/scimbridge/store"
+	"github.com/scimbridge/scimbridge/store/storetest"
+)
+
+// perUserBudget is what a run may keep per directory user: the compact
+// index entry of its stored profile, its addresses' hashes and its place
+// in the set of ids seen.
+const perUserBudget = 150
+
+// TestRunner_HeapPerUnchangedUser measures the live heap's high-water mark
+// of a run that changes nothing, over directories of two sizes whose users
+// carry Google's full projection: between them it may grow by at most
+// perUserBudget bytes a user. The live heap is sampled after each garbage
+// collection, run often meanwhile (GOGC 10), so what is measured is what
+// the run keeps, not the garbage it has yet to collect. Not a timing test.
+func TestRunner_HeapPerUnchangedUser(t *testing.T) {
+	sizes := [2]int{50_000, 200_000}
+	if raceEnabled {
+		// The race detector makes the same run several times slower.
+		sizes = [2]int{25_000, 100_000}
+	}
+	db := storetest.OpenPostgres(t)
+	var growth [2]uint64
+	for i, n := range sizes {
+		g := newGoogle(t)
+		g.SetSource(fakegoogle.NewGenerated(n, int64(i+1), fakegoogle.ShapeFull))
+		e := newSyncEnvWith(t, db, g, newKeyring(t), func(s *scimbridge.BridgeSettings) { s.Guard = false })
+		stored := seedFirstSync(t, e, db)
+		var rep scimbridge.Report
+		growth[i] = liveHeapGrowth(func() { rep = e.sync() })
+		if rep.Counts.Unchanged != stored || rep.Counts.Created+rep.Counts.Updated+rep.Counts.Deactivated != 0 {
+			t.Fatalf("%d users: resync counts %+v, want %d unchanged", n, rep.Counts, stored)
+		}
+		t.Logf("%d users: live heap high-water grew by %.1f MB during the run (%.0f bytes a user)",
+			n, float64(growth[i])/(1<<20), float64(growth[i])/float64(n))
+	}
+	per := (float64(growth[1]) - float64(growth[0])) / float64(sizes[1]-sizes[0])
+	t.Logf("between %d and %d users: %.0f bytes a user (budget %d)", sizes[0], sizes[1], per, perUserBudget)
+	if per > perUserBudget {
+		t.Fatalf("a run keeps %.0f bytes per unchanged user, budget %d", per, perUserBudget)
+	}
+}
+
+// seedFirstSync writes what a first sync of e's directory writes (every
+// in-scope user's profile with its event), by COPY, and returns how many
+// profiles it wrote.
+func seedFirstSync(t *testing.T, e *syncEnv, db *store.DB) int {
+	t.Helper()
+	ctx := context.Background()
+	creds, err := bridge.ParseServiceAccount(e.google.ServiceAccountKey(e.ep.TokenURL), "admin@example.com", e.ep.TokenURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := bridge.NewDirectory(ctx, creds, e.ep, nil, slog.New(slog.DiscardHandler), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := e.bridge().Settings
+	n := 0
+	_, err = dir.EachPage(ctx, "", false, func(page []bridge.GoogleUser) error {
+		rows, err := bridge.FirstSyncRows(e.org, settings, uuid.NewString(), "http://127.0.0.1", page,
+			func() string { return uuid.Must(uuid.NewV7()).String() }, time.Now().UTC())
+		if err != nil {
+			return err
+		}
+		n += len(rows)
+		return db.CopyCreates(ctx, rows)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// liveHeapGrowth runs fn and returns how far the live heap (as of each
+// garbage collection) rose above what it was before.
+func liveHeapGrowth(fn func()) uint64 {
+	old := debug.SetGCPercent(10)
+	defer debug.SetGCPercent(old)
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	read := func() uint64 {
+		metrics.Read(sample)
+		return sample[0].Value.Uint64()
+	}
+	runtime.GC()
+	runtime.GC()
+	base := read()
+	var peak uint64
+	var mu sync.Mutex
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			v := read()
+			mu.Lock()
+			peak = max(peak, v)
+			mu.Unlock()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	fn()
+	close(done)
+	wg.Wait()
+	if peak < base {
+		return 0
+	}
+	return peak - base
+}
