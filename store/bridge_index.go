@@ -83,7 +83,7 @@ func (db *DB) eachProfileIndex(ctx context.Context, orgID string, size func(int)
 func (db *DB) RecentBridgeChanges(ctx context.Context, orgID string, since time.Time) (deactivations, reactivations int, err error) {
 	err = db.scan(ctx, func(conn *sql.Conn) error {
 		// The kinds are spelled out, not parameters, so both databases
-		// read the partial index events_org_guard_time (migration 0007)
+		// read the partial index events_org_guard_time (migration 0012)
 		// instead of every event of the window (a first sync writes one
 		// per user).
 		rows, err := conn.QueryContext(ctx, db.rebind(`SELECT kind, COUNT(*) FROM events
