@@ -23,6 +23,7 @@ import (
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/admin"
+	"github.com/scimbridge/scimbridge/feed"
 	"github.com/scimbridge/scimbridge/scimserver"
 )
 
@@ -53,6 +54,7 @@ type Server struct {
 	// consoleURL is Config.ConsoleURL without a trailing slash.
 	consoleURL string
 	proxies    atomic.Pointer[[]netip.Prefix]
+	feed       *feed.Feed
 	mux        *http.ServeMux
 	routes     []route
 }
@@ -65,7 +67,7 @@ func New(cfg Config) *Server {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.SetTrustedProxies(cfg.TrustedProxies)
-	s.routes = append(append(s.table(), s.webhookRoutes()...), s.setupLinkRoutes()...)
+	s.routes = append(append(append(s.table(), s.webhookRoutes()...), s.setupLinkRoutes()...), s.changesRoutes()...)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+BasePath+rt.path, s.wrap(rt))
 	}
