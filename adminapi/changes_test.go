@@ -1,8 +1,10 @@
 package adminapi
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/feed"
@@ -26,9 +28,30 @@ type feedPage struct {
 func TestAPI_SnapshotCursorAndChanges(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
-		f.api.SetFeed(&feed.Feed{Store: db})
+		f.api.SetFeed(&feed.Feed{Store: db, Poll: 20 * time.Millisecond})
 		for _, u := range []string{"ann@acme.example", "ben@acme.example", "cy@acme.example"} {
 			addProfile(t, db, f.acme.ID, u)
+		}
+		// On PostgreSQL a change is readable once every transaction begun
+		// before it has ended (other databases' too), and the head stays
+		// below it until then: let the three settle, so the snapshot's
+		// cursor is past them.
+		ctx := context.Background()
+		mark, err := db.ChangesMark(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			head, err := db.ChangesHead(ctx, f.acme.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !head.Less(mark) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the changes head stays at %+v, below %+v", head, mark)
+			}
 		}
 		var first snapshot[scimbridge.Profile]
 		f.want(200, "app", "GET", "/orgs/acme/users?limit=2", "").json(t, &first)
@@ -55,7 +78,8 @@ func TestAPI_SnapshotCursorAndChanges(t *testing.T) {
 		}
 		dee := addProfile(t, db, f.acme.ID, "dee@acme.example")
 		addProfile(t, db, f.beta.ID, "eve@beta.example")
-		f.want(200, "app", "GET", "/orgs/acme/changes?after="+first.Cursor, "").json(t, &p)
+		// Wait for dee's change to be readable (as above).
+		f.want(200, "app", "GET", "/orgs/acme/changes?wait=60s&after="+first.Cursor, "").json(t, &p)
 		if len(p.Changes) != 1 || p.Changes[0].ResourceID != dee.ID || p.Changes[0].Type != scimbridge.ChangeUserCreated {
 			t.Fatalf("changes after the snapshot: %+v, want dee's creation alone", p.Changes)
 		}
