@@ -466,6 +466,10 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
+	head, err := s.snapshotCursor(r, c)
+	if err != nil {
+		return err
+	}
 	p, err := s.admin.Users(r.Context(), c.org.Slug, q)
 	if err != nil {
 		return err
@@ -473,12 +477,16 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *call) erro
 	if p.Users == nil {
 		p.Users = []scimbridge.Profile{}
 	}
-	writeJSON(w, http.StatusOK, list[scimbridge.Profile]{Data: p.Users, Next: p.Next})
+	writeJSON(w, http.StatusOK, snapshot[scimbridge.Profile]{list: list[scimbridge.Profile]{Data: p.Users, Next: p.Next}, Cursor: head})
 	return nil
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *call) error {
 	q, err := directoryQuery(r)
+	if err != nil {
+		return err
+	}
+	head, err := s.snapshotCursor(r, c)
 	if err != nil {
 		return err
 	}
@@ -489,7 +497,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *call) err
 	if p.Groups == nil {
 		p.Groups = []scimbridge.Group{}
 	}
-	writeJSON(w, http.StatusOK, list[scimbridge.Group]{Data: p.Groups, Next: p.Next})
+	writeJSON(w, http.StatusOK, snapshot[scimbridge.Group]{list: list[scimbridge.Group]{Data: p.Groups, Next: p.Next}, Cursor: head})
 	return nil
 }
 

@@ -22,6 +22,13 @@ type list[T any] struct {
 	Next string `json:"next,omitempty"`
 }
 
+// snapshot is a page of the directory: the first page (no after) also
+// carries the changes feed cursor to follow once every page is read.
+type snapshot[T any] struct {
+	list[T]
+	Cursor string `json:"cursor,omitempty"`
+}
+
 // page reads limit and after: after is an opaque cursor of kind made by
 // cursor (an offset or an id), "" for the first page.
 func page(r *http.Request, kind string) (limit int, after string, err error) {

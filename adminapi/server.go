@@ -23,6 +23,7 @@ import (
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/admin"
+	"github.com/scimbridge/scimbridge/feed"
 	"github.com/scimbridge/scimbridge/scimserver"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed
 	// (trusted_proxies), as for the SCIM API's events.
 	TrustedProxies []netip.Prefix
+	// ConsoleURL is the console's public URL (".../console"), where setup
+	// links created through the API point.
+	ConsoleURL string
 }
 
 // Server serves the admin API.
@@ -47,20 +51,23 @@ type Server struct {
 	store   scimbridge.Store
 	logger  *slog.Logger
 	scimURL string
-	proxies atomic.Pointer[[]netip.Prefix]
-	mux     *http.ServeMux
-	routes  []route
+	// consoleURL is Config.ConsoleURL without a trailing slash.
+	consoleURL string
+	proxies    atomic.Pointer[[]netip.Prefix]
+	feed       *feed.Feed
+	mux        *http.ServeMux
+	routes     []route
 }
 
 // New returns the admin API of cfg.
 func New(cfg Config) *Server {
 	s := &Server{admin: cfg.Admin, store: cfg.Admin.Store, logger: cfg.Logger, scimURL: cfg.SCIMBaseURL,
-		mux: http.NewServeMux()}
+		consoleURL: strings.TrimSuffix(cfg.ConsoleURL, "/"), mux: http.NewServeMux()}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
 	s.SetTrustedProxies(cfg.TrustedProxies)
-	s.routes = s.table()
+	s.routes = append(append(append(s.table(), s.webhookRoutes()...), s.setupLinkRoutes()...), s.changesRoutes()...)
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.method+" "+BasePath+rt.path, s.wrap(rt))
 	}

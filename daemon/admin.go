@@ -35,6 +35,7 @@ func newAdminSide(cfg configs.Config, publicURL string, adm *admin.Admin, runner
 	a.Runner = runner
 	side := &adminSide{mux: http.NewServeMux(), allowed: cfg.AdminAllowedPrefixes(), admin: &a}
 	side.api = adminapi.New(adminapi.Config{Admin: &a, Logger: logger, SCIMBaseURL: publicURL + scim.BasePath,
+		ConsoleURL:     publicURL + "/console",
 		TrustedProxies: cfg.TrustedProxyPrefixes()})
 	side.Handle(adminapi.BasePath+"/", side.api)
 	return side

@@ -3,28 +3,20 @@ package daemon
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"log/slog"
-	"net/http"
-	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/scimbridge/scimbridge"
-	"github.com/scimbridge/scimbridge/admin"
+	"github.com/scimbridge/scimbridge/adminapi"
 	"github.com/scimbridge/scimbridge/feed"
 )
 
 // The changes feed in serve: the notifier the store wakes after each
-// commit (and, on PostgreSQL, LISTEN/NOTIFY between replicas), the route
-// GET /api/admin/v1/orgs/{slug}/changes behind admin-token authentication,
-// and the feed metrics. Kept in one file so the admin API can take the
-// route over.
-
-// changesRoute is the feed's route pattern.
-const changesRoute = "GET " + scimbridge.AdminPathPrefix + "/{slug}/changes"
+// commit (and, on PostgreSQL, LISTEN/NOTIFY between replicas), the feed
+// the admin API serves at GET /api/admin/v1/orgs/{slug}/changes, and the
+// feed metrics.
 
 // feedStore is what serve needs of the store for the feed (package
 // store's DB).
@@ -83,48 +75,12 @@ func (c *changesFeed) stop() {
 	}
 }
 
-// mount adds the feed's route to mux.
-func (c *changesFeed) mount(mux *http.ServeMux, a *admin.Admin, db scimbridge.OrganizationStore) {
-	if c == nil {
-		return
+// mount serves the feed as the admin API's changes route, behind its
+// authentication and roles.
+func (c *changesFeed) mount(api *adminapi.Server) {
+	if c != nil {
+		api.SetFeed(c.feed)
 	}
-	mux.HandleFunc(changesRoute, func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || token == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="scimbridge admin"`)
-			feedError(w, http.StatusUnauthorized, "unauthorized", "an admin token is required (Authorization: Bearer ...)")
-			return
-		}
-		p, err := a.Authenticate(r.Context(), token)
-		if scimbridge.ErrorCode(err) == scimbridge.EUNAUTHORIZED {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="scimbridge admin"`)
-			feedError(w, http.StatusUnauthorized, "unauthorized", "unknown, revoked or expired admin token")
-			return
-		} else if err != nil {
-			c.logger.Error("changes feed: authenticate", "err", err)
-			feedError(w, http.StatusInternalServerError, "internal", "could not check the admin token")
-			return
-		}
-		org, err := db.OrganizationBySlug(r.Context(), r.PathValue("slug"))
-		if err == nil && !p.Operator && p.OrgID != org.ID {
-			err = scimbridge.Errorf(scimbridge.ENOTFOUND, "organization not found")
-		}
-		if scimbridge.ErrorCode(err) == scimbridge.ENOTFOUND {
-			feedError(w, http.StatusNotFound, "not_found", "no such organization for this token")
-			return
-		} else if err != nil {
-			c.logger.Error("changes feed: read organization", "err", err)
-			feedError(w, http.StatusInternalServerError, "internal", "could not read the organization")
-			return
-		}
-		c.feed.ServeChanges(w, r, org)
-	})
-}
-
-func feedError(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"error": code, "message": msg})
 }
 
 // register adds the feed metrics to reg.

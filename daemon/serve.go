@@ -233,7 +233,7 @@ func (s *Server) Open(ctx context.Context) error {
 	// The feed and the console are on the admin side: admin_listen and
 	// admin_allowed_cidrs apply to them too.
 	s.changes = newChangesFeed(s.db, cfg.Database.URL, s.logger)
-	s.changes.mount(s.adminSide.mux, s.adminSide.admin, s.db)
+	s.changes.mount(s.adminSide.api)
 	s.changes.register(m.registry)
 	mountConsole(s.adminSide, s.publicURL, s.db, s.scim, s.logger, s.opts.Clock, s.useTLS)
 	if s.adminLn == nil {

@@ -166,7 +166,7 @@ func TestFeed_HTTP(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, body = get(t, h, "after="+last)
-		if code != http.StatusGone || body["error"] != "cursor_expired" {
+		if e, _ := body["error"].(map[string]any); code != http.StatusGone || e["code"] != "cursor_expired" {
 			t.Errorf("purged cursor: %d %v", code, body)
 		}
 		// A head taken after the purge is a valid cursor.
