@@ -90,41 +90,90 @@ func hourlyChart(since time.Time, hours int, counts []scimbridge.HourCount) char
 	return ch
 }
 
-// chartTTL is how long an organization's hourly counts are reused: the
-// count reads every event of the last day (a first sync of 100,000 users
-// is 100,000 of them), which the overview need not pay on every load.
+// chartTTL is how long an organization's hourly counts are reused as they
+// are. After it, only the hours that may still change are counted again:
+// an hour that ended more than chartSettle ago is counted once and kept, so
+// a day of 100,000 events (a first sync of 100,000 users) is read once per
+// process, not on every refresh.
 const chartTTL = 30 * time.Second
 
-// hourCounts caches each organization's hourly event counts for chartTTL.
+// chartSettle is how long after an hour ends its events may still arrive
+// (the buffered event writer flushes within seconds; it retries through a
+// short database outage).
+const chartSettle = 5 * time.Minute
+
+// hourCounts caches each organization's hourly event counts.
 type hourCounts struct {
 	mu sync.Mutex
-	m  map[string]hourCountsEntry
+	m  map[string]*hourCountsEntry
 }
 
 type hourCountsEntry struct {
 	at     time.Time
 	since  time.Time
 	counts []scimbridge.HourCount
+	// settled are the counts of hours that ended chartSettle before they
+	// were counted, by hour.
+	settled map[time.Time][]scimbridge.HourCount
 }
 
-// get returns the organization's counts since a time, from the cache when
-// they are fresh.
+// get returns the organization's counts of hours hours since a time (an
+// hour boundary): from the cache when fresh, else counting only the hours
+// not settled in it.
 func (c *hourCounts) get(ctx context.Context, st scimbridge.Store, orgID string, since time.Time, hours int, now time.Time) ([]scimbridge.HourCount, error) {
 	c.mu.Lock()
-	e, ok := c.m[orgID]
-	c.mu.Unlock()
-	if ok && e.since.Equal(since) && now.Sub(e.at) < chartTTL && !now.Before(e.at) {
-		return e.counts, nil
+	e := c.m[orgID]
+	var settled map[time.Time][]scimbridge.HourCount
+	if e != nil {
+		if e.since.Equal(since) && now.Sub(e.at) < chartTTL && !now.Before(e.at) {
+			c.mu.Unlock()
+			return e.counts, nil
+		}
+		settled = e.settled
 	}
-	counts, err := st.EventCountsByHour(ctx, orgID, since, hours)
-	if err != nil {
-		return nil, err
+	c.mu.Unlock()
+	// The settled hours are a prefix of the window: count from the first
+	// hour missing.
+	first := 0
+	for first < hours {
+		if _, ok := settled[since.Add(time.Duration(first)*time.Hour)]; !ok {
+			break
+		}
+		first++
+	}
+	var fresh []scimbridge.HourCount
+	if first < hours {
+		var err error
+		from := since.Add(time.Duration(first) * time.Hour)
+		if fresh, err = st.EventCountsByHour(ctx, orgID, from, hours-first); err != nil {
+			return nil, err
+		}
+	}
+	next := map[time.Time][]scimbridge.HourCount{}
+	var counts []scimbridge.HourCount
+	for h := range first {
+		hour := since.Add(time.Duration(h) * time.Hour)
+		next[hour] = settled[hour]
+		counts = append(counts, settled[hour]...)
+	}
+	for h := first; h < hours; h++ {
+		hour := since.Add(time.Duration(h) * time.Hour)
+		var these []scimbridge.HourCount
+		for _, hc := range fresh {
+			if hc.Hour.Equal(hour) {
+				these = append(these, hc)
+			}
+		}
+		if !hour.Add(time.Hour + chartSettle).After(now) {
+			next[hour] = these
+		}
+		counts = append(counts, these...)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) > 10_000 {
-		c.m = map[string]hourCountsEntry{}
+		c.m = map[string]*hourCountsEntry{}
 	}
-	c.m[orgID] = hourCountsEntry{at: now, since: since, counts: counts}
+	c.m[orgID] = &hourCountsEntry{at: now, since: since, counts: counts, settled: next}
 	return counts, nil
 }
