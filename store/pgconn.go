@@ -58,17 +58,40 @@ func newPGConnector(dsn string, timeout time.Duration) (*pgConnector, error) {
 	return &pgConnector{pq: c, timeout: timeout}, nil
 }
 
-// socketKey carries the *net.Conn slot the dialer fills for Connect.
+// socketKey carries the *dialSlot the dialer fills for Connect.
 type socketKey struct{}
 
-// Connect opens a connection and remembers its socket.
+// dialSlot is what Connect hands the dialer: the deadline of the
+// connection's handshake, and where to put the socket.
+type dialSlot struct {
+	deadline time.Time
+	socket   net.Conn
+}
+
+// Connect opens a connection and remembers its socket. The handshake (TLS,
+// startup, authentication) must end within the statement timeout and
+// cancelGrace, or the caller's deadline if sooner: a server that accepts
+// the connection and then stops answering would otherwise hold the caller,
+// and the pool slot, for as long as TCP takes to notice.
 func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	var socket net.Conn
-	conn, err := c.pq.Connect(context.WithValue(ctx, socketKey{}, &socket))
+	slot := &dialSlot{}
+	if c.timeout > 0 {
+		slot.deadline = time.Now().Add(c.timeout + cancelGrace)
+	}
+	if d, ok := ctx.Deadline(); ok && (slot.deadline.IsZero() || d.Before(slot.deadline)) {
+		slot.deadline = d
+	}
+	conn, err := c.pq.Connect(context.WithValue(ctx, socketKey{}, slot))
 	if err != nil {
 		return nil, err
 	}
-	return &pgConn{conn: conn, socket: socket, timeout: c.timeout}, nil
+	if slot.socket != nil {
+		if err := slot.socket.SetDeadline(time.Time{}); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
+	return &pgConn{conn: conn, socket: slot.socket, timeout: c.timeout}, nil
 }
 
 // Driver returns lib/pq's driver.
@@ -93,8 +116,14 @@ func (pgDialer) DialContext(ctx context.Context, network, address string) (net.C
 	if err != nil {
 		return nil, err
 	}
-	if slot, ok := ctx.Value(socketKey{}).(*net.Conn); ok {
-		*slot = conn
+	if slot, ok := ctx.Value(socketKey{}).(*dialSlot); ok {
+		if !slot.deadline.IsZero() {
+			if err := conn.SetDeadline(slot.deadline); err != nil {
+				conn.Close()
+				return nil, err
+			}
+		}
+		slot.socket = conn
 	}
 	return conn, nil
 }

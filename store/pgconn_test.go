@@ -128,3 +128,39 @@ func TestPostgres_HungNetwork(t *testing.T) {
 		t.Fatalf("query after the network came back: %v", err)
 	}
 }
+
+// A new connection to a server that accepts it and then stops answering
+// (the network froze after the pool's connections were closed) ends with
+// an error within the statement timeout and its grace, instead of holding
+// the caller until TCP gives up.
+func TestPostgres_HungHandshake(t *testing.T) {
+	dsn := storetest.PostgresURL(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := storetest.NewFreezeProxy(t, u.Host)
+	u.Host = p.Addr()
+	db := openPostgresWith(t, u.String(), store.Options{MaxOpenConns: 2, StatementTimeout: 300 * time.Millisecond})
+	// No connection is left open: the next query dials.
+	db.SQLX().SetMaxIdleConns(0)
+	p.Freeze()
+	done := make(chan error, 1)
+	go func() {
+		var n int
+		done <- db.SQLX().GetContext(context.Background(), &n, "SELECT 1")
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("query over a frozen network succeeded")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a connection's handshake over a frozen network is still waiting after 20 s")
+	}
+	p.Thaw()
+	var n int
+	if err := db.SQLX().GetContext(context.Background(), &n, "SELECT 1"); err != nil || n != 1 {
+		t.Fatalf("query after the network came back: %d, %v", n, err)
+	}
+}
