@@ -124,6 +124,15 @@ type GroupMember struct {
 // organization id; another organization's groups and profiles are never
 // seen (ENOTFOUND by id, absent from listings).
 type GroupStore interface {
+	// GoogleProfileIDs maps Google user ids to the ids of the
+	// organization's non-detached Google profiles (a bridge run resolving
+	// its groups' members).
+	GoogleProfileIDs(ctx context.Context, orgID string, googleIDs []string) (map[string]string, error)
+	// CountGroupMembers counts the memberships of the organization's
+	// groups of source (the group guard's base).
+	CountGroupMembers(ctx context.Context, orgID string, source Source) (int, error)
+	// GroupMemberIDs returns the sorted member profile ids of each group.
+	GroupMemberIDs(ctx context.Context, orgID string, groupIDs []string) (map[string][]string, error)
 	// Group returns one group; ENOTFOUND when it is missing or not a UUID.
 	Group(ctx context.Context, orgID, id string) (Group, error)
 	// ListGroups pages through the organization's groups without members.

@@ -462,26 +462,23 @@ func directoryQuery(r *http.Request) (admin.DirectoryQuery, error) {
 }
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, c *call) error {
-	q, err := directoryQuery(r)
-	if err != nil {
-		return err
-	}
-	head, err := s.snapshotCursor(r, c)
-	if err != nil {
-		return err
-	}
-	p, err := s.admin.Users(r.Context(), c.org.Slug, q)
-	if err != nil {
-		return err
-	}
-	if p.Users == nil {
-		p.Users = []scimbridge.Profile{}
-	}
-	writeJSON(w, http.StatusOK, snapshot[scimbridge.Profile]{list: list[scimbridge.Profile]{Data: p.Users, Next: p.Next}, Cursor: head})
-	return nil
+	return directoryPage(s, w, r, c, func(q admin.DirectoryQuery) ([]scimbridge.Profile, string, error) {
+		p, err := s.admin.Users(r.Context(), c.org.Slug, q)
+		return p.Users, p.Next, err
+	})
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *call) error {
+	return directoryPage(s, w, r, c, func(q admin.DirectoryQuery) ([]scimbridge.Group, string, error) {
+		p, err := s.admin.Groups(r.Context(), c.org.Slug, q)
+		return p.Groups, p.Next, err
+	})
+}
+
+// directoryPage answers one page of the directory that read gives, with
+// the snapshot cursor taken before it was read.
+func directoryPage[T any](s *Server, w http.ResponseWriter, r *http.Request, c *call,
+	read func(admin.DirectoryQuery) ([]T, string, error)) error {
 	q, err := directoryQuery(r)
 	if err != nil {
 		return err
@@ -490,14 +487,14 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	p, err := s.admin.Groups(r.Context(), c.org.Slug, q)
+	data, next, err := read(q)
 	if err != nil {
 		return err
 	}
-	if p.Groups == nil {
-		p.Groups = []scimbridge.Group{}
+	if data == nil {
+		data = []T{}
 	}
-	writeJSON(w, http.StatusOK, snapshot[scimbridge.Group]{list: list[scimbridge.Group]{Data: p.Groups, Next: p.Next}, Cursor: head})
+	writeJSON(w, http.StatusOK, snapshot[T]{list: list[T]{Data: data, Next: next}, Cursor: head})
 	return nil
 }
 

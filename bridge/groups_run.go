@@ -35,20 +35,6 @@ import (
 // budget, not the workers, bounds the rate.
 const memberWorkers = 4
 
-// GroupSyncStore is implemented by stores that help a group sync (package
-// store's *DB does); without it a run pages through the profile index and
-// the groups' members.
-type GroupSyncStore interface {
-	// GoogleProfileIDs maps Google user ids to the ids of the
-	// organization's non-detached Google profiles.
-	GoogleProfileIDs(ctx context.Context, orgID string, googleIDs []string) (map[string]string, error)
-	// CountGroupMembers counts the memberships of the organization's
-	// groups of source.
-	CountGroupMembers(ctx context.Context, orgID string, source scimbridge.Source) (int, error)
-	// GroupMemberIDs returns the sorted member profile ids of each group.
-	GroupMemberIDs(ctx context.Context, orgID string, groupIDs []string) (map[string][]string, error)
-}
-
 // memberSet is one listed group's direct members, as Google ids.
 type memberSet struct {
 	users  []string
@@ -379,7 +365,7 @@ func (r *Runner) syncGroups(ctx context.Context, st *run, users []reconcile.Dire
 	}
 	in := reconcile.GroupsInput{OrgID: orgID, Settings: st.bridge.Settings, Groups: desired, Stored: stored,
 		Now: r.now(), NewID: r.newID, Current: map[string][]string{},
-		Memberships: func() (int, error) { return r.countMemberships(ctx, orgID, stored) }}
+		Memberships: func() (int, error) { return r.Store.CountGroupMembers(ctx, orgID, scimbridge.SourceGoogle) }}
 	if in.Current, err = r.currentMembers(ctx, orgID, reconcile.GroupsToLoad(in)); err != nil {
 		return fmt.Errorf("load group members: %w", err)
 	}
@@ -447,7 +433,7 @@ func (r *Runner) desiredGroups(ctx context.Context, st *run, users []reconcile.D
 			ids = append(ids, id)
 		}
 	}
-	profiles, err := r.googleProfileIDs(ctx, st.bridge.OrgID, ids)
+	profiles, err := r.Store.GoogleProfileIDs(ctx, st.bridge.OrgID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("resolve group members: %w", err)
 	}
@@ -466,48 +452,6 @@ func (r *Runner) desiredGroups(ctx context.Context, st *run, users []reconcile.D
 	return out, nil
 }
 
-// googleProfileIDs maps Google ids to the organization's Google profiles.
-func (r *Runner) googleProfileIDs(ctx context.Context, orgID string, ids []string) (map[string]string, error) {
-	if gs, ok := r.Store.(GroupSyncStore); ok {
-		return gs.GoogleProfileIDs(ctx, orgID, ids)
-	}
-	want := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		want[id] = true
-	}
-	index, err := r.Store.ProfileIndex(ctx, orgID)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(ids))
-	for _, p := range index {
-		if p.Source == scimbridge.SourceGoogle && want[p.GoogleID] {
-			out[p.GoogleID] = p.ID
-		}
-	}
-	return out, nil
-}
-
-// memberIDs pages through a group's members.
-func (r *Runner) memberIDs(ctx context.Context, orgID, groupID string) ([]string, error) {
-	var out []string
-	after := ""
-	for {
-		page, err := r.Store.GroupMembers(ctx, orgID, groupID, after, scimbridge.MaxMemberPage)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range page {
-			out = append(out, m.ProfileID)
-		}
-		if len(page) < scimbridge.MaxMemberPage {
-			slices.Sort(out)
-			return out, nil
-		}
-		after = page[len(page)-1].ProfileID
-	}
-}
-
 // currentMembers returns the sorted members of each group of ids (none
 // for a group without members).
 func (r *Runner) currentMembers(ctx context.Context, orgID string, ids []string) (map[string][]string, error) {
@@ -515,40 +459,14 @@ func (r *Runner) currentMembers(ctx context.Context, orgID string, ids []string)
 	if len(ids) == 0 {
 		return out, nil
 	}
-	if gs, ok := r.Store.(GroupSyncStore); ok {
-		m, err := gs.GroupMemberIDs(ctx, orgID, ids)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			out[id] = m[id]
-		}
-		return out, nil
+	m, err := r.Store.GroupMemberIDs(ctx, orgID, ids)
+	if err != nil {
+		return nil, err
 	}
 	for _, id := range ids {
-		m, err := r.memberIDs(ctx, orgID, id)
-		if err != nil {
-			return nil, err
-		}
-		out[id] = m
+		out[id] = m[id]
 	}
 	return out, nil
-}
-
-// countMemberships counts the memberships of the bridge's groups.
-func (r *Runner) countMemberships(ctx context.Context, orgID string, stored []scimbridge.Group) (int, error) {
-	if gs, ok := r.Store.(GroupSyncStore); ok {
-		return gs.CountGroupMembers(ctx, orgID, scimbridge.SourceGoogle)
-	}
-	n := 0
-	for _, g := range stored {
-		ids, err := r.memberIDs(ctx, orgID, g.ID)
-		if err != nil {
-			return 0, err
-		}
-		n += len(ids)
-	}
-	return n, nil
 }
 
 // groupApplier applies planned group changes in batches under the lease.

@@ -16,20 +16,6 @@ import (
 	"github.com/scimbridge/scimbridge/store"
 )
 
-// GoogleProfileIDs and CountGroupMembers pass the group-sync store methods
-// through, so runs take the daemon's path.
-func (h *hookStore) GoogleProfileIDs(ctx context.Context, orgID string, ids []string) (map[string]string, error) {
-	return h.Store.(bridge.GroupSyncStore).GoogleProfileIDs(ctx, orgID, ids)
-}
-
-func (h *hookStore) CountGroupMembers(ctx context.Context, orgID string, source scimbridge.Source) (int, error) {
-	return h.Store.(bridge.GroupSyncStore).CountGroupMembers(ctx, orgID, source)
-}
-
-func (h *hookStore) GroupMemberIDs(ctx context.Context, orgID string, groupIDs []string) (map[string][]string, error) {
-	return h.Store.(bridge.GroupSyncStore).GroupMemberIDs(ctx, orgID, groupIDs)
-}
-
 func gGroup(id, email, name string) *admin.Group {
 	return &admin.Group{Kind: "admin#directory#group", Id: id, Email: email, Name: name}
 }
