@@ -209,7 +209,7 @@ func TestConsole_Security(t *testing.T) {
 			if resp.StatusCode != http.StatusForbidden || f.scimEnabled() {
 				t.Fatalf("without a CSRF token: %d, enabled %v", resp.StatusCode, f.scimEnabled())
 			}
-			resp, _ = f.post(c, "/console/provisioning/enable", url.Values{"csrf": {"0" + csrf[1:]}})
+			resp, _ = f.post(c, "/console/provisioning/enable", url.Values{"csrf": {wrongToken(csrf)}})
 			if resp.StatusCode != http.StatusForbidden || f.scimEnabled() {
 				t.Fatalf("with a wrong CSRF token: %d", resp.StatusCode)
 			}
@@ -476,3 +476,12 @@ func TestConsole_Security(t *testing.T) {
 }
 
 func io_Copy(b *strings.Builder, resp *http.Response) (int64, error) { return io.Copy(b, resp.Body) }
+
+// wrongToken is token with its first character changed (a token starting
+// with "0" must not come back unchanged).
+func wrongToken(token string) string {
+	if strings.HasPrefix(token, "0") {
+		return "1" + token[1:]
+	}
+	return "0" + token[1:]
+}

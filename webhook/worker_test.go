@@ -439,7 +439,8 @@ func TestWorker_RedeliverAttempt(t *testing.T) {
 	if err := e.db.PutWebhookMessage(context.Background(), m, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the redelivery", func() bool { return len(rc.requests()) == 3 })
+	// The receiver sees the request before the worker records its attempt.
+	waitFor(t, "the redelivery", func() bool { return len(rc.requests()) == 3 && len(e.attempts(ep)) == 3 })
 	got := rc.requests()
 	if got[2].header.Get(HeaderID) != a.MessageID || !slices.Equal(positions(t, got[2].body), []string{e.feed.pos(1)}) ||
 		string(got[2].body) != string(got[0].body) {

@@ -183,12 +183,21 @@ func testEraseProfile(t *testing.T, s scimbridge.Store) {
 	})
 	t.Run("FeedSaysErased", func(t *testing.T) {
 		var erasedRecs, left int
-		for _, r := range feedOf(t, s, org.ID, scimbridge.ChangePosition{}, 100) {
-			switch {
-			case r.Type == scimbridge.ChangeUserErased && r.ResourceID == ada.ID && len(r.Resource) == 0:
-				erasedRecs++
-			case r.Type == scimbridge.ChangeMemberRemoved && r.UserID == ada.ID && r.GroupID == g.ID:
-				left++
+		// On PostgreSQL another transaction on the server may hold the
+		// feed back for a while after Settle's mark: read until both
+		// records show, for up to a minute.
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+			erasedRecs, left = 0, 0
+			for _, r := range feedOf(t, s, org.ID, scimbridge.ChangePosition{}, 100) {
+				switch {
+				case r.Type == scimbridge.ChangeUserErased && r.ResourceID == ada.ID && len(r.Resource) == 0:
+					erasedRecs++
+				case r.Type == scimbridge.ChangeMemberRemoved && r.UserID == ada.ID && r.GroupID == g.ID:
+					left++
+				}
+			}
+			if (erasedRecs == 1 && left == 1) || time.Now().After(deadline) {
+				break
 			}
 		}
 		if erasedRecs != 1 || left != 1 {
