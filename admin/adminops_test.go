@@ -195,12 +195,12 @@ func TestAdmin_EraseProfile(t *testing.T) {
 			t.Fatalf("erase = %+v, %v", res, err)
 		}
 		ev := wantEvent(t, db, acme.ID, "POST", "/api/admin/v1/orgs/acme/users/"+ada.ID+"/erase", 200)
-		if strings.Contains(ev.RequestBody+ev.ResponseBody+ev.TargetUserName, "ada") {
+		if strings.Contains(ev.RequestBody+ev.ResponseBody+ev.TargetUserName, "ada@") {
 			t.Errorf("the erasure's event names the person: %+v", ev)
 		}
 		page, _ := a.Events(ctx, "acme", admin.EventQuery{Source: scimbridge.EventIdP, PathPrefix: "/scim/v2/Users"})
 		for _, e := range page.Events {
-			if strings.Contains(e.RequestBody, "ada") || e.TargetUserName == "ada@x.example" {
+			if strings.Contains(e.RequestBody, "ada@") || e.TargetUserName == "ada@x.example" {
 				t.Errorf("event keeps the person: %+v", e)
 			}
 		}

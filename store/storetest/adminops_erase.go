@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -60,11 +61,15 @@ func rowsText(t *testing.T, s scimbridge.Store, query string, args ...any) []str
 	return out
 }
 
+// uuidText matches a generated identifier, which is not personal but is hex:
+// "ada", "1815" and "7946" turn up in random identifiers now and then.
+var uuidText = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
 // personalIn returns the rows holding a personal value of adaProfile.
 func personalIn(rows []string) []string {
 	var out []string
 	for _, r := range rows {
-		low := strings.ToLower(r)
+		low := uuidText.ReplaceAllString(strings.ToLower(r), "<id>")
 		for _, v := range personalValues {
 			if strings.Contains(low, v) {
 				out = append(out, v+" in "+r)
