@@ -86,4 +86,8 @@ type ConsoleStore interface {
 	// events counted as many; hours and classes without events are left
 	// out.
 	EventCountsByHour(ctx context.Context, orgID string, since time.Time, hours int) ([]HourCount, error)
+	// EventCountsBetween counts the organization's events from from until
+	// to (both within from's hour) by status class as EventCountsByHour
+	// does, each count's Hour being from's hour.
+	EventCountsBetween(ctx context.Context, orgID string, from, to time.Time) ([]HourCount, error)
 }

@@ -71,6 +71,7 @@ func New(cfg Config) *Server {
 	}
 	cfg.PublicURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	s := &Server{cfg: cfg, pages: parsePages(), limiter: newAttemptLimiter(cfg.SignInLimit, cfg.SignInWindow, cfg.Clock)}
+	s.hours.logger = cfg.Logger
 	s.mux = s.routes()
 	return s
 }

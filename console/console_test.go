@@ -173,6 +173,31 @@ func TestConsole_Security(t *testing.T) {
 			}
 		})
 
+		t.Run("OverviewChartCountedAt", func(t *testing.T) {
+			f := f.on(t)
+			c := f.client()
+			f.signIn(c, ownerToken)
+			countedAt := func() string {
+				t.Helper()
+				_, body, _ := f.get(c, "/console/")
+				m := regexp.MustCompile(`counts as of <span id="chart-counted-at">(\d\d:\d\d:\d\d)</span>`).FindStringSubmatch(body)
+				if m == nil {
+					t.Fatalf("overview shows no time its counts are as of:\n%s", body)
+				}
+				return m[1]
+			}
+			// Within the TTL the page shows the time the counts were
+			// counted, not the time it is rendered.
+			first := countedAt()
+			if first > f.now.Format("15:04:05") {
+				t.Errorf("counts as of %s, after now (%s)", first, f.now.Format("15:04:05"))
+			}
+			f.advance(10 * time.Second)
+			if got := countedAt(); got != first {
+				t.Errorf("counts as of %s 10 s later, want %s", got, first)
+			}
+		})
+
 		t.Run("CookieFlags", func(t *testing.T) {
 			f := f.on(t)
 			c := f.client()

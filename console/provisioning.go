@@ -16,6 +16,9 @@ type overviewData struct {
 	Bridge      *scimbridge.Bridge
 	Chart       chart
 	Events24h   map[int]int
+	// CountedAt is when the chart's counts were counted (up to chartTTL
+	// and a count ago).
+	CountedAt time.Time
 }
 
 func (s *Server) heldBanner(r *http.Request, orgID string) (*heldBanner, error) {
@@ -56,12 +59,13 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, q *request) {
 	}
 	now := s.cfg.Clock()
 	since := now.Truncate(time.Hour).Add(-23 * time.Hour)
-	counts, err := s.hours.get(r.Context(), s.cfg.Store, org.ID, since, 24, now)
+	counts, countedAt, err := s.hours.get(r.Context(), s.cfg.Store, org.ID, since, 24, now)
 	if err != nil {
 		s.serverError(w, r, q, err)
 		return
 	}
 	d.Chart = hourlyChart(since, 24, counts)
+	d.CountedAt = countedAt
 	d.Events24h = map[int]int{}
 	for _, c := range counts {
 		d.Events24h[c.StatusClass] += c.Count

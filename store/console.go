@@ -186,27 +186,48 @@ func (db *DB) EndConsoleSession(ctx context.Context, id string, at time.Time) er
 // events_org_time per hour, summed without a sort.
 func (db *DB) EventCountsByHour(ctx context.Context, orgID string, since time.Time, hours int) ([]scimbridge.HourCount, error) {
 	since = since.UTC().Truncate(time.Hour)
+	var out []scimbridge.HourCount
+	for h := range hours {
+		from := since.Add(time.Duration(h) * time.Hour)
+		var err error
+		if out, err = db.countEventsByClass(ctx, out, orgID, from, from.Add(time.Hour)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// EventCountsBetween counts the organization's events of part of an hour
+// by status class: one range of the covering index events_org_time.
+func (db *DB) EventCountsBetween(ctx context.Context, orgID string, from, to time.Time) ([]scimbridge.HourCount, error) {
+	out, err := db.countEventsByClass(ctx, nil, orgID, from.UTC(), to.UTC())
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// countEventsByClass appends the counts by status class of the organization's
+// events from from until to, under from's hour.
+func (db *DB) countEventsByClass(ctx context.Context, out []scimbridge.HourCount, orgID string, from, to time.Time) ([]scimbridge.HourCount, error) {
 	q := db.rebind(`SELECT COALESCE(SUM(CASE WHEN status >= 200 AND status < 300 THEN count END), 0),
 		COALESCE(SUM(CASE WHEN status >= 300 AND status < 400 THEN count END), 0),
 		COALESCE(SUM(CASE WHEN status >= 400 AND status < 500 THEN count END), 0),
 		COALESCE(SUM(CASE WHEN status >= 500 AND status < 600 THEN count END), 0),
 		COALESCE(SUM(count), 0)
 		FROM events WHERE org_id = ? AND time >= ? AND time < ?`)
-	var out []scimbridge.HourCount
-	for h := range hours {
-		from := since.Add(time.Duration(h) * time.Hour)
-		var c2, c3, c4, c5, all int64
-		err := db.read.QueryRowContext(ctx, q, orgID, db.tm(from), db.tm(from.Add(time.Hour))).Scan(&c2, &c3, &c4, &c5, &all)
-		if err != nil {
-			return nil, fmt.Errorf("count events by hour: %w", err)
-		}
-		for _, c := range []struct {
-			class int
-			n     int64
-		}{{0, all - c2 - c3 - c4 - c5}, {2, c2}, {3, c3}, {4, c4}, {5, c5}} {
-			if c.n > 0 {
-				out = append(out, scimbridge.HourCount{Hour: from, StatusClass: c.class, Count: int(c.n)})
-			}
+	var c2, c3, c4, c5, all int64
+	err := db.read.QueryRowContext(ctx, q, orgID, db.tm(from), db.tm(to)).Scan(&c2, &c3, &c4, &c5, &all)
+	if err != nil {
+		return nil, fmt.Errorf("count events by hour: %w", err)
+	}
+	hour := from.Truncate(time.Hour)
+	for _, c := range []struct {
+		class int
+		n     int64
+	}{{0, all - c2 - c3 - c4 - c5}, {2, c2}, {3, c3}, {4, c4}, {5, c5}} {
+		if c.n > 0 {
+			out = append(out, scimbridge.HourCount{Hour: hour, StatusClass: c.class, Count: int(c.n)})
 		}
 	}
 	return out, nil

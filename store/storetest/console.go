@@ -137,6 +137,39 @@ func testConsoleSessions(t *testing.T, s scimbridge.Store) {
 		}
 	})
 
+	t.Run("EventCountsBetween", func(t *testing.T) {
+		hour := time.Date(2024, 3, 11, 9, 0, 0, 0, time.UTC)
+		evs := []scimbridge.Event{
+			{OrgID: org.ID, Time: hour.Add(-time.Second), Method: "GET", Path: "/scim/v2/Users", Status: 200, Source: scimbridge.EventIdP, Count: 1},
+			{OrgID: org.ID, Time: hour.Add(10 * time.Minute), Method: "GET", Path: "/scim/v2/Users", Status: 200, Source: scimbridge.EventIdP, Count: 1},
+			{OrgID: org.ID, Time: hour.Add(20 * time.Minute), Method: "GET", Path: "/scim/v2/Users", Status: 503, Source: scimbridge.EventIdP, Count: 2},
+			{OrgID: org.ID, Time: hour.Add(20*time.Minute + time.Second), Method: "GET", Path: "/", Status: 302, Source: scimbridge.EventIdP, Count: 1},
+			{OrgID: org.ID, Time: hour.Add(30 * time.Minute), Method: "GET", Path: "/scim/v2/Users", Status: 404, Source: scimbridge.EventIdP, Count: 1},
+			{OrgID: other.ID, Time: hour.Add(15 * time.Minute), Method: "GET", Path: "/scim/v2/Users", Status: 200, Source: scimbridge.EventIdP, Count: 1},
+		}
+		if err := s.AppendEvents(ctx, evs); err != nil {
+			t.Fatal(err)
+		}
+		// From inclusive, to exclusive: the 404 at the end is left out.
+		got, err := s.EventCountsBetween(ctx, org.ID, hour.Add(10*time.Minute), hour.Add(30*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []scimbridge.HourCount{{Hour: hour, StatusClass: 2, Count: 1}, {Hour: hour, StatusClass: 3, Count: 1},
+			{Hour: hour, StatusClass: 5, Count: 2}}
+		if len(got) != len(want) {
+			t.Fatalf("counts = %+v, want %+v", got, want)
+		}
+		for i := range want {
+			if !got[i].Hour.Equal(want[i].Hour) || got[i].StatusClass != want[i].StatusClass || got[i].Count != want[i].Count {
+				t.Errorf("counts[%d] = %+v, want %+v", i, got[i], want[i])
+			}
+		}
+		if got, err := s.EventCountsBetween(ctx, org.ID, hour.Add(40*time.Minute), hour.Add(time.Hour)); err != nil || len(got) != 0 {
+			t.Errorf("counts of an empty range = %+v, %v", got, err)
+		}
+	})
+
 	t.Run("ReportSummary", func(t *testing.T) {
 		rep := scimbridge.Report{ID: uuid.NewString(), OrgID: org.ID, Trigger: scimbridge.TriggerManual, Status: scimbridge.ReportDryRun,
 			StartedAt: base, Counts: scimbridge.ReportCounts{Created: 2},
