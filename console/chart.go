@@ -109,14 +109,21 @@ const chartSettle = 5 * time.Minute
 // chartCountTimeout bounds one count, whichever request started it.
 const chartCountTimeout = 30 * time.Second
 
+// chartFirstWait is how long a page waits for an organization's first
+// count: a day of 100,000 events takes longer to count than a page may
+// take, so past it the page says the chart is being counted.
+const chartFirstWait = 20 * time.Millisecond
+
 // chartMaxOrgs bounds the cache: past it, it starts again empty.
 const chartMaxOrgs = 10_000
 
 // hourCounts caches each organization's hourly event counts.
 type hourCounts struct {
 	logger *slog.Logger
-	mu     sync.Mutex
-	m      map[string]*hourCountsEntry
+	// firstWait, when set, replaces chartFirstWait.
+	firstWait time.Duration
+	mu        sync.Mutex
+	m         map[string]*hourCountsEntry
 	// counting tracks the counts under way, for tests to wait on.
 	counting sync.WaitGroup
 }
@@ -148,8 +155,9 @@ type hourCountsState struct {
 // get returns the organization's counts of hours hours since a time (an
 // hour boundary) and the time they are as of. Counts older than chartTTL
 // are returned as they are while a count runs in the background; only an
-// organization's first call waits for a count (one count for all the
-// calls that wait).
+// organization's first calls wait for a count (one count for all the
+// calls that wait), and for at most chartFirstWait: then no counts and a
+// zero time say the first count is still running.
 func (c *hourCounts) get(ctx context.Context, st scimbridge.Store, orgID string, since time.Time, hours int, now time.Time) ([]scimbridge.HourCount, time.Time, error) {
 	c.mu.Lock()
 	e := c.m[orgID]
@@ -159,13 +167,24 @@ func (c *hourCounts) get(ctx context.Context, st scimbridge.Store, orgID string,
 			c.m = map[string]*hourCountsEntry{}
 		}
 		c.m[orgID] = e
-		c.mu.Unlock()
-		c.count(st, orgID, e, hourCountsState{}, since, hours, now)
-	} else {
-		c.mu.Unlock()
+		c.counting.Add(1)
+		go func() {
+			defer c.counting.Done()
+			c.count(st, orgID, e, hourCountsState{}, since, hours, now)
+		}()
 	}
+	c.mu.Unlock()
+	firstWait := c.firstWait
+	if firstWait == 0 {
+		firstWait = chartFirstWait
+	}
+	wait := time.NewTimer(firstWait)
+	defer wait.Stop()
 	select {
 	case <-e.ready:
+	case <-wait.C:
+		// Still counting: the page shows it, the count goes on.
+		return nil, time.Time{}, nil
 	case <-ctx.Done():
 		return nil, time.Time{}, ctx.Err()
 	}

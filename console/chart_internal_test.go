@@ -75,7 +75,7 @@ func TestHourCounts_SettledCountedOnce(t *testing.T) {
 		addEvent(t, db, orgID, old.Add(2*time.Minute), 404)
 		addEvent(t, db, orgID, current.Add(time.Minute), 200)
 
-		var c hourCounts
+		c := hourCounts{firstWait: time.Hour}
 		got, at, err := c.get(ctx, db, orgID, since, 24, now)
 		if err != nil {
 			t.Fatal(err)
@@ -141,7 +141,7 @@ func TestHourCounts_StaleServedAndRefreshed(t *testing.T) {
 		since := now.Truncate(time.Hour).Add(-23 * time.Hour)
 		current := now.Truncate(time.Hour)
 		addEvent(t, db, orgID, now.Add(-time.Minute), 200)
-		var c hourCounts
+		c := hourCounts{firstWait: time.Hour}
 		if got, _, err := c.get(ctx, db, orgID, since, 24, now); err != nil || countOf(got, current, 2) != 1 {
 			t.Fatalf("first counts = %+v, %v", got, err)
 		}
@@ -194,7 +194,7 @@ func TestHourCounts_OneCountAtATime(t *testing.T) {
 		addEvent(t, db, orgID, now.Add(-time.Minute), 200)
 		// What one first count and one refresh read, one call at a time.
 		one := &gatedStore{Store: db}
-		var c1 hourCounts
+		c1 := hourCounts{firstWait: time.Hour}
 		c1.get(ctx, one, orgID, since, 24, now)
 		firstCalls := one.calls.Load()
 		c1.get(ctx, one, orgID, since, 24, stale)
@@ -214,7 +214,7 @@ func TestHourCounts_OneCountAtATime(t *testing.T) {
 			wg.Wait()
 		}
 		many := &gatedStore{Store: db}
-		var c hourCounts
+		c := hourCounts{firstWait: time.Hour}
 		concurrently(many, &c, now)
 		if got := many.calls.Load(); got != firstCalls {
 			t.Errorf("concurrent first calls made %d counts, want %d (one count)", got, firstCalls)
@@ -243,7 +243,7 @@ func TestHourCounts_FailedRefreshKeepsCounts(t *testing.T) {
 		addEvent(t, db, orgID, now.Add(-time.Minute), 200)
 		st := &gatedStore{Store: db}
 		var logs bytes.Buffer
-		c := hourCounts{logger: slog.New(slog.NewTextHandler(&logs, nil))}
+		c := hourCounts{firstWait: time.Hour, logger: slog.New(slog.NewTextHandler(&logs, nil))}
 		if _, _, err := c.get(ctx, st, orgID, since, 24, now); err != nil {
 			t.Fatal(err)
 		}
@@ -267,7 +267,7 @@ func TestHourCounts_FailedRefreshKeepsCounts(t *testing.T) {
 			t.Errorf("after the database is back = %+v as of %v, %v", got, at, err)
 		}
 
-		var fresh hourCounts
+		fresh := hourCounts{firstWait: time.Hour}
 		st.fail.Store(true)
 		if _, _, err := fresh.get(ctx, st, orgID, since, 24, now); err == nil {
 			t.Error("a failed first count is no error")
@@ -275,6 +275,30 @@ func TestHourCounts_FailedRefreshKeepsCounts(t *testing.T) {
 		st.fail.Store(false)
 		if got, _, err := fresh.get(ctx, st, orgID, since, 24, now); err != nil || countOf(got, current, 2) != 2 {
 			t.Errorf("first count after a failed one = %+v, %v", got, err)
+		}
+	})
+}
+
+// An organization's first count that takes longer than the page may wait
+// leaves the page without counts (a zero time) and goes on; the next call
+// after it ends is served its counts.
+func TestHourCounts_FirstCountDoesNotHoldThePage(t *testing.T) {
+	chartStores(t, func(t *testing.T, db *store.DB, orgID string) {
+		ctx := context.Background()
+		now := chartNow
+		since := now.Truncate(time.Hour).Add(-23 * time.Hour)
+		addEvent(t, db, orgID, now.Add(-time.Minute), 200)
+		st := &gatedStore{Store: db, gate: make(chan struct{})}
+		c := hourCounts{firstWait: time.Millisecond}
+		got, at, err := c.get(ctx, st, orgID, since, 24, now)
+		if err != nil || got != nil || !at.IsZero() {
+			t.Fatalf("first call during the count = %+v as of %v, %v; want no counts", got, at, err)
+		}
+		close(st.gate)
+		c.counting.Wait()
+		got, at, err = c.get(ctx, st, orgID, since, 24, now.Add(time.Second))
+		if err != nil || countOf(got, now.Truncate(time.Hour), 2) != 1 || !at.Equal(now) {
+			t.Fatalf("call after the first count = %+v as of %v, %v", got, at, err)
 		}
 	})
 }
