@@ -3,15 +3,20 @@ package console_test
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/admin"
@@ -492,6 +497,57 @@ func TestConsole_Security(t *testing.T) {
 			}
 			if err := f.admin.RemoveWebhook(context.Background(), f.by, "acme", ep.ID); err != nil {
 				t.Fatal(err)
+			}
+		})
+
+		t.Run("ReportPages", func(t *testing.T) {
+			f := f.on(t)
+			c := f.client()
+			f.signIn(c, ownerToken)
+			org, err := db.OrganizationBySlug(context.Background(), "acme")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := scimbridge.Report{ID: uuid.NewString(), OrgID: org.ID, Trigger: scimbridge.TriggerManual,
+				Status: scimbridge.ReportDryRun, StartedAt: f.now.Add(-time.Minute), Counts: scimbridge.ReportCounts{Created: 450}}
+			for i := range 450 {
+				rep.Items = append(rep.Items, scimbridge.ReportItem{Kind: scimbridge.ChangeCreate, GoogleID: strconv.Itoa(i),
+					UserName: fmt.Sprintf("user%04d@acme.example", i), Reason: "new in Google"})
+			}
+			if err := db.PutReport(context.Background(), rep); err != nil {
+				t.Fatal(err)
+			}
+			// Following the next links shows every item once, in order.
+			next := "/console/reports/" + rep.ID
+			var seen []string
+			pages := 0
+			for ; next != ""; pages++ {
+				if pages > 5 {
+					t.Fatal("the next links do not end")
+				}
+				resp, body, _ := f.get(c, next)
+				if resp.StatusCode != 200 {
+					t.Fatalf("GET %s: %d", next, resp.StatusCode)
+				}
+				seen = append(seen, regexp.MustCompile(`user\d{4}@acme\.example`).FindAllString(body, -1)...)
+				next = ""
+				if m := regexp.MustCompile(`id="next-items" href="([^"]+)"`).FindStringSubmatch(body); m != nil {
+					next = html.UnescapeString(m[1])
+				}
+			}
+			if pages < 2 {
+				t.Errorf("450 items on %d page: a page shows a bounded number of items", pages)
+			}
+			if len(seen) != 450 || seen[0] != "user0000@acme.example" || seen[449] != "user0449@acme.example" {
+				t.Errorf("items over the pages: %d, first %q", len(seen), seen[:min(1, len(seen))])
+			}
+			for i := 1; i < len(seen); i++ {
+				if seen[i] <= seen[i-1] {
+					t.Fatalf("item %d (%s) after %s", i, seen[i], seen[i-1])
+				}
+			}
+			if resp, _, _ := f.get(c, "/console/reports/"+rep.ID+"?after=bogus"); resp.StatusCode != 400 {
+				t.Errorf("a bad cursor: %d, want 400", resp.StatusCode)
 			}
 		})
 

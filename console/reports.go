@@ -23,9 +23,9 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request, q *request) {
 	s.render(w, r, http.StatusOK, "reports", v)
 }
 
-// maxReportItems bounds the items a report page shows; the CLI and the
-// API page through all of them.
-const maxReportItems = 1000
+// maxReportItems bounds the items a report page shows; the page links
+// to the next ones.
+const maxReportItems = 200
 
 // reportData is one report: its counts, its items (what the held plan
 // would do first) and, when it holds the pending plan, why.
@@ -35,8 +35,10 @@ type reportData struct {
 	Held      *bridge.HeldPlan
 	HeldItems []scimbridge.ReportItem
 	Items     []scimbridge.ReportItem
-	// More says the report has more items than the page shows.
-	More bool
+	// Next is the cursor of the items after the page's, when there are.
+	Next string
+	// Paged says the page is not the report's first page of items.
+	Paged bool
 }
 
 func (s *Server) report(w http.ResponseWriter, r *http.Request, q *request) {
@@ -57,13 +59,17 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, q *request) {
 	if ok && hp.ReportID == rep.ID && !hp.Expired {
 		d.Held = &hp
 	}
-	// The first page of items: the command line and the API page through
-	// the rest.
-	page, err := s.cfg.Admin.ReportItems(r.Context(), q.sess.Org.Slug, rep.ID, "", "", maxReportItems)
-	if err != nil {
+	// One page of items; the page links to the next.
+	after := r.URL.Query().Get("after")
+	page, err := s.cfg.Admin.ReportItems(r.Context(), q.sess.Org.Slug, rep.ID, "", after, maxReportItems)
+	if scimbridge.ErrorCode(err) == scimbridge.EINVALID {
+		s.errorPage(w, r, q, http.StatusBadRequest, "This link to the report's items is not valid: open the report again.")
+		return
+	} else if err != nil {
 		s.serverError(w, r, q, err)
 		return
 	}
+	d.Paged = after != ""
 	for _, it := range page.Items {
 		if it.Held {
 			d.HeldItems = append(d.HeldItems, it.ReportItem)
@@ -71,7 +77,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, q *request) {
 			d.Items = append(d.Items, it.ReportItem)
 		}
 	}
-	d.More = page.Next != ""
+	d.Next = page.Next
 	v := s.newView(r, q, "Report", "reports")
 	v.Data = d
 	s.render(w, r, http.StatusOK, "report", v)
