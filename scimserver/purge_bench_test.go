@@ -9,12 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
 var (
 	purgeBatch = flag.Int("purge-batch", 1000,
 		"BenchmarkPurgeUnderLoad: rows per DELETE (the daemon's purger deletes 1,000)")
+	purgeFor = flag.Duration("purge-for", 0,
+		"BenchmarkPurgeUnderLoad: stop the purge after this long (0: let it finish)")
 	purgeRetention = flag.Duration("purge-retention", 90*24*time.Hour,
 		"BenchmarkPurgeUnderLoad: events older than this are purged (events.retention's default)")
 )
@@ -76,15 +79,25 @@ func purgeUnderLoad(b *testing.B) {
 		err     error
 	}
 	done := make(chan purged, 1)
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if *purgeFor > 0 {
+		pctx, cancel = context.WithTimeout(ctx, *purgeFor)
+		defer cancel()
+	}
 	t0 := time.Now()
 	go func() {
-		n, err := db.PurgeEvents(ctx, before, *purgeBatch)
+		n, err := db.PurgeEvents(pctx, before, *purgeBatch)
 		done <- purged{n, time.Since(t0), err}
 	}()
 	var during []loadResult
 	var p purged
+	deleted := eventsDeleted(b, db)
 	for finished := false; !finished; {
 		during = append(during, window())
+		d := eventsDeleted(b, db)
+		b.Logf("purge: %d rows deleted in the last window (%.0f/s)", d-deleted, float64(d-deleted)/purgeWindow.Seconds())
+		deleted = d
 		select {
 		case p = <-done:
 			finished = true
@@ -93,8 +106,11 @@ func purgeUnderLoad(b *testing.B) {
 	}
 	post := []loadResult{window()}
 	b.StopTimer()
-	if p.err != nil {
+	if p.err != nil && !(*purgeFor > 0 && pctx.Err() != nil) {
 		b.Fatalf("purge: %v", p.err)
+	}
+	if p.err != nil {
+		b.Logf("purge stopped after %s (-purge-for): %d of %d rows", *purgeFor, p.n, old)
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	report := func(name string, rs []loadResult) {
@@ -121,4 +137,14 @@ func purgeUnderLoad(b *testing.B) {
 	b.ReportMetric(float64(p.n), "purged-rows")
 	b.ReportMetric(p.elapsed.Seconds(), "purge-s")
 	b.ReportMetric(float64(p.n)/p.elapsed.Seconds(), "purged-rows/s")
+}
+
+// eventsDeleted is PostgreSQL's count of rows deleted from events (its
+// statistics, a second or so behind).
+func eventsDeleted(b *testing.B, db *store.DB) int64 {
+	var n int64
+	if err := db.SQLX().Get(&n, `SELECT n_tup_del FROM pg_stat_user_tables WHERE relname = 'events'`); err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
