@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -232,27 +234,59 @@ func (db *DB) ListEvents(ctx context.Context, q scimbridge.EventQuery) (scimbrid
 }
 
 // PurgeEvents deletes events older than before, batch rows per statement,
-// until none is left.
+// until none is left. Each statement deletes the next batch in id order
+// within an id range: from past the last batch's highest id (the deleted
+// rows' index entries stay until vacuum, and a scan from the first id
+// would walk all of them again every batch) up to the newest expired
+// event's id (so the last batch does not walk the events being kept).
 func (db *DB) PurgeEvents(ctx context.Context, before time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		batch = 1000
 	}
-	query := db.rebind(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?)`)
+	var hi int64
+	err := db.write.QueryRowContext(ctx, db.rebind(`SELECT id FROM events WHERE time < ? ORDER BY time DESC LIMIT 1`),
+		db.tm(before)).Scan(&hi)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	} else if err != nil {
+		return 0, fmt.Errorf("purge events: %w", err)
+	}
+	query := db.rebind(`DELETE FROM events WHERE id IN (SELECT id FROM events
+		WHERE id > ? AND id <= ? AND time < ? ORDER BY id LIMIT ?) RETURNING id`)
 	total := 0
+	var last int64
 	for {
-		res, err := db.write.ExecContext(ctx, query, db.tm(before), batch)
+		n, top, err := db.purgeEventsBatch(ctx, query, last, hi, before, batch)
+		total += n
 		if err != nil {
 			return total, fmt.Errorf("purge events: %w", err)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("purge events: %w", err)
-		}
-		total += int(n)
-		if n < int64(batch) {
+		if n < batch {
 			return total, nil
 		}
+		last = top
 	}
+}
+
+// purgeEventsBatch runs one of PurgeEvents' statements and returns how many
+// events it deleted and the highest id among them.
+func (db *DB) purgeEventsBatch(ctx context.Context, query string, after, hi int64, before time.Time, batch int) (n int, top int64, err error) {
+	rows, err := db.write.QueryContext(ctx, query, after, hi, db.tm(before), batch)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return 0, 0, err
+		}
+		n, top = n+1, max(top, id)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, 0, err // the statement failed: nothing was deleted
+	}
+	return n, top, nil
 }
 
 // CountRecentChanges counts the changes of kind that source applied to the
