@@ -176,19 +176,22 @@ func testPurgeEvents(t *testing.T, s scimbridge.Store) {
 		t.Errorf("second purge = %d, %v", n, err)
 	}
 
-	// Ids need not follow time: an event appended late with an old time
-	// (a buffered one) is purged, and the newer events around it are kept.
+	// Ids need not follow time: events appended late with old times (a
+	// buffered one), several of them at one time, are purged, however the
+	// batches fall, and the newer events around them are kept.
 	late := []scimbridge.Event{
 		{OrgID: org.ID, Time: at(40 * time.Hour), Method: "GET", Status: 200},
+		{OrgID: org.ID, Time: at(3 * time.Hour), Method: "GET", Status: 200},
 		{OrgID: org.ID, Time: at(2 * time.Hour), Method: "GET", Status: 200},
 		{OrgID: org.ID, Time: at(41 * time.Hour), Method: "GET", Status: 200},
+		{OrgID: org.ID, Time: at(3 * time.Hour), Method: "GET", Status: 200},
 		{OrgID: org.ID, Time: at(3 * time.Hour), Method: "GET", Status: 200},
 	}
 	if err := s.AppendEvents(ctx, late); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.PurgeEvents(ctx, at(25*time.Hour), 1); err != nil || n != 2 {
-		t.Errorf("purge of late events = %d, %v; want 2", n, err)
+	if n, err := s.PurgeEvents(ctx, at(25*time.Hour), 2); err != nil || n != 4 {
+		t.Errorf("purge of late events = %d, %v; want 4", n, err)
 	}
 	page, _ = s.ListEvents(ctx, scimbridge.EventQuery{OrgID: org.ID})
 	if len(page.Events) != 7 || page.Events[6].Time != utc(at(25*time.Hour)) {
