@@ -2,17 +2,24 @@ package adminapi
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/admin"
+	"github.com/scimbridge/scimbridge/internal/seal"
 	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
@@ -76,25 +83,42 @@ func eventsFixture(b *testing.B, backend string) *fixture {
 // BenchmarkAPI_EventsPage is the server time of one events page through
 // the admin API handler over an organization of benchEvents() events:
 // the first page, a status-class filter, and status class plus username.
+//
+// With SCIMBRIDGE_BENCH_SEEDED_URL set (bench/scale-rest.sh), the same
+// pages of the seeded database's organization (PostgreSQL_seeded: 2,000,000
+// events of its own beside another organization's 10,000,000), with a
+// username of its SCIM events.
 func BenchmarkAPI_EventsPage(b *testing.B) {
-	for _, backend := range []string{"SQLite", "PostgreSQL"} {
-		var f *fixture // loaded once per backend, by the parent: it outlives each case
+	backends := []string{"SQLite", "PostgreSQL"}
+	if storetest.SeededURL() != "" {
+		backends = append(backends, "PostgreSQL_seeded")
+	}
+	for _, backend := range backends {
+		// Loaded once per backend, by the parent: they outlive each case.
+		var api http.Handler
+		var slug, user, token string
 		for _, c := range []struct{ name, query string }{
 			{"All", "limit=100"},
 			{"Status4xx", "status=4xx&limit=100"},
-			{"Status4xxUser", "status=4xx&username=user04242@acme.example&limit=100"},
-			{"Status5xxUserSince", "status=5xx&username=user04242@acme.example&since=30d&limit=100"},
+			{"Status4xxUser", "status=4xx&username=USER&limit=100"},
+			{"Status5xxUserSince", "status=5xx&username=USER&since=30d&limit=100"},
 		} {
-			if f == nil && benchSelected(backend) {
-				f = eventsFixture(b, backend)
+			if api == nil && benchSelected(backend) {
+				if backend == "PostgreSQL_seeded" {
+					api, slug, user, token = seededAPI(b)
+				} else {
+					f := eventsFixture(b, backend)
+					api, slug, user, token = f.api, "acme", "user04242@acme.example", f.tokens["viewer"]
+				}
 			}
 			b.Run(backend+"/"+c.name, func(b *testing.B) {
-				req := httptest.NewRequest("GET", BasePath+"/orgs/acme/events?"+c.query, nil)
-				req.Header.Set("Authorization", "Bearer "+f.tokens["viewer"])
+				req := httptest.NewRequest("GET", BasePath+"/orgs/"+slug+"/events?"+
+					strings.ReplaceAll(c.query, "USER", url.QueryEscape(user)), nil)
+				req.Header.Set("Authorization", "Bearer "+token)
 				b.ResetTimer()
 				for b.Loop() {
 					w := httptest.NewRecorder()
-					f.api.ServeHTTP(w, req)
+					api.ServeHTTP(w, req)
 					if w.Code != http.StatusOK {
 						b.Fatalf("status %d: %s", w.Code, w.Body)
 					}
@@ -102,6 +126,32 @@ func BenchmarkAPI_EventsPage(b *testing.B) {
 			})
 		}
 	}
+}
+
+// seededAPI is the admin API over the seeded database, its organization's
+// slug, a username of its SCIM events with 4xx statuses and a new viewer
+// token of that organization.
+func seededAPI(b *testing.B) (api http.Handler, slug, user, token string) {
+	ctx := context.Background()
+	db, org := storetest.OpenSeeded(b, storetest.SeededOrg)
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	k, err := seal.NewKeyring(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := &admin.Admin{Store: db, Clock: time.Now, Logger: slog.New(slog.DiscardHandler), Keyring: k}
+	token, _, err = a.CreateToken(ctx, operatorCaller, org.Slug, admin.TokenSpec{Role: scimbridge.AdminViewer,
+		Name: "events benchmark " + uuid.NewString()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.SQLX().GetContext(ctx, &user, `SELECT target_username FROM events
+		WHERE org_id = $1 AND source = 'idp' AND status / 100 = 4 AND target_username IS NOT NULL
+		ORDER BY id DESC LIMIT 1`, org.ID); err != nil {
+		b.Fatal(err)
+	}
+	return New(Config{Admin: a, SCIMBaseURL: "https://scim.example.test/api/connect/v1"}), org.Slug, user, token
 }
 
 // benchSelected reports whether -test.bench names backend's cases, so a

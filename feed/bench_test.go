@@ -2,13 +2,20 @@ package feed_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/feed"
 	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
@@ -39,12 +46,25 @@ func BenchmarkFeedLag(b *testing.B) {
 		dsn := storetest.PostgresURL(b)
 		measureLag(b, openReplica(b, dsn), openReplica(b, dsn), dsn)
 	})
+	// The seeded database's organization (bench/scale-rest.sh), whose feed
+	// already holds a first sync's 1,000,000 records.
+	if storetest.SeededURL() != "" {
+		b.Run("PostgreSQL_seeded", func(b *testing.B) {
+			db, org := storetest.OpenSeeded(b, storetest.SeededOrg)
+			measureLagIn(b, db, db, "", org)
+		})
+	}
 }
 
 func measureLag(b *testing.B, reader, writer *store.DB, dsn string) {
+	measureLagIn(b, reader, writer, dsn, newOrg(b, writer, "acme"))
+}
+
+// measureLagIn is measureLag in org.
+func measureLagIn(b *testing.B, reader, writer *store.DB, dsn string, org scimbridge.Organization) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	org := newOrg(b, writer, "acme")
+	tag := uuid.NewString()[:8] // the seeded database keeps earlier runs' users
 	n := feed.NewNotifier(nil)
 	reader.SetChangeNotifier(n.Notify)
 	if dsn != "" {
@@ -70,7 +90,7 @@ func measureLag(b *testing.B, reader, writer *store.DB, dsn string) {
 		defer tick.Stop()
 		for i := range total {
 			<-tick.C
-			p := newProfile(org.ID, fmt.Sprintf("u%d@x.example", i))
+			p := newProfile(org.ID, fmt.Sprintf("u%d.%s@x.example", i, tag))
 			if err := createUser(writer, p); err != nil {
 				b.Error(err)
 				return
@@ -108,4 +128,57 @@ func measureLag(b *testing.B, reader, writer *store.DB, dsn string) {
 	b.ReportMetric(ms(lags[len(lags)*99/100]), "p99-ms")
 	b.ReportMetric(ms(lags[len(lags)-1]), "max-ms")
 	b.ReportMetric(float64(len(lags))/lagFor.Seconds(), "changes/s")
+}
+
+// BenchmarkFeedReadAll measures a consumer reading the seeded
+// organization's feed from its start (bench/scale-rest.sh: a first sync's
+// 1,000,000 records, then whatever earlier benchmarks added): GET
+// changes?after=CURSOR&limit=1000 through the feed's HTTP handler over
+// 127.0.0.1, page after page, until a page has no more. Reports pages/s,
+// changes/s and the slowest page. Its one case, PostgreSQL_seeded, runs
+// when SCIMBRIDGE_BENCH_SEEDED_URL is set; b.N is ignored.
+//
+//	go test -run '^$' -bench FeedReadAll -benchtime 1x ./feed/
+func BenchmarkFeedReadAll(b *testing.B) {
+	if storetest.SeededURL() != "" {
+		b.Run("PostgreSQL_seeded", readAll)
+	}
+}
+
+func readAll(b *testing.B) {
+	db, org := storetest.OpenSeeded(b, storetest.SeededOrg)
+	f := &feed.Feed{Store: db}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { f.ServeChanges(w, r, org) }))
+	defer srv.Close()
+	b.ResetTimer()
+	start := time.Now()
+	var pages, changes int
+	var slowest time.Duration
+	cursor := ""
+	for {
+		t := time.Now()
+		resp, err := http.Get(srv.URL + "/changes?limit=1000&after=" + url.QueryEscape(cursor))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var p feed.Page
+		err = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatalf("page %d: status %d: %v", pages, resp.StatusCode, err)
+		}
+		slowest = max(slowest, time.Since(t))
+		pages++
+		changes += len(p.Changes)
+		cursor = p.NextCursor
+		if !p.HasMore {
+			break
+		}
+	}
+	elapsed := time.Since(start).Seconds()
+	b.StopTimer()
+	b.ReportMetric(float64(pages)/elapsed, "pages/s")
+	b.ReportMetric(float64(changes)/elapsed, "changes/s")
+	b.ReportMetric(float64(changes), "changes")
+	b.ReportMetric(float64(slowest.Microseconds())/1000, "max-page-ms")
 }

@@ -67,6 +67,14 @@ type testEnv struct {
 // configuration (Store, PublicURL are set for it).
 func newEnv(t testing.TB, db scimbridge.Store, cfg ...func(*Config)) *testEnv {
 	t.Helper()
+	e := startEnv(t, db, cfg...)
+	e.org, e.token = e.newOrg("acme")
+	return e
+}
+
+// startEnv is newEnv without an organization.
+func startEnv(t testing.TB, db scimbridge.Store, cfg ...func(*Config)) *testEnv {
+	t.Helper()
 	e := &testEnv{t: t, db: db}
 	e.http = httptest.NewUnstartedServer(nil)
 	c := Config{Store: db, PublicURL: "http://" + e.http.Listener.Addr().String()}
@@ -97,7 +105,6 @@ func newEnv(t testing.TB, db scimbridge.Store, cfg ...func(*Config)) *testEnv {
 		})
 	}
 	t.Cleanup(e.stop)
-	e.org, e.token = e.newOrg("acme")
 	return e
 }
 

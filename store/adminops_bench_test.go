@@ -13,6 +13,7 @@ import (
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/store"
+	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
 // benchSize reads a benchmark's data size from the environment.
@@ -79,7 +80,6 @@ func BenchmarkEventsPage(b *testing.B) {
 	for _, be := range benchBackends {
 		b.Run(be.name, func(b *testing.B) {
 			db := be.open(b)
-			ctx := context.Background()
 			if db.Dialect() == store.DialectPostgres {
 				if _, err := db.WriteSQLX().Exec(`ALTER TABLE events SET (autovacuum_enabled = false)`); err != nil {
 					b.Fatal(err)
@@ -89,41 +89,11 @@ func BenchmarkEventsPage(b *testing.B) {
 			t0 := time.Now()
 			seedEvents(b, db, org, n)
 			b.Logf("%s: seeded %d events in %s", be.name, n, time.Since(t0).Round(time.Second))
-			queries := []struct {
-				name string
-				q    func(i int) scimbridge.EventQuery
-			}{
-				{"class+username", func(i int) scimbridge.EventQuery {
-					return scimbridge.EventQuery{OrgID: org, StatusClass: 4, UserName: fmt.Sprintf("USER%05d@bench.example", i%10000)}
-				}},
-				{"class", func(i int) scimbridge.EventQuery {
-					return scimbridge.EventQuery{OrgID: org, StatusClass: 5}
-				}},
-				{"username", func(i int) scimbridge.EventQuery {
-					return scimbridge.EventQuery{OrgID: org, UserName: fmt.Sprintf("user%05d@bench.example", i%10000)}
-				}},
-				{"none", func(i int) scimbridge.EventQuery { return scimbridge.EventQuery{OrgID: org} }},
-				{"class+method+source", func(i int) scimbridge.EventQuery {
-					return scimbridge.EventQuery{OrgID: org, StatusClass: 4, Method: "PATCH", Source: scimbridge.EventIdP}
-				}},
-			}
+			user := func(i int) string { return fmt.Sprintf("user%05d@bench.example", i%10000) }
+			queries := eventsQueries(org, user)
 			run := func(state string) {
-				for _, qq := range queries {
-					b.Run(state+"/"+qq.name, func(b *testing.B) {
-						rows := 0
-						for i := 0; b.Loop(); i++ {
-							q := qq.q(i)
-							q.Limit = 100
-							page, err := db.ListEvents(ctx, q)
-							if err != nil {
-								b.Fatal(err)
-							}
-							rows += len(page.Events)
-						}
-						b.ReportMetric(float64(rows)/float64(b.N), "events/page")
-					})
-				}
-				b.Logf("%s %s plan of class+username: %s", be.name, state, eventsPlan(b, db, org))
+				timeEventsPages(b, db, state, queries)
+				b.Logf("%s %s plan of class+username: %s", be.name, state, eventsPlan(b, db, org, "user00042@bench.example"))
 			}
 			run("fresh")
 			analyse := "ANALYZE events"
@@ -136,10 +106,71 @@ func BenchmarkEventsPage(b *testing.B) {
 			run("analysed")
 		})
 	}
+	// The organization bench/seedscale filled (bench/scale-rest.sh): a
+	// first sync's 1,000,000 events and 1,000,000 SCIM events after it,
+	// analysed, beside another organization's 10,000,000 old ones.
+	if storetest.SeededURL() != "" {
+		b.Run("postgres_seeded", func(b *testing.B) {
+			db, org := storetest.OpenSeeded(b, storetest.SeededOrg)
+			var names []string
+			if err := db.SQLX().Select(&names, `SELECT DISTINCT target_username FROM events
+				WHERE org_id = $1 AND source = 'idp' AND target_username IS NOT NULL LIMIT 1000`, org.ID); err != nil || len(names) == 0 {
+				b.Fatalf("seeded usernames: %v (%d)", err, len(names))
+			}
+			timeEventsPages(b, db, "analysed", eventsQueries(org.ID, func(i int) string { return names[i%len(names)] }))
+			b.Logf("seeded plan of class+username: %s", eventsPlan(b, db, org.ID, names[0]))
+		})
+	}
+}
+
+// eventsQueries are BenchmarkEventsPage's pages of org's events; user
+// names the i-th username a page looks for.
+func eventsQueries(org string, user func(i int) string) []eventsPageQuery {
+	return []eventsPageQuery{
+		{"class+username", func(i int) scimbridge.EventQuery {
+			return scimbridge.EventQuery{OrgID: org, StatusClass: 4, UserName: strings.ToUpper(user(i))}
+		}},
+		{"class", func(i int) scimbridge.EventQuery {
+			return scimbridge.EventQuery{OrgID: org, StatusClass: 5}
+		}},
+		{"username", func(i int) scimbridge.EventQuery {
+			return scimbridge.EventQuery{OrgID: org, UserName: user(i)}
+		}},
+		{"none", func(i int) scimbridge.EventQuery { return scimbridge.EventQuery{OrgID: org} }},
+		{"class+method+source", func(i int) scimbridge.EventQuery {
+			return scimbridge.EventQuery{OrgID: org, StatusClass: 4, Method: "PATCH", Source: scimbridge.EventIdP}
+		}},
+	}
+}
+
+// eventsPageQuery is one page BenchmarkEventsPage times.
+type eventsPageQuery struct {
+	name string
+	q    func(i int) scimbridge.EventQuery
+}
+
+// timeEventsPages times each query's page of 100 as state/name.
+func timeEventsPages(b *testing.B, db *store.DB, state string, queries []eventsPageQuery) {
+	ctx := context.Background()
+	for _, qq := range queries {
+		b.Run(state+"/"+qq.name, func(b *testing.B) {
+			rows := 0
+			for i := 0; b.Loop(); i++ {
+				q := qq.q(i)
+				q.Limit = 100
+				page, err := db.ListEvents(ctx, q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows += len(page.Events)
+			}
+			b.ReportMetric(float64(rows)/float64(b.N), "events/page")
+		})
+	}
 }
 
 // eventsPlan is the query plan of a class + username page.
-func eventsPlan(b *testing.B, db *store.DB, org string) string {
+func eventsPlan(b *testing.B, db *store.DB, org, user string) string {
 	q := `SELECT id FROM events WHERE org_id = ? AND status / 100 = ? AND target_username_key IS NOT NULL
 		AND target_username_key = ? ORDER BY id DESC LIMIT 101`
 	explain := "EXPLAIN QUERY PLAN "
@@ -148,7 +179,7 @@ func eventsPlan(b *testing.B, db *store.DB, org string) string {
 		q = `SELECT id FROM events WHERE org_id = $1 AND status / 100 = $2 AND target_username_key IS NOT NULL
 			AND target_username_key = $3 ORDER BY id DESC LIMIT 101`
 	}
-	rows, err := db.SQLX().Query(explain+q, org, 4, "user00042@bench.example")
+	rows, err := db.SQLX().Query(explain+q, org, 4, user)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -82,3 +82,43 @@ func (db *DB) CopyCreates(ctx context.Context, batch []scimbridge.ChangeEvent) e
 	}
 	return nil
 }
+
+// CopyChangeRecords inserts the change records of created profiles (as
+// ApplyChanges renders them: one user.created record each, its resource
+// rendered by the change renderer) with PostgreSQL's COPY, in one
+// transaction, so that they share its position's tx as a batch's records
+// do. Like CopyCreates it is a bulk-load path for benchmarks
+// (bench/seedscale), not a write path of the daemon.
+func (db *DB) CopyChangeRecords(ctx context.Context, batch []scimbridge.ChangeEvent) error {
+	if db.dialect != DialectPostgres {
+		return scimbridge.Errorf(scimbridge.EINVALID, "COPY needs PostgreSQL")
+	}
+	recs, oks, err := db.userRecords(batch)
+	if err != nil {
+		return fmt.Errorf("copy change records: %w", err)
+	}
+	err = db.inTx(ctx, func(tx *sqlx.Tx) error {
+		st, err := tx.PrepareContext(ctx, pq.CopyIn("changes", changeColumns...))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		args := make([]any, 0, len(changeColumns))
+		for i := range recs {
+			if !oks[i] {
+				continue
+			}
+			if _, err := st.ExecContext(ctx, db.changeArgs(&recs[i], args[:0])...); err != nil {
+				return err
+			}
+		}
+		if _, err := st.ExecContext(ctx); err != nil {
+			return err
+		}
+		return st.Close()
+	})
+	if err != nil {
+		return fmt.Errorf("copy change records: %w", err)
+	}
+	return nil
+}

@@ -232,27 +232,56 @@ func (db *DB) ListEvents(ctx context.Context, q scimbridge.EventQuery) (scimbrid
 }
 
 // PurgeEvents deletes events older than before, batch rows per statement,
-// until none is left.
+// until none is left. Each statement deletes the oldest batch within a
+// range of events_time starting at the last batch's newest time: the
+// deleted rows' index entries stay until vacuum, and a scan from the
+// oldest event would walk all of them again every batch (the purge of 10
+// million events slowed from 10,600 to 2,000 rows a second within four
+// minutes); and the range ends at before, so no statement walks the
+// events being kept, whatever their ids.
 func (db *DB) PurgeEvents(ctx context.Context, before time.Time, batch int) (int, error) {
 	if batch <= 0 {
 		batch = 1000
 	}
-	query := db.rebind(`DELETE FROM events WHERE id IN (SELECT id FROM events WHERE time < ? ORDER BY id LIMIT ?)`)
+	query := db.rebind(`DELETE FROM events WHERE id IN (SELECT id FROM events
+		WHERE time >= ? AND time < ? ORDER BY time LIMIT ?) RETURNING time`)
 	total := 0
+	from := time.Unix(0, 0).UTC()
 	for {
-		res, err := db.write.ExecContext(ctx, query, db.tm(before), batch)
+		n, last, err := db.purgeEventsBatch(ctx, query, from, before, batch)
+		total += n
 		if err != nil {
 			return total, fmt.Errorf("purge events: %w", err)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("purge events: %w", err)
-		}
-		total += int(n)
-		if n < int64(batch) {
+		if n < batch {
 			return total, nil
 		}
+		from = last
 	}
+}
+
+// purgeEventsBatch runs one of PurgeEvents' statements and returns how many
+// events it deleted and the newest time among them.
+func (db *DB) purgeEventsBatch(ctx context.Context, query string, from, before time.Time, batch int) (n int, last time.Time, err error) {
+	rows, err := db.write.QueryContext(ctx, query, db.tm(from), db.tm(before), batch)
+	if err != nil {
+		return 0, last, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t time.Time
+		if err := rows.Scan(timeDest{&t}); err != nil {
+			return 0, last, err
+		}
+		n++
+		if t.After(last) {
+			last = t
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, last, err // the statement failed: nothing was deleted
+	}
+	return n, last, nil
 }
 
 // CountRecentChanges counts the changes of kind that source applied to the

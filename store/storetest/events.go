@@ -175,6 +175,28 @@ func testPurgeEvents(t *testing.T, s scimbridge.Store) {
 	if n, err := s.PurgeEvents(ctx, at(25*time.Hour), 10); err != nil || n != 0 {
 		t.Errorf("second purge = %d, %v", n, err)
 	}
+
+	// Ids need not follow time: events appended late with old times (a
+	// buffered one), several of them at one time, are purged, however the
+	// batches fall, and the newer events around them are kept.
+	late := []scimbridge.Event{
+		{OrgID: org.ID, Time: at(40 * time.Hour), Method: "GET", Status: 200},
+		{OrgID: org.ID, Time: at(3 * time.Hour), Method: "GET", Status: 200},
+		{OrgID: org.ID, Time: at(2 * time.Hour), Method: "GET", Status: 200},
+		{OrgID: org.ID, Time: at(41 * time.Hour), Method: "GET", Status: 200},
+		{OrgID: org.ID, Time: at(3 * time.Hour), Method: "GET", Status: 200},
+		{OrgID: org.ID, Time: at(3 * time.Hour), Method: "GET", Status: 200},
+	}
+	if err := s.AppendEvents(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.PurgeEvents(ctx, at(25*time.Hour), 2); err != nil || n != 4 {
+		t.Errorf("purge of late events = %d, %v; want 4", n, err)
+	}
+	page, _ = s.ListEvents(ctx, scimbridge.EventQuery{OrgID: org.ID})
+	if len(page.Events) != 7 || page.Events[6].Time != utc(at(25*time.Hour)) {
+		t.Errorf("left %d events, oldest %v", len(page.Events), page.Events)
+	}
 }
 
 func testCountRecentChanges(t *testing.T, s scimbridge.Store) {
