@@ -24,7 +24,8 @@ const bridgeUserAgent = "scimbridge-bridge"
 // applyPlan applies a plan: its changes now, the approved held changes on
 // an approval, then its deferred creates (of users, the listing), and
 // records what stays held.
-func (r *Runner) applyPlan(ctx context.Context, st *run, plan reconcile.DirectoryPlan, users []reconcile.DirectoryUser) error {
+func (r *Runner) applyPlan(ctx context.Context, st *run, plan reconcile.DirectoryPlan, users []reconcile.DirectoryUser,
+	sp *spill) error {
 	st.tally.plan(plan)
 	changes, held := plan.Apply, plan.Held
 	if st.req.approve != nil {
@@ -49,6 +50,9 @@ func (r *Runner) applyPlan(ctx context.Context, st *run, plan reconcile.Director
 	if err := a.applyCreates(ctx, users, plan.Creates); err != nil {
 		return err
 	}
+	if err := a.applySpilled(ctx, sp); err != nil {
+		return err
+	}
 	return r.settleHeld(ctx, st, plan.Guard, held)
 }
 
@@ -67,32 +71,137 @@ func sortCreates(users []reconcile.DirectoryUser, creates []reconcile.PlannedCre
 	})
 }
 
-// applyCreates builds and applies the deferred creates, scimbridge.MaxBatch at a
-// time: only one batch of built profiles exists at once.
+// creator is the store's bulk path for a batch of creates (PostgreSQL's
+// COPY): all or nothing, a taken address failing the whole batch.
+type creator interface {
+	ApplyCreates(ctx context.Context, batch []scimbridge.ChangeEvent, lease *scimbridge.LeaseCheck) error
+}
+
+// applyCreates builds and applies the deferred creates.
 func (a *applier) applyCreates(ctx context.Context, users []reconcile.DirectoryUser, creates []reconcile.PlannedCreate) error {
+	if len(creates) == 0 {
+		return nil
+	}
 	sortCreates(users, creates)
-	batch := make([]reconcile.PlannedChange, 0, min(scimbridge.MaxBatch, len(creates)))
-	for start := 0; start < len(creates); start += scimbridge.MaxBatch {
+	return a.createAll(ctx, func(fn func(*reconcile.DirectoryUser, string) bool) error {
+		for _, c := range creates {
+			if !fn(&users[c.User], c.Reason) {
+				break
+			}
+		}
+		return nil
+	})
+}
+
+// applySpilled builds and applies the creates a listing spilled, read
+// back in userName order.
+func (a *applier) applySpilled(ctx context.Context, sp *spill) error {
+	if sp.pending() == 0 {
+		return nil
+	}
+	return a.createAll(ctx, func(fn func(*reconcile.DirectoryUser, string) bool) error {
+		return sp.each(func(u *reconcile.DirectoryUser) bool { return fn(u, reconcile.CreateReason(u)) })
+	})
+}
+
+// createBatch is a batch of built creates with their events, and the
+// creates that could not be built.
+type createBatch struct {
+	pcs    []reconcile.PlannedChange
+	evs    []scimbridge.ChangeEvent
+	failed []failedCreate
+}
+
+type failedCreate struct {
+	pc  reconcile.PlannedChange
+	msg string
+}
+
+// createAll applies the creates each yields (a user and its reason),
+// scimbridge.MaxBatch at a time: a goroutine builds the next batch (the
+// profile, its event) while one commits, and only those two batches of
+// built profiles exist at once.
+func (a *applier) createAll(ctx context.Context, each func(fn func(*reconcile.DirectoryUser, string) bool) error) error {
+	batches := make(chan createBatch)
+	stop := make(chan struct{})
+	var eachErr error
+	go func() {
+		defer close(batches)
+		var cur createBatch
+		send := func() bool {
+			select {
+			case batches <- cur:
+				cur = createBatch{}
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		eachErr = each(func(u *reconcile.DirectoryUser, reason string) bool {
+			now := a.now()
+			pc, err := reconcile.BuildCreate(a.orgID, *u, reason, a.newID(), now)
+			if err != nil {
+				cur.failed = append(cur.failed, failedCreate{reconcile.PlannedChange{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate},
+					Desired: u.Desired, Reason: reason}, failMessage(err)})
+			} else {
+				cur.pcs = append(cur.pcs, pc)
+				cur.evs = append(cur.evs, scimbridge.ChangeEvent{Change: pc.Change, Event: a.event(pc, now)})
+			}
+			if len(cur.pcs)+len(cur.failed) == scimbridge.MaxBatch {
+				return send()
+			}
+			return true
+		})
+		if eachErr == nil && len(cur.pcs)+len(cur.failed) > 0 {
+			send()
+		}
+	}()
+	defer func() {
+		close(stop)
+		for range batches {
+		}
+	}()
+	for b := range batches {
 		if err := stopped(ctx); err != nil {
 			return err
 		}
-		now := a.now()
-		batch = batch[:0]
-		for _, c := range creates[start:min(start+scimbridge.MaxBatch, len(creates))] {
-			pc, err := reconcile.BuildCreate(a.orgID, users[c.User], c.Reason, a.newID(), now)
-			if err != nil {
-				a.tally.failed(reconcile.PlannedChange{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate},
-					Desired: users[c.User].Desired, Reason: c.Reason}, failMessage(err))
-				continue
-			}
-			batch = append(batch, pc)
+		for _, f := range b.failed {
+			a.tally.failed(f.pc, f.msg)
 		}
-		if err := a.apply(ctx, batch); err != nil {
+		if err := a.commitCreates(ctx, b); err != nil {
 			return err
 		}
-		clear(batch)
 	}
-	return nil
+	return eachErr
+}
+
+// commitCreates applies a batch of creates: with the store's bulk path
+// when it has one, the batch falling back to apply (change by change if
+// need be) when the bulk path refuses it.
+func (a *applier) commitCreates(ctx context.Context, b createBatch) error {
+	c, ok := a.store.(creator)
+	if !ok || len(b.pcs) == 0 {
+		return a.apply(ctx, b.pcs)
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), applyTimeout)
+	start := time.Now()
+	err := c.ApplyCreates(cctx, b.evs, a.lease)
+	cancel()
+	if a.clock != nil {
+		a.clock.apply(start)
+	}
+	switch {
+	case err == nil:
+		for _, pc := range b.pcs {
+			a.tally.applied(pc)
+		}
+	case scimbridge.ErrorCode(err) == scimbridge.ELEASELOST:
+		return errHolderLost
+	default:
+		a.logger.Warn("batch of creates failed: applying it again", "changes", len(b.pcs), "error", err)
+		return a.apply(ctx, b.pcs)
+	}
+	return a.tally.flush(ctx, false)
 }
 
 // applier applies planned changes in batches, each change with its event.

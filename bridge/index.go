@@ -91,8 +91,10 @@ type userIndex struct {
 	// keys holds the sorted hashes of each stored userName and email key.
 	keys []uint64
 	seed maphash.Seed
-	// fresh holds the listed Google ids no stored profile has.
-	fresh map[string]struct{}
+	// fresh holds the listed Google ids no stored profile has (as
+	// numbers; freshOdd those not in the usual form).
+	fresh    map[gidKey]struct{}
+	freshOdd map[string]struct{}
 	// activeManaged counts the active managed entries.
 	activeManaged int
 }
@@ -105,7 +107,7 @@ type indexStreamer interface {
 
 // loadIndex reads the organization's compact index.
 func (r *Runner) loadIndex(ctx context.Context, orgID string) (*userIndex, error) {
-	x := &userIndex{seed: maphash.MakeSeed(), fresh: map[string]struct{}{}}
+	x := &userIndex{seed: maphash.MakeSeed(), fresh: map[gidKey]struct{}{}, freshOdd: map[string]struct{}{}}
 	size := func(n int) {
 		// A few rows more, for profiles written while the index is read.
 		n += n/100 + 16
@@ -213,10 +215,9 @@ func (x *userIndex) listed(u *reconcile.DirectoryUser, pinned map[string]bool, a
 	}
 	e := x.find(gid)
 	if e == nil {
-		if _, dup := x.fresh[gid]; dup {
+		if x.seenFresh(gid) {
 			return false, false, scimbridge.Errorf(scimbridge.EINVALID, "google id %s is listed twice", gid)
 		}
-		x.fresh[gid] = struct{}{}
 		if !all && !u.InScope && !u.Excluded && !x.heldKey(textkey.Key(u.Desired.UserName())) {
 			return false, false, nil
 		}
@@ -236,6 +237,23 @@ func (x *userIndex) listed(u *reconcile.DirectoryUser, pinned map[string]bool, a
 		e.flags |= entryLoad
 	}
 	return keep, !keep, nil
+}
+
+// seenFresh records a listed Google id no stored profile has and reports
+// whether it was listed before.
+func (x *userIndex) seenFresh(gid string) bool {
+	if k, ok := parseGID(gid); ok {
+		if _, dup := x.fresh[k]; dup {
+			return true
+		}
+		x.fresh[k] = struct{}{}
+		return false
+	}
+	if _, dup := x.freshOdd[gid]; dup {
+		return true
+	}
+	x.freshOdd[gid] = struct{}{}
+	return false
 }
 
 // plannerInput fills in the stored side of the planner's input from the

@@ -41,6 +41,12 @@ type listingBuilder struct {
 	// n counts every listed user; unchanged those left out as unchanged.
 	n, unchanged int
 	interned     map[string]string
+	// spill, when set, takes the users the plan will certainly create
+	// (see spill.go); seqs are the listing positions of out's users then,
+	// and seq counts the users compared.
+	spill *spill
+	seqs  []int
+	seq   int
 	// err is the first error of the comparison (a Google id listed twice,
 	// or the index failing to load): the listing goes on, the plan fails.
 	err error
@@ -115,8 +121,16 @@ func (b *listingBuilder) compare(list []reconcile.DirectoryUser) {
 		if unchanged {
 			b.unchanged++
 		}
+		seq := b.seq
+		b.seq++
 		if !keep {
 			continue
+		}
+		if b.spill != nil {
+			if b.spill.take(b.index, b.pinned, u, seq) {
+				continue
+			}
+			b.seqs = append(b.seqs, seq)
 		}
 		b.out = append(b.out, *u)
 	}

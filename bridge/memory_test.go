@@ -58,6 +58,41 @@ func TestRunner_HeapPerUnchangedUser(t *testing.T) {
 	}
 }
 
+// perNewUserBudget is what a first sync may keep per new user: its place
+// in the set of Google ids seen and the hashes of its addresses (the user
+// itself waits in the spill file).
+const perNewUserBudget = 150
+
+// TestRunner_HeapPerNewUser measures, as TestRunner_HeapPerUnchangedUser
+// does, the live heap's high-water mark of first syncs of two directories
+// of full-projection users into an empty organization: between them it
+// may grow by at most perNewUserBudget bytes a user.
+func TestRunner_HeapPerNewUser(t *testing.T) {
+	sizes := [2]int{50_000, 200_000}
+	if raceEnabled {
+		sizes = [2]int{25_000, 100_000}
+	}
+	db := storetest.OpenPostgres(t)
+	var growth [2]uint64
+	for i, n := range sizes {
+		g := newGoogle(t)
+		g.SetSource(fakegoogle.NewGenerated(n, int64(i+1), fakegoogle.ShapeFull))
+		e := newSyncEnvWith(t, db, g, newKeyring(t), func(s *scimbridge.BridgeSettings) { s.Guard = false })
+		var rep scimbridge.Report
+		growth[i] = liveHeapGrowth(func() { rep = e.sync() })
+		if rep.Counts.Created < n*9/10 || rep.Counts.Failed != 0 {
+			t.Fatalf("%d users: first sync counts %+v", n, rep.Counts)
+		}
+		t.Logf("%d users: live heap high-water grew by %.1f MB during the run (%.0f bytes a user)",
+			n, float64(growth[i])/(1<<20), float64(growth[i])/float64(n))
+	}
+	per := (float64(growth[1]) - float64(growth[0])) / float64(sizes[1]-sizes[0])
+	t.Logf("between %d and %d users: %.0f bytes a user (budget %d)", sizes[0], sizes[1], per, perNewUserBudget)
+	if per > perNewUserBudget {
+		t.Fatalf("a first sync keeps %.0f bytes per new user, budget %d", per, perNewUserBudget)
+	}
+}
+
 // seedFirstSync writes what a first sync of e's directory writes (every
 // in-scope user's profile with its event), by COPY, and returns how many
 // profiles it wrote.

@@ -82,6 +82,10 @@ type Runner struct {
 	// Observer, when set, is told about every run that started, once it
 	// finished (metrics).
 	Observer Observer
+	// SpillDir is where a run writes the new users it will create while
+	// it lists them (a file removed as soon as it is created: see
+	// spill.go); empty means os.TempDir().
+	SpillDir string
 
 	mu   sync.Mutex
 	busy map[string]bool
@@ -352,6 +356,13 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 	}()
 	lb := newListingBuilder(settings, loaded)
 	lb.keepAll = st.groups != nil
+	dryRun := st.req.dryRun || !reconcile.PolicyFor(settings.Mode).Applies
+	if !dryRun && !lb.keepAll && st.req.approve == nil && settings.Hold != scimbridge.HoldAll {
+		if lb.spill, err = newSpill(r.SpillDir); err != nil {
+			return err
+		}
+		defer lb.spill.close()
+	}
 	st.clock.listing()
 	add, converted := pipeline(lb.add)
 	listing, err := dir.EachPage(ctx, settings.Customer, false, add)
@@ -364,13 +375,18 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 	if ierr != nil {
 		return fmt.Errorf("plan directory: %w", ierr)
 	}
+	if lb.spill != nil {
+		if users, err = lb.spill.settle(users, lb.seqs); err != nil {
+			return err
+		}
+		lb.seqs = nil
+	}
 	st.index = index
 	if err := r.groupsListed(ctx, st, users); err != nil {
 		return err
 	}
 	st.logger.Info("directory listed", "users", lb.n, "pages", listing.Pages, "retries", listing.Retries,
-		"unchanged", lb.unchanged)
-	dryRun := st.req.dryRun || !reconcile.PolicyFor(settings.Mode).Applies
+		"unchanged", lb.unchanged, "spilled", lb.spill.pending())
 	if !dryRun {
 		if settings, err = r.pinExclusions(ctx, st, users); err != nil {
 			return err
@@ -396,7 +412,7 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 		return fmt.Errorf("plan directory: %w", err)
 	}
 	in.Stored, in.Index = nil, nil
-	st.logger.Info("directory planned", "apply", len(plan.Apply)+len(plan.Creates), "held", len(plan.Held),
+	st.logger.Info("directory planned", "apply", len(plan.Apply)+len(plan.Creates)+lb.spill.pending(), "held", len(plan.Held),
 		"skipped", len(plan.Skipped), "unchanged", plan.Unchanged, "guarded", plan.Guard.Guarded)
 	if dryRun {
 		st.report.Status = scimbridge.ReportDryRun
@@ -405,7 +421,7 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 		}
 		return r.syncGroups(ctx, st, users, true)
 	}
-	if err := r.applyPlan(ctx, st, plan, users); err != nil {
+	if err := r.applyPlan(ctx, st, plan, users, lb.spill); err != nil {
 		return err
 	}
 	return r.syncGroups(ctx, st, users, false)

@@ -49,6 +49,20 @@ func (h *hookStore) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeE
 	return h.Store.ApplyChanges(ctx, batch, lease)
 }
 
+// ApplyCreates is the store's bulk path for creates, after the same hook.
+func (h *hookStore) ApplyCreates(ctx context.Context, batch []scimbridge.ChangeEvent, lease *scimbridge.LeaseCheck) error {
+	h.mu.Lock()
+	h.calls++
+	before := h.before
+	h.mu.Unlock()
+	if before != nil {
+		if err := before(batch); err != nil {
+			return err
+		}
+	}
+	return h.Store.(*store.DB).ApplyCreates(ctx, batch, lease)
+}
+
 // AppendReportItems and PutReportFrom pass the optional store methods
 // through, so runs take the daemon's path.
 func (h *hookStore) AppendReportItems(ctx context.Context, orgID, reportID string, start int, items []scimbridge.ReportItem) error {

@@ -96,3 +96,12 @@ func (s *applyCounter) ApplyChanges(ctx context.Context, batch []scimbridge.Chan
 	}
 	return err
 }
+
+// ApplyCreates counts the creates the store's bulk path commits.
+func (s *applyCounter) ApplyCreates(ctx context.Context, batch []scimbridge.ChangeEvent, lease *scimbridge.LeaseCheck) error {
+	err := s.DB.ApplyCreates(ctx, batch, lease)
+	if err == nil {
+		s.p.show(0, len(batch))
+	}
+	return err
+}

@@ -106,16 +106,21 @@ func (p *planner) deferCreate(d Desired, u *DirectoryUser, index int) error {
 	if err != nil {
 		return fmt.Errorf("create %s: %w", d.p.UserName, err)
 	}
-	reason := ReasonNew
-	switch {
-	case d.p.Active:
-	case u.Archived:
-		reason = reasonNewArchived
-	default:
-		reason = reasonNewSuspended
-	}
-	p.push(&step{user: index, reason: reason, keys: keysOf(d.p.UserName, email)}, true)
+	p.push(&step{user: index, reason: CreateReason(u), keys: keysOf(d.p.UserName, email)}, true)
 	return nil
+}
+
+// CreateReason is the reason of the create of a listed user no stored
+// profile matches: new, or new and suspended or archived.
+func CreateReason(u *DirectoryUser) string {
+	switch {
+	case u.Desired.p.Active:
+		return ReasonNew
+	case u.Archived:
+		return reasonNewArchived
+	default:
+		return reasonNewSuspended
+	}
 }
 
 // keysOf returns the unique keys of a userName and an email, each once.

@@ -1,7 +1,7 @@
 // Command bridgecopyfloor measures the floor of a first bridge sync on
 // PostgreSQL: the Google client lists the whole directory and every page's
-// users are mapped into profiles and events (the same mapping and event
-// encoding a run uses) and bulk-inserted with COPY, page by page, with no
+// users are mapped into profiles, change records and events (the same
+// mapping and encodings a run uses) and bulk-inserted with COPY, page by page, with no
 // plan, no lease and no check. bench/bridge-scale.sh runs it against an
 // empty, migrated database of its own.
 package main
@@ -22,6 +22,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/scim"
 	"github.com/scimbridge/scimbridge/store"
 )
 
@@ -43,6 +44,10 @@ type result struct {
 	// CopySeconds is the time spent in COPY, part of Seconds.
 	CopySeconds float64 `json:"copy_seconds"`
 }
+
+// publicURL is the public_url the resources in events and change records
+// are located under.
+const publicURL = "http://127.0.0.1:8080"
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bridgecopyfloor", flag.ContinueOnError)
@@ -71,6 +76,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
+	// Change records carry the rendered resource, as the daemon's do.
+	db.SetChangeRenderer(scim.ChangeRenderer{BaseURL: publicURL + scim.BasePath})
 	org, err := db.Organization(ctx, *orgID)
 	if err != nil {
 		return err
@@ -92,7 +99,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	start := time.Now()
 	l, err := dir.EachPage(ctx, "", false, func(page []bridge.GoogleUser) error {
 		res.Users += len(page)
-		rows, err := bridge.FirstSyncRows(org, settings, runID, "http://127.0.0.1:8080", page, newID, time.Now().UTC())
+		rows, err := bridge.FirstSyncRows(org, settings, runID, publicURL, page, newID, time.Now().UTC())
 		if err != nil {
 			return err
 		}

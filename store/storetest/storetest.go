@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) scimbridge.Store) {
 		{"HeldPlans", testHeldPlans},
 		{"Leases", testLeases},
 		{"LeaseInBatch", testLeaseInBatch},
+		{"ApplyCreates", testApplyCreates},
 		{"TenantIsolation", testTenantIsolation},
 		{"GroupRoundTrip", testGroupRoundTrip},
 		{"GroupUniqueness", testGroupUniqueness},
