@@ -544,7 +544,8 @@ func (s *Server) listReports(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 func (s *Server) report(ctx context.Context, c *call, id string) (scimbridge.Report, error) {
-	rep, err := s.store.Report(ctx, c.org.ID, id)
+	// Without its items: they are paged at /items.
+	rep, err := s.store.ReportSummary(ctx, c.org.ID, id)
 	if scimbridge.ErrorCode(err) == scimbridge.ENOTFOUND {
 		return rep, scimbridge.Errorf(scimbridge.ENOTFOUND, "no report %q in organization %q", id, c.org.Slug)
 	}

@@ -238,6 +238,17 @@ func TestBridge_OtherSourcesLeftAlone(t *testing.T) {
 				t.Errorf("an unchanged skip is itemised again: %+v", rep.Items)
 			}
 		})
+		t.Run("AnotherReplicaReadsTheSkipsBack", func(t *testing.T) {
+			// A runner that did not write the last report reads its skips
+			// from the store: the first report, which itemised the skip.
+			e.runner = e.newRunner("replica-b")
+			e.sync() // reads back the report before, which itemised nothing
+			e.runner = e.newRunner("replica-c")
+			rep := e.sync()
+			if _, ok := findItem(rep, reconcile.ItemSkip, "sam@example.com"); ok {
+				t.Errorf("an unchanged skip is itemised again by another replica: %+v", rep.Items)
+			}
+		})
 	})
 }
 

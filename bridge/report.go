@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -226,15 +227,23 @@ func (r *Runner) previousSkips(ctx context.Context, orgID, runID string) map[str
 		if ok && memo.reportID == rep.ID {
 			return memo.keys
 		}
-		full, err := r.Store.Report(ctx, orgID, rep.ID)
-		if err != nil {
-			r.logger().Warn("read report failed", "org_id", orgID, "report_id", rep.ID, "error", err)
-			return nil
-		}
+		// Only the skips are read, a page at a time: a first sync's
+		// report holds a million creates.
 		keys := map[string]bool{}
-		for _, it := range full.Items {
-			if it.Kind == reconcile.ItemSkip || it.Kind == reconcile.ItemExcluded {
-				keys[skipKey(it)] = true
+		for _, kind := range []scimbridge.ChangeKind{reconcile.ItemSkip, reconcile.ItemExcluded} {
+			for after := -1; ; {
+				page, err := r.Store.ReportItems(ctx, orgID, rep.ID, kind, after, scimbridge.MaxPageSize)
+				if err != nil {
+					r.logger().Warn("read report failed", "org_id", orgID, "report_id", rep.ID, "error", err)
+					return nil
+				}
+				for _, it := range page {
+					keys[skipKey(it.ReportItem)] = true
+				}
+				if len(page) < scimbridge.MaxPageSize {
+					break
+				}
+				after = page[len(page)-1].Position
 			}
 		}
 		return keys
@@ -347,14 +356,11 @@ func (r *Runner) failOrphans(ctx context.Context, orgID, runID string) {
 		if rep.Status != scimbridge.ReportRunning || rep.ID == runID {
 			continue
 		}
-		full, err := r.Store.Report(ctx, orgID, rep.ID)
-		if err != nil {
-			r.logger().Warn("read report failed", "org_id", orgID, "report_id", rep.ID, "error", err)
-			continue
-		}
 		now := r.now()
-		full.Status, full.Error, full.FinishedAt = scimbridge.ReportFailed, HolderLost, &now
-		if err := r.Store.PutReport(ctx, full); err != nil {
+		err := r.updateReport(ctx, orgID, rep.ID, func(full *scimbridge.Report) {
+			full.Status, full.Error, full.FinishedAt = scimbridge.ReportFailed, HolderLost, &now
+		})
+		if err != nil {
 			r.logger().Warn("mark report failed", "org_id", orgID, "report_id", rep.ID, "error", err)
 			continue
 		}
@@ -366,13 +372,28 @@ func (r *Runner) failOrphans(ctx context.Context, orgID, runID string) {
 // superseded, expired) and clears its HeldUntil: its plan is no longer
 // pending.
 func (r *Runner) annotate(ctx context.Context, orgID, reportID, note string) {
-	rep, err := r.Store.Report(ctx, orgID, reportID)
+	err := r.updateReport(ctx, orgID, reportID, func(rep *scimbridge.Report) { rep.Error, rep.HeldUntil = note, nil })
 	if err != nil {
-		r.logger().Warn("read report failed", "org_id", orgID, "report_id", reportID, "error", err)
-		return
-	}
-	rep.Error, rep.HeldUntil = note, nil
-	if err := r.Store.PutReport(ctx, rep); err != nil {
 		r.logger().Warn("annotate report failed", "org_id", orgID, "report_id", reportID, "error", err)
 	}
+}
+
+// updateReport changes a stored report's own fields and keeps its items:
+// with a ReportStreamer they are neither read nor written again (a first
+// sync's report holds a million).
+func (r *Runner) updateReport(ctx context.Context, orgID, reportID string, change func(*scimbridge.Report)) error {
+	if s, ok := r.Store.(ReportStreamer); ok {
+		rep, err := r.Store.ReportSummary(ctx, orgID, reportID)
+		if err != nil {
+			return err
+		}
+		change(&rep)
+		return s.PutReportFrom(ctx, rep, math.MaxInt32)
+	}
+	rep, err := r.Store.Report(ctx, orgID, reportID)
+	if err != nil {
+		return err
+	}
+	change(&rep)
+	return r.Store.PutReport(ctx, rep)
 }

@@ -72,13 +72,16 @@ func runReportsShow(ctx context.Context, c *cli, args []string) error {
 		return usagef(f.cmd, "invalid --limit %d", v.limit)
 	}
 	v.slug, v.json = org.Slug, f.json
-	r, err := s.db.Report(ctx, org.ID, pos[0])
+	// The report without its items, which are read a page at a time.
+	r, err := s.db.ReportSummary(ctx, org.ID, pos[0])
 	if scimbridge.ErrorCode(err) == scimbridge.ENOTFOUND {
 		return scimbridge.Errorf(scimbridge.ENOTFOUND, "no report %q in organization %q", pos[0], org.Slug)
 	} else if err != nil {
 		return fmt.Errorf("read report: %w", err)
 	}
-	return c.printReport(v, r, s.reportItems(ctx, r))
+	return c.printReport(v, r, func(fn func(scimbridge.ReportItem) error) error {
+		return s.db.EachReportItem(ctx, r.OrgID, r.ID, fn)
+	})
 }
 
 func runReportsApprove(ctx context.Context, c *cli, args []string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -96,6 +97,31 @@ func TestStore_ReportItems(t *testing.T) {
 		}
 		if got, err := db.Report(ctx, org, rep.ID); err != nil || got.Error != "annotated" || len(got.Items) != len(all) {
 			t.Errorf("header-only update: %q with %d items (%v)", got.Error, len(got.Items), err)
+		}
+		// More than a page of items: EachReportItem reads page after page,
+		// each its own statement, and misses none.
+		var more []scimbridge.ReportItem
+		for i := len(all); i < 2*scimbridge.MaxPageSize+7; i++ {
+			more = append(more, item(i))
+		}
+		if err := db.AppendReportItems(ctx, org, rep.ID, len(all), more); err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, more...)
+		streamed = nil
+		if err := db.EachReportItem(ctx, org, rep.ID, func(it scimbridge.ReportItem) error {
+			streamed = append(streamed, it)
+			return nil
+		}); err != nil || !reflect.DeepEqual(streamed, all) {
+			t.Errorf("EachReportItem read %d items (%v), want the %d in order", len(streamed), err, len(all))
+		}
+		// A header-only update past any position keeps every item.
+		rep.Error = "noted again"
+		if err := db.PutReportFrom(ctx, rep, math.MaxInt32); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := db.Report(ctx, org, rep.ID); err != nil || got.Error != "noted again" || len(got.Items) != len(all) {
+			t.Errorf("update past the items: %q with %d items (%v)", got.Error, len(got.Items), err)
 		}
 	})
 }

@@ -108,45 +108,27 @@ func (db *DB) insertReportItems(ctx context.Context, tx *sqlx.Tx, reportID strin
 }
 
 // EachReportItem calls fn with each item of the organization's report
-// reportID in order, decoding one at a time; ENOTFOUND when the
+// reportID in order, decoding one page at a time; ENOTFOUND when the
 // organization has no such report. An error from fn stops the listing and
-// is returned.
+// is returned. Each page is a statement of its own, so a report of a
+// million items is read within the statement timeout.
 func (db *DB) EachReportItem(ctx context.Context, orgID, reportID string, fn func(scimbridge.ReportItem) error) error {
-	tx, err := db.readTx(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, db.rebind(`SELECT COUNT(*) FROM reports WHERE id = ? AND org_id = ?`),
-		reportID, orgID).Scan(&n); err != nil {
-		return fmt.Errorf("read report items: %w", err)
-	}
-	if n == 0 {
-		return notFound("report")
-	}
-	rows, err := tx.QueryContext(ctx, db.rebind(`SELECT item FROM report_items WHERE report_id = ? ORDER BY position`), reportID)
-	if err != nil {
-		return fmt.Errorf("read report items: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
-			return fmt.Errorf("read report items: %w", err)
-		}
-		var item scimbridge.ReportItem
-		if err := json.Unmarshal(raw, &item); err != nil {
-			return fmt.Errorf("decode report item: %w", err)
-		}
-		if err := fn(item); err != nil {
+	after := -1
+	for {
+		page, err := db.ReportItems(ctx, orgID, reportID, "", after, scimbridge.MaxPageSize)
+		if err != nil {
 			return err
 		}
+		for _, it := range page {
+			if err := fn(it.ReportItem); err != nil {
+				return err
+			}
+		}
+		if len(page) < scimbridge.MaxPageSize {
+			return nil
+		}
+		after = page[len(page)-1].Position
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read report items: %w", err)
-	}
-	return nil
 }
 
 // ReportItems returns up to limit items of the organization's report of
