@@ -126,9 +126,6 @@ export SCIMBRIDGE_DATA_DIR="$data" SCIMBRIDGE_DATABASE_URL="postgres://postgres@
 export SCIMBRIDGE_ENCRYPTION_KEY_FILE="$data/encryption-key"
 export SCIMBRIDGE_GOOGLE_API_ENDPOINT="$api" SCIMBRIDGE_GOOGLE_TOKEN_URL="$token_url"
 export SCIMBRIDGE_PUBLIC_URL="http://127.0.0.1:8080" SCIMBRIDGE_LOG_LEVEL=info
-# The command's summary of a run reads every item of its report in one
-# statement: a million of them take longer than the default 30 s.
-export SCIMBRIDGE_DATABASE_STATEMENT_TIMEOUT=${SCIMBRIDGE_DATABASE_STATEMENT_TIMEOUT:-30m}
 
 phases=(first unchanged)
 if [ "${SEED_BY_COPY:-0}" = 1 ]; then
