@@ -13,9 +13,15 @@
 # same quota): the floor. Each sync and each floor starts after a quiet
 # minute, so neither inherits the other's quota window.
 #
+# With SEED_BY_COPY=1 the users are first written by COPY, as a first sync
+# writes them (bench/bridgecopyfloor, the way bench/bridge-scale.sh seeds),
+# so the measured syncs are the group-syncing resyncs of a large directory:
+# "first" then creates the groups with every user unchanged.
+#
 # Usage: bench/bridge-groups.sh
 # Environment: USERS (default 100000), NGROUPS (default 5000), MEMBERS
 # (about, per group; default 50), SEED (default 1), QUOTA (default 2400),
+# SEED_BY_COPY=1 (above), PHASES (default "first unchanged churn-1pct"),
 # KEEP=1 keeps the work directory. A database scimbridge_bench_groups is
 # created and dropped through psql -h 127.0.0.1 -U postgres.
 set -euo pipefail
@@ -26,6 +32,7 @@ MEMBERS=${MEMBERS:-50}
 SEED=${SEED:-1}
 QUOTA=${QUOTA:-2400}
 QUIET=${QUIET:-62}
+PHASES=${PHASES:-first unchanged churn-1pct}
 PGDB=scimbridge_bench_groups
 ADMIN=admin@example.com
 ORG=bench
@@ -56,7 +63,8 @@ log() { echo "# $(date -u +%H:%M:%S) $*" >&2; }
 log "building into $work"
 (cd "$root" && go build -o "$work/scimbridge" ./cmd/scimbridge &&
 	go build -o "$work/fakegoogle" ./bench/fakegoogle &&
-	go build -o "$work/bridgefloor" ./bench/bridgefloor)
+	go build -o "$work/bridgefloor" ./bench/bridgefloor &&
+	go build -o "$work/bridgecopyfloor" ./bench/bridgecopyfloor)
 
 log "starting the fake Google: $USERS users, $NGROUPS groups of about $MEMBERS members, quota $QUOTA a minute"
 "$work/fakegoogle" -users "$USERS" -groups "$NGROUPS" -members "$MEMBERS" -quota "$QUOTA" -seed "$SEED" \
@@ -102,8 +110,19 @@ sb="$work/scimbridge"
 "$sb" org create "$ORG" --name "Bridge groups benchmark" >/dev/null
 "$sb" bridge google set --org "$ORG" --credentials "$key" --admin-email "$ADMIN" --groups all >/dev/null
 
+seeded=""
+if [ "${SEED_BY_COPY:-0}" = 1 ]; then
+	log "seeding the users by COPY"
+	/usr/bin/time -v -o "$work/time-copy.txt" "$work/bridgecopyfloor" -api-endpoint "$api" -token-url "$token_url" \
+		-credentials "$key" -admin-email "$ADMIN" \
+		-org "$(psql -h 127.0.0.1 -U postgres -d "$PGDB" -qAt -c "SELECT id FROM organizations WHERE slug = '$ORG'")" \
+		-database-url "$SCIMBRIDGE_DATABASE_URL" >"$work/copy.json"
+	seeded="users seeded by COPY: $(jq -c . "$work/copy.json")"
+	log "$seeded"
+fi
+
 rows=()
-for phase in first unchanged churn-1pct; do
+for phase in $PHASES; do
 	if [ "$phase" = churn-1pct ]; then
 		fake POST "churn-members?percent=1" >/dev/null
 		log "the fake replaced 1% of the group members"
@@ -147,6 +166,9 @@ done
 echo
 echo "load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "users: $USERS, groups: $NGROUPS of about $MEMBERS members, quota: $QUOTA queries a minute (enforced by the fake)"
+if [ -n "$seeded" ]; then
+	echo "$seeded"
+fi
 echo "calls: users.list + groups.list + members.list requests (refused by the quota)"
 echo "users: created/updated/deactivated/unchanged; groups: created/updated/deleted/unchanged +members added -removed"
 echo "floor: the Google client alone listing users, groups and members (bench/bridgefloor -groups, one pass)"

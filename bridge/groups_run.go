@@ -18,6 +18,7 @@ package bridge
 // profile's active state.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -260,11 +261,14 @@ func (g *groupsRun) effective(id string) []string {
 // failed listing fails the run (nothing is applied); a missing group scope
 // leaves groups alone and needs attention, unless the group scope is also
 // the user scope. With users-from-groups, users outside every group of the
-// scope are out of scope.
-func (r *Runner) groupsListed(ctx context.Context, st *run, users []reconcile.DirectoryUser) error {
+// scope are out of scope: the kept users are marked so, and those the
+// listing left out as unchanged are handed to the planner (see
+// outOfGroups), which returns users with them and unchanged less them.
+func (r *Runner) groupsListed(ctx context.Context, st *run, users []reconcile.DirectoryUser,
+	unchanged *int) ([]reconcile.DirectoryUser, error) {
 	g := st.groups
 	if g == nil {
-		return nil
+		return users, nil
 	}
 	select {
 	case <-g.done:
@@ -273,20 +277,20 @@ func (r *Runner) groupsListed(ctx context.Context, st *run, users []reconcile.Di
 	}
 	if g.err != nil {
 		if !errors.Is(g.err, ErrGroupScopeMissing) {
-			return listFailure(g.err)
+			return nil, listFailure(g.err)
 		}
 		if st.bridge.Settings.UsersFromGroups {
-			return &runFailure{msg: "groups need attention, and they are the user scope: nothing applied: " + g.err.Error(),
+			return nil, &runFailure{msg: "groups need attention, and they are the user scope: nothing applied: " + g.err.Error(),
 				attention: true, err: g.err}
 		}
 		g.attention = g.err.Error()
 		st.logger.Warn("groups need attention: users sync without them", "error", g.err)
-		return nil
+		return users, nil
 	}
 	st.logger.Info("groups listed", "groups", len(g.groups), "member_listings", len(g.members), "took", g.took)
 	st.tally.counts.Groups.ListingMillis = g.took.Milliseconds()
 	if !st.bridge.Settings.UsersFromGroups {
-		return nil
+		return users, nil
 	}
 	in := map[string]bool{}
 	for _, gg := range g.groups {
@@ -299,7 +303,55 @@ func (r *Runner) groupsListed(ctx context.Context, st *run, users []reconcile.Di
 			users[i].InScope = false
 		}
 	}
-	return nil
+	return outOfGroups(st.index, users, in, unchanged), nil
+}
+
+// outOfGroups hands the planner the users the listing left out as
+// unchanged that no group of the scope holds: they are out of scope now.
+// Each goes into users at its place in the listing (the plan is the one
+// the whole listing gives) as an out-of-scope user, its Google id all the
+// planner reads of it, and its stored profile is loaded whole.
+func outOfGroups(x *userIndex, users []reconcile.DirectoryUser, in map[string]bool,
+	unchanged *int) []reconcile.DirectoryUser {
+	inKeys := make(map[gidKey]bool, len(in))
+	for id := range in {
+		if k, ok := parseGID(id); ok {
+			inKeys[k] = true
+		}
+	}
+	type placed struct {
+		pos uint32
+		u   reconcile.DirectoryUser
+	}
+	var out []placed
+	for i := range x.entries {
+		e := &x.entries[i]
+		if !e.listedUnchanged() || inKeys[e.gid] {
+			continue
+		}
+		e.flags |= entryLoad
+		*unchanged--
+		out = append(out, placed{pos: e.pos,
+			u: reconcile.DirectoryUser{Desired: reconcile.Normalize(scimbridge.DesiredProfile{GoogleID: e.gid.String()})}})
+	}
+	if len(out) == 0 {
+		return users
+	}
+	slices.SortFunc(out, func(a, b placed) int { return cmp.Compare(a.pos, b.pos) })
+	merged := make([]reconcile.DirectoryUser, 0, len(users)+len(out))
+	j := 0
+	for i := range users {
+		if pos, ok := x.place(users[i].Desired.GoogleID()); ok {
+			for ; j < len(out) && out[j].pos < pos; j++ {
+				merged = append(merged, out[j].u)
+			}
+		}
+		merged = append(merged, users[i])
+	}
+	for ; j < len(out); j++ {
+		merged = append(merged, out[j].u)
+	}
+	return merged
 }
 
 // deferHeld keeps the users' held changes until the groups' are known:
@@ -430,6 +482,13 @@ func (r *Runner) desiredGroups(ctx context.Context, st *run, users []reconcile.D
 	for i := range users {
 		u := &users[i]
 		if id := u.Desired.GoogleID(); needed[id] && u.InScope && !u.Excluded {
+			ids = append(ids, id)
+		}
+	}
+	// The users the listing left out as unchanged are in the synced set
+	// too (in scope, not excluded, with a profile).
+	for id := range needed {
+		if e := st.index.find(id); e != nil && e.listedUnchanged() {
 			ids = append(ids, id)
 		}
 	}

@@ -499,3 +499,56 @@ func TestGroups_DryRun(t *testing.T) {
 		}
 	})
 }
+
+// Users that leave every group of the scope while their profile is
+// unchanged are left out of the planner's input by the listing (kept as
+// their index entry): they are still deactivated as out of scope, in
+// listing order among the users that changed, and the others stay members.
+func TestGroups_UsersFromGroupsLeftUnchanged(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *store.DB) {
+		e := newSyncEnv(t, db, groupsOn("emails:staff@example.com"), func(s *scimbridge.BridgeSettings) {
+			s.UsersFromGroups = true
+		})
+		us := manyUsers(6, 0)
+		e.setUsers(us...)
+		var g gset
+		var all []*admin.Member
+		for _, u := range us {
+			all = append(all, mUser(u))
+		}
+		staff := g.add(gGroup("g01", "staff@example.com", "Staff"), all...)
+		e.publish(&g)
+		if rep := e.sync(); rep.Counts.Created != 6 {
+			t.Fatalf("counts %+v, want 6 created", rep.Counts)
+		}
+		// u0 and u2 leave unchanged, u4 leaves renamed in Google, u3 stays
+		// renamed.
+		us[3].Name.GivenName, us[4].Name.GivenName = "Renamed", "Renamed"
+		e.touch()
+		g.set(staff.Id, mUser(us[1]), mUser(us[3]), mUser(us[5]))
+		e.publish(&g)
+		rep := e.sync()
+		if c := rep.Counts; c.Deactivated != 3 || c.Updated != 1 || c.Unchanged != 2 || c.Created != 0 {
+			t.Fatalf("counts %+v, want 3 deactivated, 1 updated, 2 unchanged", rep.Counts)
+		}
+		var order []string
+		for _, it := range rep.Items {
+			if it.Kind == scimbridge.ChangeDeactivate {
+				if it.Reason != reconcile.ReasonOutOfScope {
+					t.Errorf("deactivation %+v: want reason %q", it, reconcile.ReasonOutOfScope)
+				}
+				order = append(order, it.UserName)
+			}
+		}
+		if want := userNames([]*admin.User{us[0], us[2], us[4]}); !slices.Equal(order, want) {
+			t.Fatalf("deactivated %v, want %v", order, want)
+		}
+		checkGroupCounts(t, rep, scimbridge.GroupCounts{Updated: 1, MembersRemoved: 3})
+		checkMembers(t, e.groups()["g01"], userNames([]*admin.User{us[1], us[3], us[5]})...)
+		// Nothing changes afterwards.
+		rep = e.sync()
+		if c := rep.Counts; c.Deactivated+c.Updated+c.Created != 0 {
+			t.Fatalf("resync counts %+v, want nothing changed", rep.Counts)
+		}
+	})
+}

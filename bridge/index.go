@@ -56,6 +56,22 @@ func parseGID(s string) (gidKey, bool) {
 	return k, true
 }
 
+// String returns the Google id in canonical decimal form.
+func (k gidKey) String() string {
+	var buf [40]byte
+	i := len(buf)
+	for {
+		hi, r := k.hi/10, k.hi%10
+		lo, d := bits.Div64(r, k.lo, 10)
+		k = gidKey{hi: hi, lo: lo}
+		i--
+		buf[i] = byte('0' + d)
+		if k == (gidKey{}) {
+			return string(buf[i:])
+		}
+	}
+}
+
 func (a gidKey) compare(b gidKey) int {
 	switch {
 	case a.hi != b.hi:
@@ -73,6 +89,8 @@ type indexEntry struct {
 	version int64
 	hash    [hashPrefix]byte
 	flags   uint8
+	// pos is the listed user's place in the listing (entrySeen).
+	pos uint32
 }
 
 // userIndex is the compact index of an organization's stored profiles:
@@ -92,9 +110,12 @@ type userIndex struct {
 	keys []uint64
 	seed maphash.Seed
 	// fresh holds the listed Google ids no stored profile has (as
-	// numbers; freshOdd those not in the usual form).
-	fresh    map[gidKey]struct{}
-	freshOdd map[string]struct{}
+	// numbers; freshOdd those not in the usual form), with their place in
+	// the listing.
+	fresh    map[gidKey]uint32
+	freshOdd map[string]uint32
+	// listedN counts the users listed so far: the place of the next.
+	listedN uint32
 	// activeManaged counts the active managed entries.
 	activeManaged int
 }
@@ -107,7 +128,7 @@ type indexStreamer interface {
 
 // loadIndex reads the organization's compact index.
 func (r *Runner) loadIndex(ctx context.Context, orgID string) (*userIndex, error) {
-	x := &userIndex{seed: maphash.MakeSeed(), fresh: map[gidKey]struct{}{}, freshOdd: map[string]struct{}{}}
+	x := &userIndex{seed: maphash.MakeSeed(), fresh: map[gidKey]uint32{}, freshOdd: map[string]uint32{}}
 	size := func(n int) {
 		// A few rows more, for profiles written while the index is read.
 		n += n/100 + 16
@@ -206,19 +227,21 @@ func (x *userIndex) heldKey(k string) bool {
 // hash and state are unchanged (the planner would count it unchanged
 // without loading anything); neither for a user out of scope that no
 // stored profile matches (the planner would do nothing with it). A Google
-// id listed twice is an error, as the planner reports it. With all, every
-// user is kept, and none counts as unchanged.
-func (x *userIndex) listed(u *reconcile.DirectoryUser, pinned map[string]bool, all bool) (keep, unchanged bool, err error) {
+// id listed twice is an error, as the planner reports it. Users must be
+// recorded in listing order: each one's place is kept.
+func (x *userIndex) listed(u *reconcile.DirectoryUser, pinned map[string]bool) (keep, unchanged bool, err error) {
+	pos := x.listedN
+	x.listedN++
 	gid := u.Desired.GoogleID()
 	if gid == "" {
 		return true, false, nil
 	}
 	e := x.find(gid)
 	if e == nil {
-		if x.seenFresh(gid) {
+		if x.seenFresh(gid, pos) {
 			return false, false, scimbridge.Errorf(scimbridge.EINVALID, "google id %s is listed twice", gid)
 		}
-		if !all && !u.InScope && !u.Excluded && !x.heldKey(textkey.Key(u.Desired.UserName())) {
+		if !u.InScope && !u.Excluded && !x.heldKey(textkey.Key(u.Desired.UserName())) {
 			return false, false, nil
 		}
 		return true, false, nil
@@ -227,11 +250,12 @@ func (x *userIndex) listed(u *reconcile.DirectoryUser, pinned map[string]bool, a
 		return false, false, scimbridge.Errorf(scimbridge.EINVALID, "google id %s is listed twice", gid)
 	}
 	e.flags |= entrySeen
+	e.pos = pos
 	keep = true
 	if u.InScope && !u.Excluded && !pinned[gid] && e.flags&(entryManaged|entryHashed) == entryManaged|entryHashed &&
 		(e.flags&entryActive != 0) == u.Desired.Active() {
 		h, _ := hashBytes(reconcile.Hash(u.Desired))
-		keep = h != e.hash || all
+		keep = h != e.hash
 	}
 	if keep {
 		e.flags |= entryLoad
@@ -239,21 +263,41 @@ func (x *userIndex) listed(u *reconcile.DirectoryUser, pinned map[string]bool, a
 	return keep, !keep, nil
 }
 
-// seenFresh records a listed Google id no stored profile has and reports
-// whether it was listed before.
-func (x *userIndex) seenFresh(gid string) bool {
+// seenFresh records a listed Google id no stored profile has, at its
+// place in the listing, and reports whether it was listed before.
+func (x *userIndex) seenFresh(gid string, pos uint32) bool {
 	if k, ok := parseGID(gid); ok {
 		if _, dup := x.fresh[k]; dup {
 			return true
 		}
-		x.fresh[k] = struct{}{}
+		x.fresh[k] = pos
 		return false
 	}
 	if _, dup := x.freshOdd[gid]; dup {
 		return true
 	}
-	x.freshOdd[gid] = struct{}{}
+	x.freshOdd[gid] = pos
 	return false
+}
+
+// listedUnchanged reports whether e's listed user was left out of the
+// planner's input as unchanged: in scope, not excluded, nothing to write.
+func (e *indexEntry) listedUnchanged() bool {
+	return e.flags&(entrySeen|entryLoad) == entrySeen
+}
+
+// place returns the place in the listing of the listed user with Google
+// id gid, and false for one not listed (or without a Google id).
+func (x *userIndex) place(gid string) (uint32, bool) {
+	if e := x.find(gid); e != nil {
+		return e.pos, e.flags&entrySeen != 0
+	}
+	if k, ok := parseGID(gid); ok {
+		pos, ok := x.fresh[k]
+		return pos, ok
+	}
+	pos, ok := x.freshOdd[gid]
+	return pos, ok
 }
 
 // plannerInput fills in the stored side of the planner's input from the

@@ -25,5 +25,8 @@ func FuzzParseGID(f *testing.F) {
 		if v.String() != s {
 			t.Fatalf("parseGID(%q) = %s", s, v)
 		}
+		if k.String() != s {
+			t.Fatalf("parseGID(%q).String() = %q", s, k.String())
+		}
 	})
 }

@@ -34,10 +34,6 @@ type listingBuilder struct {
 	pending []reconcile.DirectoryUser
 	// out are the users the plan needs, in listing order.
 	out []reconcile.DirectoryUser
-	// keepAll keeps every listed user for the planner, unchanged ones
-	// included (a run with groups: the group scope may take users out of
-	// scope, and members are resolved from the whole listing).
-	keepAll bool
 	// n counts every listed user; unchanged those left out as unchanged.
 	n, unchanged int
 	interned     map[string]string
@@ -111,7 +107,7 @@ func (b *listingBuilder) drain() {
 func (b *listingBuilder) compare(list []reconcile.DirectoryUser) {
 	for i := range list {
 		u := &list[i]
-		keep, unchanged, err := b.index.listed(u, b.pinned, b.keepAll)
+		keep, unchanged, err := b.index.listed(u, b.pinned)
 		if err != nil {
 			if b.err == nil {
 				b.err = err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	admin "google.golang.org/api/admin/directory/v1"
 
 	"github.com/scimbridge/scimbridge"
 	"github.com/scimbridge/scimbridge/bridge"
@@ -90,6 +91,83 @@ func TestRunner_HeapPerNewUser(t *testing.T) {
 	t.Logf("between %d and %d users: %.0f bytes a user (budget %d)", sizes[0], sizes[1], per, perNewUserBudget)
 	if per > perNewUserBudget {
 		t.Fatalf("a first sync keeps %.0f bytes per new user, budget %d", per, perNewUserBudget)
+	}
+}
+
+// Groups of the heap test with groups: one group per usersPerGroup users,
+// of about membersPerGroup members each (the proportions of 5,000 groups
+// of 50 members in a directory of 1M users).
+const (
+	usersPerGroup   = 200
+	membersPerGroup = 50
+	// perMembershipBudget is what a run with groups may keep per group
+	// membership besides perUserBudget: the member's Google id in its
+	// group's listing, in the set of members to resolve and with its
+	// profile id, and the profile id in the group's member set.
+	perMembershipBudget = 200
+)
+
+// computedGroups are generated groups whose members are users of the
+// generated directory, each computed when listed: the test process holds
+// no user, as a heap of them would slow every collection (and what is
+// allocated while one marks counts live). Group i's members are users
+// i*usersPerGroup, 4 apart.
+type computedGroups struct {
+	*fakegoogle.GeneratedGroups
+	gen *fakegoogle.Generated
+	n   int
+}
+
+func (c computedGroups) Member(i, j int) *admin.Member {
+	u := c.gen.User((i*usersPerGroup + j*(usersPerGroup/membersPerGroup)) % c.n)
+	return &admin.Member{Kind: "admin#directory#member", Id: u.Id, Email: u.PrimaryEmail, Role: "MEMBER",
+		Type: fakegoogle.MemberUser, Status: "ACTIVE"}
+}
+
+// TestRunner_HeapPerUnchangedUserWithGroups is TestRunner_HeapPerUnchangedUser
+// with groups on (groups all, one group per usersPerGroup users): the run
+// that changes neither users nor groups may grow by at most perUserBudget
+// bytes a user plus perMembershipBudget bytes a membership between the two
+// sizes. An unchanged user is kept as its index entry only, as without
+// groups.
+func TestRunner_HeapPerUnchangedUserWithGroups(t *testing.T) {
+	sizes := [2]int{50_000, 200_000}
+	if raceEnabled {
+		sizes = [2]int{25_000, 100_000}
+	}
+	db := storetest.OpenPostgres(t)
+	var growth [2]uint64
+	var memberships [2]int
+	for i, n := range sizes {
+		g := newGoogle(t)
+		gen := fakegoogle.NewGenerated(n, int64(i+1), fakegoogle.ShapeFull)
+		g.SetSource(gen)
+		g.SetQuota(0) // the quota is the benchmark's (bench/bridge-groups.sh)
+		g.SetGroups(computedGroups{GeneratedGroups: fakegoogle.GenerateGroups(nil, n/usersPerGroup, membersPerGroup, int64(i+1)),
+			gen: gen, n: n})
+		e := newSyncEnvWith(t, db, g, newKeyring(t), func(s *scimbridge.BridgeSettings) { s.Guard, s.Groups = false, "all" })
+		stored := seedFirstSync(t, e, db)
+		first := e.sync() // creates the groups; the users are unchanged
+		if first.Counts.Unchanged != stored || first.Counts.Groups == nil || first.Counts.Groups.Created != n/usersPerGroup {
+			t.Fatalf("%d users: first sync with groups: counts %+v, groups %+v", n, first.Counts, first.Counts.Groups)
+		}
+		memberships[i] = first.Counts.Groups.MembersAdded
+		var rep scimbridge.Report
+		growth[i] = liveHeapGrowth(func() { rep = e.sync() })
+		if rep.Counts.Unchanged != stored || rep.Counts.Created+rep.Counts.Updated+rep.Counts.Deactivated != 0 ||
+			*rep.Counts.Groups != (scimbridge.GroupCounts{Unchanged: n / usersPerGroup, ListingMillis: rep.Counts.Groups.ListingMillis}) {
+			t.Fatalf("%d users: resync counts %+v, groups %+v; want all unchanged", n, rep.Counts, rep.Counts.Groups)
+		}
+		t.Logf("%d users, %d groups, %d memberships: live heap high-water grew by %.1f MB during the run (%.0f bytes a user)",
+			n, n/usersPerGroup, memberships[i], float64(growth[i])/(1<<20), float64(growth[i])/float64(n))
+	}
+	du, dm := float64(sizes[1]-sizes[0]), float64(memberships[1]-memberships[0])
+	budget := perUserBudget*du + perMembershipBudget*dm
+	grew := float64(growth[1]) - float64(growth[0])
+	t.Logf("between %d and %d users: %.0f bytes a user (budget %d a user + %d a membership, %.0f a user here)",
+		sizes[0], sizes[1], grew/du, perUserBudget, perMembershipBudget, budget/du)
+	if grew > budget {
+		t.Fatalf("a run with groups keeps %.0f bytes per unchanged user, budget %.0f", grew/du, budget/du)
 	}
 }
 

@@ -347,17 +347,18 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 	}
 	// The compact index of the stored side loads while Google lists; each
 	// page is converted and compared with it as it arrives, and only the
-	// users the plan needs are kept (every listed user with groups on:
-	// the group scope and the members need the whole set).
+	// users the plan needs are kept (with groups on too: the group plan
+	// and the group scope read the unchanged users from the index).
 	loaded := make(chan indexResult, 1)
 	go func() {
 		x, err := r.loadIndex(ctx, st.bridge.OrgID)
 		loaded <- indexResult{x, err}
 	}()
 	lb := newListingBuilder(settings, loaded)
-	lb.keepAll = st.groups != nil
 	dryRun := st.req.dryRun || !reconcile.PolicyFor(settings.Mode).Applies
-	if !dryRun && !lb.keepAll && st.req.approve == nil && settings.Hold != scimbridge.HoldAll {
+	// A run with groups keeps its new users for the group plan, which
+	// makes them members in the run that creates them.
+	if !dryRun && st.groups == nil && st.req.approve == nil && settings.Hold != scimbridge.HoldAll {
 		if lb.spill, err = newSpill(r.SpillDir); err != nil {
 			return err
 		}
@@ -382,7 +383,7 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 		lb.seqs = nil
 	}
 	st.index = index
-	if err := r.groupsListed(ctx, st, users); err != nil {
+	if users, err = r.groupsListed(ctx, st, users, &lb.unchanged); err != nil {
 		return err
 	}
 	st.logger.Info("directory listed", "users", lb.n, "pages", listing.Pages, "retries", listing.Retries,
