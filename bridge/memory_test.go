@@ -32,29 +32,7 @@ const perUserBudget = 150
 // collection, run often meanwhile (GOGC 10), so what is measured is what
 // the run keeps, not the garbage it has yet to collect. Not a timing test.
 func TestRunner_HeapPerUnchangedUser(t *testing.T) {
-	sizes := [2]int{50_000, 200_000}
-	if raceEnabled {
-		// The race detector makes the same run several times slower.
-		sizes = [2]int{25_000, 100_000}
-	}
-	db := storetest.OpenPostgres(t)
-	var growth [2]uint64
-	for i, n := range sizes {
-		g := newGoogle(t)
-		g.SetSource(fakegoogle.NewGenerated(n, int64(i+1), fakegoogle.ShapeFull))
-		e := newSyncEnvWith(t, db, g, newKeyring(t), func(s *scimbridge.BridgeSettings) { s.Guard = false })
-		stored := seedFirstSync(t, e, db)
-		var rep scimbridge.Report
-		growth[i] = liveHeapGrowth(func() { rep = e.sync() })
-		if rep.Counts.Unchanged != stored || rep.Counts.Created+rep.Counts.Updated+rep.Counts.Deactivated != 0 {
-			t.Fatalf("%d users: resync counts %+v, want %d unchanged", n, rep.Counts, stored)
-		}
-		t.Logf("%d users: live heap high-water grew by %.1f MB during the run (%.0f bytes a user)",
-			n, float64(growth[i])/(1<<20), float64(growth[i])/float64(n))
-	}
-	per := (float64(growth[1]) - float64(growth[0])) / float64(sizes[1]-sizes[0])
-	t.Logf("between %d and %d users: %.0f bytes a user (budget %d)", sizes[0], sizes[1], per, perUserBudget)
-	if per > perUserBudget {
+	if per := heapPerUser(t, true); per > perUserBudget {
 		t.Fatalf("a run keeps %.0f bytes per unchanged user, budget %d", per, perUserBudget)
 	}
 }
@@ -69,29 +47,52 @@ const perNewUserBudget = 150
 // of full-projection users into an empty organization: between them it
 // may grow by at most perNewUserBudget bytes a user.
 func TestRunner_HeapPerNewUser(t *testing.T) {
-	sizes := [2]int{50_000, 200_000}
-	if raceEnabled {
-		sizes = [2]int{25_000, 100_000}
+	if per := heapPerUser(t, false); per > perNewUserBudget {
+		t.Fatalf("a first sync keeps %.0f bytes per new user, budget %d", per, perNewUserBudget)
 	}
+}
+
+// heapSizes are the two directory sizes the heap tests compare.
+func heapSizes() [2]int {
+	if raceEnabled {
+		// The race detector makes the same run several times slower.
+		return [2]int{25_000, 100_000}
+	}
+	return [2]int{50_000, 200_000}
+}
+
+// heapPerUser syncs directories of the two heap sizes, each into an
+// organization of its own (seeded by a first sync when unchanged is set,
+// so the run changes nothing; else empty, so the run creates every user),
+// and returns by how many bytes a user the live heap's high-water mark
+// grew between them.
+func heapPerUser(t *testing.T, unchanged bool) float64 {
+	sizes := heapSizes()
 	db := storetest.OpenPostgres(t)
 	var growth [2]uint64
 	for i, n := range sizes {
 		g := newGoogle(t)
 		g.SetSource(fakegoogle.NewGenerated(n, int64(i+1), fakegoogle.ShapeFull))
 		e := newSyncEnvWith(t, db, g, newKeyring(t), func(s *scimbridge.BridgeSettings) { s.Guard = false })
+		stored := 0
+		if unchanged {
+			stored = seedFirstSync(t, e, db)
+		}
 		var rep scimbridge.Report
 		growth[i] = liveHeapGrowth(func() { rep = e.sync() })
-		if rep.Counts.Created < n*9/10 || rep.Counts.Failed != 0 {
-			t.Fatalf("%d users: first sync counts %+v", n, rep.Counts)
+		c := rep.Counts
+		switch {
+		case unchanged && (c.Unchanged != stored || c.Created+c.Updated+c.Deactivated != 0):
+			t.Fatalf("%d users: resync counts %+v, want %d unchanged", n, c, stored)
+		case !unchanged && (c.Created < n*9/10 || c.Failed != 0):
+			t.Fatalf("%d users: first sync counts %+v", n, c)
 		}
 		t.Logf("%d users: live heap high-water grew by %.1f MB during the run (%.0f bytes a user)",
 			n, float64(growth[i])/(1<<20), float64(growth[i])/float64(n))
 	}
 	per := (float64(growth[1]) - float64(growth[0])) / float64(sizes[1]-sizes[0])
-	t.Logf("between %d and %d users: %.0f bytes a user (budget %d)", sizes[0], sizes[1], per, perNewUserBudget)
-	if per > perNewUserBudget {
-		t.Fatalf("a first sync keeps %.0f bytes per new user, budget %d", per, perNewUserBudget)
-	}
+	t.Logf("between %d and %d users: %.0f bytes a user", sizes[0], sizes[1], per)
+	return per
 }
 
 // Groups of the heap test with groups: one group per usersPerGroup users,
@@ -131,10 +132,7 @@ func (c computedGroups) Member(i, j int) *admin.Member {
 // sizes. An unchanged user is kept as its index entry only, as without
 // groups.
 func TestRunner_HeapPerUnchangedUserWithGroups(t *testing.T) {
-	sizes := [2]int{50_000, 200_000}
-	if raceEnabled {
-		sizes = [2]int{25_000, 100_000}
-	}
+	sizes := heapSizes()
 	db := storetest.OpenPostgres(t)
 	var growth [2]uint64
 	var memberships [2]int
