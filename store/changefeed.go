@@ -15,14 +15,25 @@ import (
 
 // Reading the changes feed. On PostgreSQL a record's position is (tx, seq)
 // and a reader returns only records whose tx is below the oldest
-// transaction still in progress (pg_snapshot_xmin of its snapshot): a
-// transaction that took a lower position and commits late holds the
-// reader back until it ends, and is never passed. On SQLite, one writer at
-// a time, seq alone orders records and tx is 0.
+// transaction of this database still in progress when its snapshot was
+// taken: a transaction that took a lower position and commits late holds
+// the reader back until it ends, and is never passed. On SQLite, one
+// writer at a time, seq alone orders records and tx is 0.
 
 // pgReadableTx is the lowest transaction id a PostgreSQL reader must not
-// yet return: every transaction below it has ended.
-const pgReadableTx = `pg_snapshot_xmin(pg_current_snapshot())::text::bigint`
+// yet return: every transaction of this database below it has ended, so
+// the statement's snapshot sees all it wrote. Transaction ids are
+// server-wide, and the snapshot's own xmin would wait for a long
+// transaction of any database on the server; the in-progress ids that
+// pg_stat_activity shows a backend of another database running are left
+// out (they cannot write here). An id it does not show (a transaction
+// that ended since the snapshot, or one whose session the role may not
+// see) is kept: its rows may be invisible to the snapshot, so the reader
+// stays below it, as before.
+const pgReadableTx = `(SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))::text::bigint
+	FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+	WHERE x::xid NOT IN (SELECT backend_xid FROM pg_stat_activity
+		WHERE datname IS DISTINCT FROM current_database() AND backend_xid IS NOT NULL))`
 
 const changeSelect = `SELECT tx, seq, org_id, type, resource_id, version, resource, attributes,
 	group_id, user_id, source, run_id, request_id, time FROM changes`

@@ -86,3 +86,60 @@ func TestChanges_LateCommitIsNotPassed(t *testing.T) {
 		t.Errorf("after the head taken meanwhile: %d records, %v", len(after), err)
 	}
 }
+
+// TestChanges_OtherDatabaseDoesNotHoldTheFeed holds open a write
+// transaction of another database on the same server, which took a lower
+// transaction id: this database's reader must pass it at once (it cannot
+// write here), where it would wait for the server-wide oldest transaction.
+func TestChanges_OtherDatabaseDoesNotHoldTheFeed(t *testing.T) {
+	ctx := context.Background()
+	db, other := storetest.OpenPostgres(t), storetest.OpenPostgres(t)
+	org := scimbridge.Organization{ID: uuid.NewString(), Slug: "acme", Name: "Acme", CreatedAt: time.Now()}
+	for _, s := range []interface {
+		CreateOrganization(context.Context, scimbridge.Organization) error
+	}{db, other} {
+		if err := s.CreateOrganization(ctx, org); err != nil {
+			t.Fatal(err)
+		}
+	}
+	storetest.Settle(t, db)
+	held, err := other.BeginHeld(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Rollback()
+	// The other database's transaction writes, so it has its id, lower
+	// than the write below.
+	if err := held.Record(ctx, scimbridge.ChangeRecord{OrgID: org.ID, Type: scimbridge.ChangeBridgePlanHeld,
+		ResourceID: "elsewhere", Source: scimbridge.EventGoogle, Time: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	p := scimbridge.Profile{ID: uuid.NewString(), OrgID: org.ID, Attributes: scimbridge.Attributes{UserName: "ann@x.example"},
+		Email: "ann@x.example", State: scimbridge.StateActive, Source: scimbridge.SourceSCIM, Version: 1,
+		Role: scimbridge.RoleMember, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	err = db.ApplyChange(ctx, scimbridge.ChangeEvent{Change: scimbridge.Change{Kind: scimbridge.ChangeCreate, Profile: p},
+		Event: scimbridge.Event{Time: time.Now(), Method: "POST", Status: 201, Source: scimbridge.EventIdP}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Other tests' databases on the server may hold transactions too: the
+	// record must be readable while this one is still open, however long
+	// they take.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		recs, err := db.ChangesAfter(ctx, org.ID, scimbridge.ChangePosition{}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) == 1 && recs[0].ResourceID == p.ID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reader waits for another database's transaction: read %+v", recs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if lag, err := db.ChangesLag(ctx); err != nil || lag != 0 {
+		t.Errorf("lag with only another database's transaction open = %v, %v; want 0", lag, err)
+	}
+}

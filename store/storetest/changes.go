@@ -19,9 +19,9 @@ type marker interface {
 }
 
 // Settle waits until every change record committed before the call is
-// readable: on PostgreSQL a reader stops below the oldest transaction in
-// progress anywhere on the server, so another database's transaction may
-// hold it back for a while.
+// readable: on PostgreSQL a reader stops below the oldest transaction of
+// its database in progress, and one whose session the role may not see is
+// counted as its database's.
 func Settle(t testing.TB, s scimbridge.Store) {
 	t.Helper()
 	m, ok := s.(marker)
