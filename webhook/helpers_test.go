@@ -89,7 +89,9 @@ func (f *feed) pos(n int) string {
 	return Position(f.recs[n-1].Position)
 }
 
-// head is the position of the last record written.
+// head is the position of the last record written. An endpoint that has
+// every record has its cursor at it or, once its idle cursor followed the
+// feed's head, past it.
 func (f *feed) head() scimbridge.ChangePosition {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -261,9 +263,8 @@ func positions(t *testing.T, body []byte) []string {
 // waitFor polls cond until it holds, failing the test after a minute.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	// On PostgreSQL the feed stops below the oldest transaction in progress
-	// anywhere on the server, so another package's test holding one open
-	// delays every change here: wait long enough for that.
+	// On PostgreSQL the feed stops below the oldest transaction of its
+	// database in progress: allow for a loaded machine.
 	deadline := time.Now().Add(3 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
