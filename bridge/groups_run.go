@@ -479,16 +479,32 @@ func (r *Runner) desiredGroups(ctx context.Context, st *run, users []reconcile.D
 		}
 	}
 	var ids []string
+	kept := map[string]bool{} // the members among the users the run kept
 	for i := range users {
 		u := &users[i]
-		if id := u.Desired.GoogleID(); needed[id] && u.InScope && !u.Excluded {
+		id := u.Desired.GoogleID()
+		if !needed[id] {
+			continue
+		}
+		kept[id] = true
+		if u.InScope && !u.Excluded {
 			ids = append(ids, id)
 		}
 	}
 	// The users the listing left out as unchanged are in the synced set
-	// too (in scope, not excluded, with a profile).
+	// too (in scope, not excluded, with a profile), and so are those it
+	// spilled, created by now: a Google id no stored profile had that the
+	// run did not keep is a spilled one (see spill.go). A spilled user
+	// whose create failed has no profile, and resolves to none.
 	for id := range needed {
-		if e := st.index.find(id); e != nil && e.listedUnchanged() {
+		if kept[id] {
+			continue
+		}
+		if e := st.index.find(id); e != nil {
+			if e.listedUnchanged() {
+				ids = append(ids, id)
+			}
+		} else if _, listed := st.index.place(id); listed {
 			ids = append(ids, id)
 		}
 	}

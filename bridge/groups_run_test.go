@@ -1,8 +1,10 @@
 package bridge_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -127,6 +129,8 @@ func checkGroupCounts(t *testing.T, rep scimbridge.Report, want scimbridge.Group
 func TestGroups_Lifecycle(t *testing.T) {
 	eachBackend(t, func(t *testing.T, db *store.DB) {
 		e := newSyncEnv(t, db, groupsOn("all"))
+		var logs bytes.Buffer
+		e.runner.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 		ann, bob, cat, dan := gUser("1001", "ann@example.com"), gUser("1002", "bob@example.com"),
 			gUser("1003", "cat@example.com"), gUser("1004", "dan@example.com")
 		e.setUsers(ann, bob, cat, dan)
@@ -136,10 +140,14 @@ func TestGroups_Lifecycle(t *testing.T) {
 		ops := g.add(gGroup("g02", "ops@example.com", ""), mUser(cat))
 		e.publish(&g)
 
-		// First run: users and groups in one run, new users already members.
+		// First run: users and groups in one run, new users already members
+		// (spilled while listing, created before the groups are planned).
 		rep := e.sync()
 		if rep.Counts.Created != 4 {
 			t.Fatalf("users created %d, want 4", rep.Counts.Created)
+		}
+		if !strings.Contains(logs.String(), "spilled=4") {
+			t.Fatalf("the first run did not spill its 4 new users: %s", logs.String())
 		}
 		checkGroupCounts(t, rep, scimbridge.GroupCounts{Created: 2, MembersAdded: 3})
 		it, ok := findItem(rep, scimbridge.ChangeGroupCreate, "Engineering")

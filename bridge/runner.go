@@ -356,9 +356,10 @@ func (r *Runner) execute(ctx context.Context, st *run) error {
 	}()
 	lb := newListingBuilder(settings, loaded)
 	dryRun := st.req.dryRun || !reconcile.PolicyFor(settings.Mode).Applies
-	// A run with groups keeps its new users for the group plan, which
-	// makes them members in the run that creates them.
-	if !dryRun && st.groups == nil && st.req.approve == nil && settings.Hold != scimbridge.HoldAll {
+	// With users-from-groups, whether a new user is in scope is known only
+	// once the groups are listed: such a run keeps its new users.
+	usersFromGroups := st.groups != nil && settings.UsersFromGroups
+	if !dryRun && !usersFromGroups && st.req.approve == nil && settings.Hold != scimbridge.HoldAll {
 		if lb.spill, err = newSpill(r.SpillDir); err != nil {
 			return err
 		}
