@@ -49,12 +49,17 @@ type ProfileQuery struct {
 	// has fewer than Limit profiles, at least one, and Total is still every
 	// match. It bounds the memory of a page of large profiles.
 	MaxBytes int
+	// MarkGrouped fills ProfilePage.Grouped.
+	MarkGrouped bool
 }
 
 // ProfilePage is one page of a listing and the total number of matches.
 type ProfilePage struct {
 	Total    int
 	Profiles []Profile
+	// Grouped holds, when the query asked (MarkGrouped), the ids of the
+	// page's profiles that are members of a group.
+	Grouped map[string]bool
 }
 
 // LeaseCheck, when set on a batch, makes every transaction of the batch

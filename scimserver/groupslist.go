@@ -140,7 +140,7 @@ func (s *Server) searchAll(w http.ResponseWriter, r *http.Request, p listParams)
 	}
 	head := listHead(users.Total+groups.Total, p.startIndex)
 	var res bytes.Buffer
-	n, err := s.encodeUsers(ctx, &res, rec.org.ID, users.Profiles, p, len(head)+listEnvelope)
+	n, err := s.encodeUsers(ctx, &res, rec.org.ID, users, p, len(head)+listEnvelope)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -99,7 +99,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p listParams)
 	}
 	head := listHead(page.Total, p.startIndex)
 	var res bytes.Buffer
-	n, err := s.encodeUsers(ctx, &res, rec.org.ID, page.Profiles, p, len(head)+listEnvelope)
+	n, err := s.encodeUsers(ctx, &res, rec.org.ID, page, p, len(head)+listEnvelope)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -121,6 +121,8 @@ func userQuery(orgID string, p listParams, anyType bool) (scimbridge.ProfileQuer
 		// The store stops reading at the page's byte budget too, so a
 		// page of large users is never loaded whole either.
 		MaxBytes: maxPageBytes,
+		// A page's users' groups are read only when one is a member.
+		MarkGrouped: true,
 	}
 	if strings.TrimSpace(p.filter) != "" {
 		f, err := scim.ParseFilter(p.filter)
@@ -144,18 +146,24 @@ func listHead(total, startIndex int) []byte {
 // would pass maxPageBytes: a page of large users is cut short (itemsPerPage
 // says how many it holds) rather than built whole. The page always holds
 // at least one resource.
-func (s *Server) encodeUsers(ctx context.Context, res *bytes.Buffer, orgID string, profiles []scimbridge.Profile, p listParams, used int) (int, error) {
+func (s *Server) encodeUsers(ctx context.Context, res *bytes.Buffer, orgID string, page scimbridge.ProfilePage, p listParams, used int) (int, error) {
+	profiles := page.Profiles
 	if len(profiles) == 0 {
 		return 0, nil
 	}
 	resolve := s.newManagerResolver(orgID, profiles)
-	ids := make([]string, len(profiles))
-	for i, prof := range profiles {
-		ids[i] = prof.ID
+	var ids []string
+	for _, prof := range profiles {
+		if page.Grouped[prof.ID] {
+			ids = append(ids, prof.ID)
+		}
 	}
-	groups, err := s.store.ProfilesGroups(ctx, orgID, ids)
-	if err != nil {
-		return 0, fmt.Errorf("load user groups: %w", err)
+	var groups map[string][]scimbridge.Group
+	if len(ids) > 0 {
+		var err error
+		if groups, err = s.store.ProfilesGroups(ctx, orgID, ids); err != nil {
+			return 0, fmt.Errorf("load user groups: %w", err)
+		}
 	}
 	opts := scim.EncodeOptions{BaseURL: s.baseURL, Attributes: p.attributes, ExcludedAttributes: p.excluded}
 	n := 0

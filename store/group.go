@@ -49,9 +49,10 @@ func scanGroup(s interface{ Scan(...any) error }) (scimbridge.Group, error) {
 	return g, err
 }
 
-// queryGroups runs a query of groupSelect rows on the read pool.
+// queryGroups runs a query of groupSelect rows on the read pool, through
+// a prepared statement.
 func (db *DB) queryGroups(ctx context.Context, query string, args ...any) ([]scimbridge.Group, error) {
-	rows, err := db.read.QueryContext(ctx, db.rebind(query), args...)
+	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -230,14 +231,21 @@ func (db *DB) ProfilesGroups(ctx context.Context, orgID string, profileIDs []str
 	ids := dedupe(profileIDs)
 	for start := 0; start < len(ids); start += memberChunk {
 		chunk := ids[start:min(start+memberChunk, len(ids))]
-		args := make([]any, 0, len(chunk)+2)
-		for _, id := range chunk {
-			args = append(args, id)
+		// The list is padded to a power of two with its last id, so that
+		// a few statement shapes serve every page size and stay prepared
+		// (every SCIM listing of users runs one).
+		n := 1
+		for n < len(chunk) {
+			n *= 2
+		}
+		args := make([]any, 0, n+2)
+		for i := range n {
+			args = append(args, chunk[min(i, len(chunk)-1)])
 		}
 		args = append(args, orgID, orgID)
-		rows, err := db.read.QueryContext(ctx, db.rebind("SELECT m.profile_id, g."+strings.Join(groupColumns, ", g.")+
-			" FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.profile_id IN ("+placeholders(len(chunk))+
-			") AND m.org_id = ? AND g.org_id = ? ORDER BY m.profile_id, g.id"), args...)
+		rows, err := db.query(ctx, "SELECT m.profile_id, g."+strings.Join(groupColumns, ", g.")+
+			" FROM group_members m JOIN groups g ON g.id = m.group_id WHERE m.profile_id IN ("+placeholders(n)+
+			") AND m.org_id = ? AND g.org_id = ? ORDER BY m.profile_id, g.id", args...)
 		if err != nil {
 			return nil, fmt.Errorf("list profiles' groups: %w", err)
 		}

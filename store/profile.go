@@ -101,46 +101,60 @@ const emailJoinColumns = ", e.position, e.value, e.type, e.display, e.is_primary
 var profileEmailsSelect = "SELECT p." + strings.Join(profileColumns, ", p.") + emailJoinColumns +
 	" FROM profiles p LEFT JOIN profile_emails e ON e.profile_id = p.id"
 
+// groupedColumn marks a profile that is a member of a group (one probe of
+// the membership index by profile): a listing runs the query for the
+// members' groups only when its page has one.
+const groupedColumn = ", EXISTS (SELECT 1 FROM group_members m WHERE m.profile_id = p.id)"
+
 // queryProfiles runs a query returning profileColumns, then
 // emailJoinColumns, and with total set a count stored there, through a
 // prepared statement on the read pool (one statement, so one snapshot). A
 // profile's rows must be adjacent, its emails in position order.
 func (db *DB) queryProfiles(ctx context.Context, total *int, query string, args ...any) ([]scimbridge.Profile, error) {
-	ps, _, err := db.queryProfilesUpTo(ctx, total, 0, query, args...)
+	ps, _, err := db.queryProfilesUpTo(ctx, total, 0, nil, query, args...)
 	return ps, err
 }
 
 // queryProfilesUpTo is queryProfiles that stops reading once the profiles
 // read hold maxBytes of attribute values (see scimbridge.ValueBytes; 0: no
-// bound); cut says it stopped before the last row.
-func (db *DB) queryProfilesUpTo(ctx context.Context, total *int, maxBytes int, query string, args ...any) (ps []scimbridge.Profile, cut bool, err error) {
+// bound); cut says it stopped before the last row. With grouped set, the
+// query has a groupedColumn before the count, and grouped takes the ids
+// of the profiles it marks.
+func (db *DB) queryProfilesUpTo(ctx context.Context, total *int, maxBytes int, grouped map[string]bool,
+	query string, args ...any) (ps []scimbridge.Profile, cut bool, err error) {
 	rows, err := db.query(ctx, query, args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("query profiles: %w", err)
 	}
-	return scanProfilesUpTo(rows, total, maxBytes)
+	return scanProfilesUpTo(rows, total, maxBytes, grouped)
 }
 
 // scanProfiles reads and closes the rows of a queryProfiles query.
 func scanProfiles(rows *sql.Rows, total *int) ([]scimbridge.Profile, error) {
-	ps, _, err := scanProfilesUpTo(rows, total, 0)
+	ps, _, err := scanProfilesUpTo(rows, total, 0, nil)
 	return ps, err
 }
 
 // scanProfilesUpTo is scanProfiles with a byte budget: before starting a
 // profile it stops when those already read hold maxBytes (when positive)
 // of attribute values, and says so with cut. At least one profile is read.
-func scanProfilesUpTo(rows *sql.Rows, total *int, maxBytes int) (out []scimbridge.Profile, cut bool, err error) {
+// grouped, when set, takes the ids of the profiles the rows' groupedColumn
+// marks.
+func scanProfilesUpTo(rows *sql.Rows, total *int, maxBytes int, grouped map[string]bool) (out []scimbridge.Profile, cut bool, err error) {
 	defer rows.Close()
 	size := 0
 	var state, source, role string
 	var position sql.NullInt64
 	var e scimbridge.Email
 	var primary sql.NullBool
+	var member bool
 	for rows.Next() {
 		var p scimbridge.Profile
 		dest := append(profileDests(&p, &state, &source, &role),
 			&position, strDest{&e.Value}, strDest{&e.Type}, strDest{&e.Display}, &primary)
+		if grouped != nil {
+			dest = append(dest, &member)
+		}
 		if total != nil {
 			dest = append(dest, total)
 		}
@@ -158,6 +172,9 @@ func scanProfilesUpTo(rows *sql.Rows, total *int, maxBytes int) (out []scimbridg
 			}
 			p.State, p.Source, p.Role = scimbridge.State(state), scimbridge.Source(source), scimbridge.Role(role)
 			out = append(out, p)
+			if member {
+				grouped[p.ID] = true
+			}
 		}
 		if position.Valid {
 			e.Primary = nil
@@ -284,13 +301,16 @@ func lookupStatement(orgID string, l scimbridge.ProfileLookup) (string, []any) {
 // userName), as the page's length without counting.
 func (db *DB) ListProfiles(ctx context.Context, q scimbridge.ProfileQuery) (scimbridge.ProfilePage, error) {
 	page := scimbridge.ProfilePage{Profiles: []scimbridge.Profile{}}
+	if q.MarkGrouped {
+		page.Grouped = map[string]bool{}
+	}
 	st, err := db.listStatements(q)
 	if err != nil {
 		return page, err
 	}
 	if q.Limit > 0 {
 		if q.Filter != nil && q.Offset == 0 {
-			ps, cut, err := db.queryProfilesUpTo(ctx, nil, q.MaxBytes, st.page, append(st.args, q.Limit, q.Offset)...)
+			ps, cut, err := db.queryProfilesUpTo(ctx, nil, q.MaxBytes, page.Grouped, st.page, append(st.args, q.Limit, q.Offset)...)
 			if err != nil {
 				return page, fmt.Errorf("list profiles: %w", err)
 			}
@@ -305,7 +325,7 @@ func (db *DB) ListProfiles(ctx context.Context, q scimbridge.ProfileQuery) (scim
 		}
 		all := make([]any, 0, 2*len(st.args)+2)
 		all = append(append(append(all, st.args...), st.args...), q.Limit, q.Offset)
-		ps, _, err := db.queryProfilesUpTo(ctx, &page.Total, q.MaxBytes, st.pageCount, all...)
+		ps, _, err := db.queryProfilesUpTo(ctx, &page.Total, q.MaxBytes, page.Grouped, st.pageCount, all...)
 		if err != nil {
 			return page, fmt.Errorf("list profiles: %w", err)
 		}
@@ -397,8 +417,12 @@ func (db *DB) listStatements(q scimbridge.ProfileQuery) (listStatements, error) 
 	st.count = `SELECT COUNT(*) FROM profiles p WHERE ` + cond
 	from := ` FROM (` + profileSelect + ` WHERE ` + cond + ` ORDER BY ` + orderBy +
 		` LIMIT ? OFFSET ?) p LEFT JOIN profile_emails e ON e.profile_id = p.id ORDER BY ` + orderBy + `, e.position`
-	st.page = `SELECT p.*` + emailJoinColumns + from
-	st.pageCount = `SELECT p.*` + emailJoinColumns + `, (` + st.count + `)` + from
+	cols := `SELECT p.*` + emailJoinColumns
+	if q.MarkGrouped {
+		cols += groupedColumn
+	}
+	st.page = cols + from
+	st.pageCount = cols + `, (` + st.count + `)` + from
 	return st, nil
 }
 

@@ -191,6 +191,37 @@ func testGroupRoundTrip(t *testing.T, s scimbridge.Store) {
 	if other, _ := s.ProfilesGroups(ctx, uuid.NewString(), []string{ada.ID}); len(other) != 0 {
 		t.Errorf("another organization sees ada's groups: %+v", other)
 	}
+	// A listing marks the members among its page's profiles, on every
+	// path ListProfiles takes: a first page with its count, a short
+	// filtered page, a later page.
+	carl := create(t, s, newProfile(org.ID, "carl@example.com"))
+	for name, c := range map[string]struct {
+		q    scimbridge.ProfileQuery
+		want []string
+	}{
+		"Page":       {scimbridge.ProfileQuery{Limit: 10}, []string{ada.ID, bob.ID}},
+		"Filtered":   {scimbridge.ProfileQuery{Limit: 10, Filter: fltOr(fltEq("userName", "bob@example.com"), fltEq("userName", "carl@example.com"))}, []string{bob.ID}},
+		"NoMember":   {scimbridge.ProfileQuery{Limit: 10, Filter: fltEq("userName", "carl@example.com")}, nil},
+		"SecondPage": {scimbridge.ProfileQuery{Limit: 2, Offset: 1, SortBy: "userName"}, []string{bob.ID}},
+	} {
+		c.q.OrgID, c.q.MarkGrouped = org.ID, true
+		page, err := s.ListProfiles(ctx, c.q)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var got []string
+		for id, ok := range page.Grouped {
+			if ok {
+				got = append(got, id)
+			}
+		}
+		if page.Grouped == nil || !sameSet(got, c.want) {
+			t.Errorf("%s: grouped %v, want %v (carl %s)", name, page.Grouped, c.want, carl.ID)
+		}
+	}
+	if page, _ := s.ListProfiles(ctx, scimbridge.ProfileQuery{OrgID: org.ID, Limit: 10}); page.Grouped != nil {
+		t.Errorf("a listing that did not ask marks %v", page.Grouped)
+	}
 	evs, err := s.ListEvents(ctx, scimbridge.EventQuery{OrgID: org.ID, Limit: 10})
 	if err != nil {
 		t.Fatal(err)
