@@ -66,7 +66,11 @@ func TestMain(m *testing.M) {
 // (host-cpu-us/req: also whatever else runs on the machine). Midway
 // through every run of at least checkpointAfter requests a checkpoint is
 // forced (CHECKPOINT on PostgreSQL, PRAGMA wal_checkpoint on SQLite), so
-// the latencies include one; checkpoint-ms is how long it took. Run:
+// the latencies include one; checkpoint-ms is how long it took. On
+// PostgreSQL it also reports, per request, the blocks the benchmark's
+// database found in shared buffers (pg-blks-hit/req) and read from the
+// operating system (pg-blks-read/req), and the server's WAL: full-page
+// images (wal-fpi/req) and kilobytes (wal-kB/req). Run:
 //
 //	go test -run '^$' -bench SCIMLoad -benchtime 30s ./scimserver/ [-args -load-client-process]
 func BenchmarkSCIMLoad(b *testing.B) {
@@ -205,6 +209,7 @@ func (l *loadRun) run(b *testing.B, kind string) {
 		}
 		cpDone.Go(func() { checkpoint = l.checkpoint(b) })
 	}
+	pg0 := l.samplePostgres(b)
 	b.ResetTimer()
 	cpu0 := sampleCPU()
 	var res loadResult
@@ -219,6 +224,7 @@ func (l *loadRun) run(b *testing.B, kind string) {
 	cpu1 := sampleCPU()
 	b.StopTimer()
 	cpDone.Wait()
+	pg1 := l.samplePostgres(b)
 	if res.Error != "" {
 		b.Fatal(res.Error)
 	}
@@ -242,6 +248,44 @@ func (l *loadRun) run(b *testing.B, kind string) {
 	if checkpoint > 0 {
 		b.ReportMetric(ms(checkpoint), "checkpoint-ms")
 	}
+	if pg1 != nil {
+		b.ReportMetric(float64(pg1.blksRead-pg0.blksRead)/n, "pg-blks-read/req")
+		b.ReportMetric(float64(pg1.blksHit-pg0.blksHit)/n, "pg-blks-hit/req")
+		b.ReportMetric(float64(pg1.walFPI-pg0.walFPI)/n, "wal-fpi/req")
+		b.ReportMetric(float64(pg1.walBytes-pg0.walBytes)/1024/n, "wal-kB/req")
+	}
+}
+
+// pgSample is what PostgreSQL counted of the benchmark's database (its
+// shared buffers: blocks found there, blocks read from the operating
+// system) and of the whole server (WAL full-page images and bytes,
+// checkpoints started).
+type pgSample struct {
+	blksRead, blksHit, walFPI, walBytes, checkpoints int64
+}
+
+// samplePostgres reads the counters, nil on SQLite. Backends report their
+// counts at most once a second, so it waits that long first.
+func (l *loadRun) samplePostgres(b *testing.B) *pgSample {
+	if l.db.Dialect() != store.DialectPostgres {
+		return nil
+	}
+	time.Sleep(1100 * time.Millisecond)
+	s := readPostgresCounters(b, l.db)
+	return &s
+}
+
+// readPostgresCounters reads the counters of pgSample.
+func readPostgresCounters(b *testing.B, db *store.DB) pgSample {
+	var s pgSample
+	err := db.WriteSQLX().QueryRowContext(context.Background(), `SELECT d.blks_read, d.blks_hit, w.wal_fpi,
+		w.wal_bytes::bigint, c.checkpoints_timed + c.checkpoints_req
+		FROM pg_stat_database d, pg_stat_wal w, pg_stat_bgwriter c WHERE d.datname = current_database()`).
+		Scan(&s.blksRead, &s.blksHit, &s.walFPI, &s.walBytes, &s.checkpoints)
+	if err != nil {
+		b.Fatalf("read PostgreSQL's counters: %v", err)
+	}
+	return s
 }
 
 // checkpoint forces a checkpoint and returns how long it took.

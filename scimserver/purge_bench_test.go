@@ -54,7 +54,11 @@ func purgeUnderLoad(b *testing.B) {
 	if err := os.WriteFile(idsFile, nil, 0o600); err != nil {
 		b.Fatal(err)
 	}
+	// Each window logs the checkpoints the server started and the WAL it
+	// wrote meanwhile: a checkpoint's first writes of a page carry its
+	// full image, and the purge's deletions write WAL too.
 	window := func() loadResult {
+		c0 := readPostgresCounters(b, db)
 		res, err := runLoadInChild(e.base, e.token, 1<<30, &workload{kind: "POST", duration: purgeWindow}, idsFile, func() {})
 		if err == nil && res.Error != "" {
 			b.Fatal(res.Error)
@@ -62,6 +66,9 @@ func purgeUnderLoad(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		c1 := readPostgresCounters(b, db)
+		b.Logf("window: %d checkpoints started, %.0f MB of WAL, %d full-page images",
+			c1.checkpoints-c0.checkpoints, float64(c1.walBytes-c0.walBytes)/(1<<20), c1.walFPI-c0.walFPI)
 		return res
 	}
 	before := time.Now().Add(-*purgeRetention)
