@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"sync"
 
-	admin "google.golang.org/api/admin/directory/v1"
-
 	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 )
 
@@ -20,11 +18,10 @@ const adminPrefix = "/_admin/"
 type directory struct {
 	srv *fakegoogle.Server
 
-	// gen computes the users when they are not held (no groups).
+	// gen computes the users as they are listed.
 	gen *fakegoogle.Generated
 
 	mu    sync.Mutex
-	users []*admin.User
 	round int
 	// churn is the served group set, nil without groups.
 	churn *churnedGroups
@@ -62,15 +59,8 @@ func (d *directory) handleMutate(w http.ResponseWriter, r *http.Request) {
 	}
 	d.mu.Lock()
 	d.round++
-	var changed, total int
-	if d.gen != nil {
-		step := max(1, int(100/percent+0.5))
-		changed, total = d.gen.Retitle(d.round%step, step, fmt.Sprintf("Title round %d", d.round)), d.gen.Len()
-	} else {
-		d.users, changed = mutate(d.users, percent, d.round)
-		d.srv.SetUsers(d.users)
-		total = len(d.users)
-	}
+	step := max(1, int(100/percent+0.5))
+	changed, total := d.gen.Retitle(d.round%step, step, fmt.Sprintf("Title round %d", d.round)), d.gen.Len()
 	round := d.round
 	d.mu.Unlock()
 	fields := d.srv.LastQuery().Get("fields")
@@ -91,29 +81,6 @@ func (d *directory) handleStats(w http.ResponseWriter, r *http.Request) {
 		"member_requests":    d.srv.MemberRequests(),
 		"rate_limited":       d.srv.RateLimited(),
 	})
-}
-
-// mutate returns a copy of users in which the primary organization's title
-// of every (100/percent)-th user, starting at an offset that moves each
-// round, is new, and how many users it changed. users itself is left as it
-// was: the server may still be reading it.
-func mutate(users []*admin.User, percent float64, round int) ([]*admin.User, int) {
-	out := append([]*admin.User(nil), users...)
-	step := max(1, int(100/percent+0.5))
-	n := 0
-	for i := round % step; i < len(out); i += step {
-		orgs, _ := out[i].Organizations.([]admin.UserOrganization)
-		if len(orgs) == 0 {
-			continue
-		}
-		u := *out[i]
-		orgs = append([]admin.UserOrganization(nil), orgs...)
-		orgs[0].Title = fmt.Sprintf("Title round %d", round)
-		u.Organizations = orgs
-		out[i] = &u
-		n++
-	}
-	return out, n
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

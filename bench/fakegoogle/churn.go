@@ -17,7 +17,7 @@ import (
 // base set.
 type churnedGroups struct {
 	base    fakegoogle.GroupSet
-	users   []*admin.User
+	users   fakegoogle.Users
 	rounds  atomic.Int64
 	percent atomic.Int64 // hundredths of a percent
 }
@@ -30,13 +30,13 @@ func (c *churnedGroups) MemberCount(i int) int    { return c.base.MemberCount(i)
 func (c *churnedGroups) Member(i, j int) *admin.Member {
 	m := c.base.Member(i, j)
 	rounds, p := c.rounds.Load(), c.percent.Load()
-	if m.Type != fakegoogle.MemberUser || rounds == 0 || len(c.users) == 0 {
+	if m.Type != fakegoogle.MemberUser || rounds == 0 || c.users.Len() == 0 {
 		return m
 	}
 	for r := int64(1); r <= rounds; r++ {
 		h := hash64(int64(i), int64(j), r)
 		if int64(h%10000) < p {
-			u := c.users[int((h>>20)%uint64(len(c.users)))]
+			u := c.users.User(int((h >> 20) % uint64(c.users.Len())))
 			cp := *m
 			cp.Id, cp.Email, cp.Status = u.Id, u.PrimaryEmail, "ACTIVE"
 			if u.Suspended || u.Archived {

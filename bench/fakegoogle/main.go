@@ -22,8 +22,6 @@ import (
 	"syscall"
 	"time"
 
-	admin "google.golang.org/api/admin/directory/v1"
-
 	"github.com/scimbridge/scimbridge/internal/fakegoogle"
 )
 
@@ -38,24 +36,17 @@ func main() {
 
 // newDirectory generates users of the shape, and groups of about members
 // members each drawn from them, and serves them admitting quota API
-// requests a minute (0: any number). Without groups the users are computed
-// page by page as they are listed, so a directory of millions costs the
-// fake no memory; groups draw their members from users held in memory.
+// requests a minute (0: any number). The users are computed page by page
+// as they are listed, and a group's members as they are, so a directory
+// of millions costs the fake no memory.
 func newDirectory(users int, seed int64, shape fakegoogle.Shape, groups, members, quota int) *directory {
 	srv := fakegoogle.NewServer()
-	d := &directory{srv: srv}
 	gen := fakegoogle.NewGenerated(users, seed, shape)
+	d := &directory{srv: srv, gen: gen}
+	srv.SetSource(gen)
 	if groups > 0 {
-		d.users = make([]*admin.User, users)
-		for i := range d.users {
-			d.users[i] = gen.User(i)
-		}
-		srv.SetUsers(d.users)
-		d.churn = &churnedGroups{base: fakegoogle.GenerateGroups(d.users, groups, members, seed), users: d.users}
+		d.churn = &churnedGroups{base: fakegoogle.GenerateGroupsFrom(gen, groups, members, seed), users: gen}
 		srv.SetGroups(d.churn)
-	} else {
-		d.gen = gen
-		srv.SetSource(gen)
 	}
 	srv.SetQuota(quota)
 	return d

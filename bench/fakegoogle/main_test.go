@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/internal/fakegoogle"
@@ -62,4 +65,40 @@ func TestNewDirectory_GroupsAndQuota(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNewDirectory_MillionUsersWithGroupsHoldsNone: a directory of a
+// million users and 5,000 groups computes users and members as they are
+// asked for: building it allocates no user (a million full-projection
+// users held in memory were gigabytes), and a group's USER members are
+// users of the directory.
+func TestNewDirectory_MillionUsersWithGroupsHoldsNone(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	d := newDirectory(1_000_000, 1, fakegoogle.ShapeFull, 5000, 50, 0)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 16<<20 {
+		t.Fatalf("a directory of 1M users holds %d MB", grew>>20)
+	}
+	users := 0
+	for j := range d.churn.MemberCount(4321) {
+		m := d.churn.Member(4321, j)
+		if m.Type != fakegoogle.MemberUser {
+			continue
+		}
+		users++
+		// A generated user's address ends in its place in the directory,
+		// counted from 1.
+		local, _, _ := strings.Cut(m.Email, "@")
+		k, err := strconv.Atoi(local[strings.LastIndexByte(local, '.')+1:])
+		if err != nil || k < 1 || k > d.gen.Len() || d.gen.User(k-1).Id != m.Id || d.gen.User(k-1).PrimaryEmail != m.Email {
+			t.Fatalf("member %d of group 4321 is not a directory user: %s %s", j, m.Id, m.Email)
+		}
+	}
+	if users < 30 {
+		t.Fatalf("group 4321 has %d user members of about 50", users)
+	}
+	runtime.KeepAlive(d)
 }

@@ -70,12 +70,34 @@ type GeneratedGroups struct {
 	N               int
 	MembersPerGroup int
 	Seed            int64
-	Users           []*admin.User
+	Users           Users
 }
+
+// Users are the users generated groups draw their members from, by index:
+// a UserList, or a Generated directory, which computes each user as it is
+// asked for (a group set of a million users' directory then holds none).
+type Users interface {
+	Len() int
+	User(i int) *admin.User
+}
+
+// UserList is Users held in memory.
+type UserList []*admin.User
+
+// Len implements Users.
+func (l UserList) Len() int { return len(l) }
+
+// User implements Users.
+func (l UserList) User(i int) *admin.User { return l[i] }
 
 // GenerateGroups returns a GeneratedGroups of n groups with about members
 // members each, drawn from users.
 func GenerateGroups(users []*admin.User, n, members int, seed int64) *GeneratedGroups {
+	return GenerateGroupsFrom(UserList(users), n, members, seed)
+}
+
+// GenerateGroupsFrom is GenerateGroups drawing from any Users.
+func GenerateGroupsFrom(users Users, n, members int, seed int64) *GeneratedGroups {
 	return &GeneratedGroups{N: n, MembersPerGroup: members, Seed: seed, Users: users}
 }
 
@@ -158,7 +180,7 @@ func (g *GeneratedGroups) Member(i, j int) *admin.Member {
 		k := int((g.hash(i, -4) + uint64(j)) % uint64(i))
 		m.Type, m.Id, m.Email = MemberGroup, GeneratedGroupID(k), GeneratedGroupEmail(k)
 		return m
-	case x < 4 || len(g.Users) == 0:
+	case x < 4 || g.Users == nil || g.Users.Len() == 0:
 		m.Type = MemberExternal
 		m.Id = fmt.Sprintf("2%02d%018d", i%100, uint64(i)*100000+uint64(j))
 		m.Email = fmt.Sprintf("guest-%d-%d@partner.example.net", i+1, j+1)
@@ -166,7 +188,7 @@ func (g *GeneratedGroups) Member(i, j int) *admin.Member {
 	}
 	// Distinct users within a group: a fixed start and a stride coprime
 	// with the number of users.
-	n := len(g.Users)
+	n := g.Users.Len()
 	start := int(g.hash(i, -2) % uint64(n))
 	stride := 1
 	if n > 1 {
@@ -175,7 +197,7 @@ func (g *GeneratedGroups) Member(i, j int) *admin.Member {
 			stride++
 		}
 	}
-	u := g.Users[(start+j*stride)%n]
+	u := g.Users.User((start + j*stride) % n)
 	m.Type, m.Id, m.Email = MemberUser, u.Id, u.PrimaryEmail
 	if u.Suspended || u.Archived {
 		m.Status = "SUSPENDED"
