@@ -37,30 +37,30 @@ type hookStore struct {
 }
 
 func (h *hookStore) ApplyChanges(ctx context.Context, batch []scimbridge.ChangeEvent, lease *scimbridge.LeaseCheck) error {
-	h.mu.Lock()
-	h.calls++
-	before := h.before
-	h.mu.Unlock()
-	if before != nil {
-		if err := before(batch); err != nil {
-			return err
-		}
+	if err := h.hook(batch); err != nil {
+		return err
 	}
 	return h.Store.ApplyChanges(ctx, batch, lease)
 }
 
 // ApplyCreates is the store's bulk path for creates, after the same hook.
 func (h *hookStore) ApplyCreates(ctx context.Context, batch []scimbridge.ChangeEvent, lease *scimbridge.LeaseCheck) error {
+	if err := h.hook(batch); err != nil {
+		return err
+	}
+	return h.Store.(*store.DB).ApplyCreates(ctx, batch, lease)
+}
+
+// hook counts a batch and runs the test's before hook, if any, on it.
+func (h *hookStore) hook(batch []scimbridge.ChangeEvent) error {
 	h.mu.Lock()
 	h.calls++
 	before := h.before
 	h.mu.Unlock()
 	if before != nil {
-		if err := before(batch); err != nil {
-			return err
-		}
+		return before(batch)
 	}
-	return h.Store.(*store.DB).ApplyCreates(ctx, batch, lease)
+	return nil
 }
 
 // AppendReportItems and PutReportFrom pass the optional store methods
