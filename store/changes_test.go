@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/scimbridge/scimbridge"
+	"github.com/scimbridge/scimbridge/store"
 	"github.com/scimbridge/scimbridge/store/storetest"
 )
 
@@ -18,11 +19,7 @@ import (
 func TestChanges_LateCommitIsNotPassed(t *testing.T) {
 	ctx := context.Background()
 	db := storetest.OpenPostgres(t)
-	org := scimbridge.Organization{ID: uuid.NewString(), Slug: "acme", Name: "Acme", CreatedAt: time.Now()}
-	if err := db.CreateOrganization(ctx, org); err != nil {
-		t.Fatal(err)
-	}
-	storetest.Settle(t, db)
+	org := createAcme(t, db, db)
 	held, err := db.BeginHeld(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -94,15 +91,7 @@ func TestChanges_LateCommitIsNotPassed(t *testing.T) {
 func TestChanges_OtherDatabaseDoesNotHoldTheFeed(t *testing.T) {
 	ctx := context.Background()
 	db, other := storetest.OpenPostgres(t), storetest.OpenPostgres(t)
-	org := scimbridge.Organization{ID: uuid.NewString(), Slug: "acme", Name: "Acme", CreatedAt: time.Now()}
-	for _, s := range []interface {
-		CreateOrganization(context.Context, scimbridge.Organization) error
-	}{db, other} {
-		if err := s.CreateOrganization(ctx, org); err != nil {
-			t.Fatal(err)
-		}
-	}
-	storetest.Settle(t, db)
+	org := createAcme(t, db, db, other)
 	held, err := other.BeginHeld(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -142,4 +131,18 @@ func TestChanges_OtherDatabaseDoesNotHoldTheFeed(t *testing.T) {
 	if lag, err := db.ChangesLag(ctx); err != nil || lag != 0 {
 		t.Errorf("lag with only another database's transaction open = %v, %v; want 0", lag, err)
 	}
+}
+
+// createAcme creates one organization in each of dbs and lets db's
+// feed settle past those writes.
+func createAcme(t *testing.T, db *store.DB, dbs ...*store.DB) scimbridge.Organization {
+	t.Helper()
+	org := scimbridge.Organization{ID: uuid.NewString(), Slug: "acme", Name: "Acme", CreatedAt: time.Now()}
+	for _, d := range dbs {
+		if err := d.CreateOrganization(context.Background(), org); err != nil {
+			t.Fatal(err)
+		}
+	}
+	storetest.Settle(t, db)
+	return org
 }
